@@ -1,0 +1,50 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-sqlite test-postgres lint bench fuzz clean
+
+install: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+		|| { echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version))"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+run: install
+	$(BIN)/evidence init-db
+	$(BIN)/evidence demo --if-empty
+	@echo
+	@echo "Get a token (printed alone on stdout):"
+	@echo "  $(BIN)/evidence tokens create --name $$USER --role investigator"
+	@echo "Then: curl -H \"Authorization: Bearer TOKEN\" http://$(HOST):$(PORT)/api/v1/incidents"
+	@echo "API docs: http://$(HOST):$(PORT)/api/v1/docs"
+	@echo
+	$(BIN)/evidence serve --host $(HOST) --port $(PORT)
+
+# The whole suite on SQLite, then on PostgreSQL when EVIDENCE_TEST_POSTGRES_URL is set
+# (e.g. postgresql://postgres@127.0.0.1:5432/test; each run makes its own database there).
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+	@if [ -n "$$EVIDENCE_TEST_POSTGRES_URL" ]; then \
+		echo "== the same suite on PostgreSQL =="; \
+		$(BIN)/pytest --database=postgresql $(PYTEST_ARGS); \
+	else \
+		echo "(EVIDENCE_TEST_POSTGRES_URL is not set: the PostgreSQL run was skipped)"; \
+	fi
+
+lint: install
+	$(BIN)/ruff check service schemas tests bench
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

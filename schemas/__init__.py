@@ -1,0 +1,1 @@
+"""Marshmallow schemas: request validation, response dumping and the OpenAPI document."""

@@ -1,0 +1,24 @@
+from marshmallow import Schema, fields, validate
+
+from service.models import JURISDICTIONS
+
+from .common import Choice, PageArgs, Text
+
+AGENCY_CODE = validate.Regexp(
+    r"^[A-Z0-9_-]{1,32}$", error="Must be 1 to 32 of A-Z, 0-9, '_' or '-' (e.g. CBP)."
+)
+
+
+class AgencySchema(Schema):
+    code = fields.String(required=True, validate=AGENCY_CODE)
+    name = Text(200, required=True)
+    jurisdiction = Choice(JURISDICTIONS, load_default="other")
+
+
+class AgencyUpdateSchema(Schema):
+    name = Text(200)
+    jurisdiction = Choice(JURISDICTIONS)
+
+
+class AgencyListArgs(PageArgs):
+    jurisdiction = Choice(JURISDICTIONS)

@@ -1,0 +1,78 @@
+"""Fields and schemas shared by every resource."""
+
+from marshmallow import Schema, fields, validate
+
+from service.timeutil import isoformat_z, to_naive_utc
+
+MAX_ID = 2**62
+MAX_PAGE = 1_000_000
+MAX_PAGE_SIZE = 1000
+
+
+class UTCDateTime(fields.AwareDateTime):
+    """RFC 3339 with a required offset in; UTC with `Z` out; naive UTC inside."""
+
+    default_error_messages = {
+        "invalid": "Not a valid RFC 3339 timestamp (e.g. 2026-01-24T09:05:12-06:00).",
+        "invalid_awareness": (
+            "Timestamp needs a UTC offset (e.g. 2026-01-24T09:05:12-06:00 or 2026-01-24T15:05:12Z);"
+            " evidence times must never be ambiguous."
+        ),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("example", "2026-01-24T09:05:12-06:00")
+        super().__init__(format="iso", **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return isoformat_z(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and len(value) > 64:
+            raise self.make_error("invalid")
+        return to_naive_utc(super()._deserialize(value, attr, data, **kwargs))
+
+
+class DayDate(fields.Date):
+    """A calendar date, YYYY-MM-DD."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and len(value) > 32:
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def Id(**kwargs):
+    """An id assigned by the service: a positive integer."""
+    return fields.Integer(strict=True, validate=validate.Range(1, MAX_ID), **kwargs)
+
+
+def QueryId(**kwargs):
+    """An id in a query string (arrives as text)."""
+    return fields.Integer(validate=validate.Range(1, MAX_ID), **kwargs)
+
+
+def Text(max_length, min_length=None, **kwargs):
+    """Free text of bounded length (PostgreSQL enforces column sizes; SQLite would not)."""
+    return fields.String(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+
+
+def Choice(choices, **kwargs):
+    """One value of an enum; the error lists the allowed values."""
+    return fields.String(
+        validate=validate.OneOf(choices, error="Must be one of: {choices}."),
+        metadata={"enum": list(choices)},
+        **kwargs,
+    )
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(1, MAX_PAGE_SIZE))
+
+
+class ListArgs(PageArgs):
+    """Paging plus the filters every list shares."""
+
+    external_id = Text(200)
+

@@ -1,0 +1,43 @@
+from marshmallow import Schema, fields, validate
+
+from service.models import INCIDENT_KINDS, INCIDENT_STATUSES
+
+from .agency import AGENCY_CODE
+from .common import Choice, Id, ListArgs, Text, UTCDateTime
+
+
+class LocationSchema(Schema):
+    address = Text(300, allow_none=True)
+    city = Text(120, allow_none=True)
+    state = Text(64, allow_none=True)
+    latitude = fields.Float(allow_none=True, validate=validate.Range(-90, 90))
+    longitude = fields.Float(allow_none=True, validate=validate.Range(-180, 180))
+
+
+class IncidentSchema(Schema):
+    id = Id(dump_only=True)
+    external_id = Text(200, allow_none=True)
+    case_number = Text(100, allow_none=True)
+    cad_event_id = Text(100, allow_none=True)
+    title = Text(300, min_length=1, required=True)
+    kind = Choice(INCIDENT_KINDS, load_default="other")
+    started_at = UTCDateTime(required=True)
+    ended_at = UTCDateTime(allow_none=True)
+    location = fields.Nested(LocationSchema, load_default=dict)
+    agencies = fields.List(
+        fields.String(validate=AGENCY_CODE), load_default=list, validate=validate.Length(max=50)
+    )
+    status = Choice(INCIDENT_STATUSES, load_default="open")
+    description = Text(20000, allow_none=True)
+    created_at = UTCDateTime(dump_only=True)
+    updated_at = UTCDateTime(dump_only=True)
+
+
+class IncidentListArgs(ListArgs):
+    kind = Choice(INCIDENT_KINDS)
+    status = Choice(INCIDENT_STATUSES)
+    agency = fields.String(validate=AGENCY_CODE)
+    state = Text(64)
+    case_number = Text(100)
+    from_ = UTCDateTime(data_key="from", metadata={"description": "started_at at or after"})
+    to = UTCDateTime(metadata={"description": "started_at before"})

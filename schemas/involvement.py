@@ -1,0 +1,30 @@
+from marshmallow import Schema, fields
+
+from service.models import INVOLVEMENT_ROLES
+
+from .common import Choice, Id, PageArgs, Text
+
+
+class InvolvementSchema(Schema):
+    incident_id = Id(dump_only=True)
+    officer_id = Id(required=True)
+    role = Choice(INVOLVEMENT_ROLES, load_default="assisting")
+    camera_expected = fields.Boolean(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "defaults to the officer's camera_issued"},
+    )
+    not_recorded_reason = Text(2000, allow_none=True)
+    officer_name = fields.String(dump_only=True)
+    agency = fields.String(dump_only=True)
+    badge_number = fields.String(dump_only=True)
+
+
+class InvolvementUpdateSchema(Schema):
+    role = Choice(INVOLVEMENT_ROLES)
+    camera_expected = fields.Boolean()
+    not_recorded_reason = Text(2000, allow_none=True)
+
+
+class InvolvementListArgs(PageArgs):
+    role = Choice(INVOLVEMENT_ROLES)

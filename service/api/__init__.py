@@ -1,0 +1,5 @@
+"""The REST API: one flask-smorest blueprint per resource."""
+
+from . import agencies, incidents, officers, sources
+
+BLUEPRINTS = [agencies.blp, officers.blp, incidents.blp, sources.blp]

@@ -1,0 +1,91 @@
+"""API tokens and the role rules of the contract.
+
+A token is shown once, when created; the database keeps only its SHA-256. Tokens
+are 256 random bits, so a fast hash is enough (no password stretching needed).
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import timedelta
+
+from .errors import Conflict, Invalid, NotFound
+from .models import ROLES, ApiToken
+from .timeutil import utcnow
+
+TOKEN_PREFIX = "evi_"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# Who may call what: (method set or None for any, URL rule prefix, roles). The first
+# matching line decides; a rule that matches none is a write by an investigator.
+POLICY = (
+    (None, "/api/v1/audit", {"admin", "oversight"}),
+    ({"POST"}, "/api/v1/imports/", {"admin", "importer"}),
+    ({"POST"}, "/api/v1/holds/<int:hold_id>/release", {"admin"}),
+    (READ_METHODS, "", set(ROLES)),
+    (None, "", {"admin", "investigator"}),
+)
+
+
+def allowed_roles(method, rule):
+    """The roles that may call `method` on the URL rule `rule` (e.g. '/api/v1/sources/<int:id>')."""
+    for methods, prefix, roles in POLICY:
+        if (methods is None or method in methods) and rule.startswith(prefix):
+            return roles
+    return set()
+
+
+def hash_token(token):
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def parse_duration(text):
+    """'30d', '12h', '45m' or '90s' as a timedelta."""
+    match = re.fullmatch(r"\s*(\d{1,6})\s*([dhms])\s*", text or "")
+    if not match:
+        raise Invalid("expires_in", "use a number and a unit: 30d, 12h, 45m or 90s")
+    amount, unit = int(match.group(1)), match.group(2)
+    return timedelta(**{{"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}[unit]: amount})
+
+
+def create_token(name, role, expires_in=None):
+    """Create a token and return it in clear (the only time it is ever seen)."""
+    if role not in ROLES:
+        raise Invalid("role", f"must be one of {', '.join(ROLES)}")
+    if not name or len(name) > 100:
+        raise Invalid("name", "must be 1 to 100 characters")
+    if ApiToken.select().where(ApiToken.name == name).exists():
+        raise Conflict(f"a token named {name!r} already exists")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires_at = utcnow() + parse_duration(expires_in) if expires_in else None
+    ApiToken.create(name=name, role=role, token_hash=hash_token(token), expires_at=expires_at)
+    return token
+
+
+def revoke_token(name):
+    updated = (
+        ApiToken.update(revoked_at=utcnow())
+        .where((ApiToken.name == name) & ApiToken.revoked_at.is_null())
+        .execute()
+    )
+    if not updated:
+        raise NotFound(f"no active token named {name!r}")
+
+
+def authenticate(token):
+    """The active ApiToken for a bearer token, or None."""
+    if not token:
+        return None
+    digest = hash_token(token)
+    record = ApiToken.get_or_none(ApiToken.token_hash == digest)
+    if record is None or not hmac.compare_digest(record.token_hash, digest):
+        return None
+    now = utcnow()
+    if record.revoked_at is not None or (record.expires_at and record.expires_at <= now):
+        return None
+    # Recorded at most once a minute, so reads don't turn into a write each.
+    if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1):
+        ApiToken.update(last_used_at=now).where(ApiToken.id == record.id).execute()
+        record.last_used_at = now
+    return record

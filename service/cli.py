@@ -1,0 +1,139 @@
+"""The `evidence` console script."""
+
+import sys
+
+import click
+
+from . import auth, create_app
+from .db import database
+from .errors import DomainError
+from .models import ROLES, ApiToken, Incident, create_tables
+from .timeutil import isoformat_z
+
+
+class AppContext:
+    """Creates the app lazily, so `--help` works without a database."""
+
+    def __init__(self):
+        self._app = None
+
+    @property
+    def app(self):
+        if self._app is None:
+            self._app = create_app()
+        return self._app
+
+
+def with_database(fn):
+    """Run a command inside the app's context with the database connected."""
+
+    @click.pass_obj
+    def wrapper(ctx, *args, **kwargs):
+        with ctx.app.app_context():
+            database.connect(reuse_if_open=True)
+            try:
+                return fn(*args, **kwargs)
+            except DomainError as exc:
+                raise click.ClickException(exc.message) from exc
+            finally:
+                database.close()
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+@click.group()
+@click.pass_context
+def main(ctx):
+    """Evidence inventory: video sources per incident, custody and coverage.
+
+    The database comes from EVIDENCE_DATABASE_URL (default sqlite:///var/evidence.db).
+    """
+    ctx.obj = AppContext()
+
+
+@main.command("init-db")
+@with_database
+def init_db():
+    """Create the tables and indexes that are missing (safe to run again)."""
+    create_tables()
+    click.echo("database ready", err=True)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="worker processes")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="threads per worker")
+def serve(host, port, workers, threads):
+    """Serve the API with gunicorn (a production WSGI server)."""
+    from .server import run
+
+    run(host=host, port=port, workers=workers, threads=threads)
+
+
+@main.command()
+@click.option("--if-empty", is_flag=True, help="do nothing when incidents already exist")
+@with_database
+def demo(if_empty):
+    """Load the demo scenario (the Minneapolis shootings of January 2026 and older cases)."""
+    from .demo import load_demo
+
+    create_tables()
+    if if_empty and Incident.select().exists():
+        click.echo("database already has incidents; demo not loaded", err=True)
+        return
+    summary = load_demo()
+    click.echo(
+        "demo loaded: " + ", ".join(f"{n} {what}" for what, n in summary.items()), err=True
+    )
+
+
+@main.group()
+def tokens():
+    """Create, list and revoke API tokens."""
+
+
+@tokens.command("create")
+@click.option("--name", required=True, help="who or what uses the token")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--expires-in", default=None, help="e.g. 30d, 12h; default: no expiry")
+@with_database
+def tokens_create(name, role, expires_in):
+    """Create a token and print it (only the token, on stdout)."""
+    create_tables()
+    with database.atomic():
+        token = auth.create_token(name, role, expires_in)
+    click.echo(token)
+
+
+@tokens.command("list")
+@with_database
+def tokens_list():
+    """Show token names, roles and dates (never the tokens)."""
+    rows = ApiToken.select().order_by(ApiToken.name)
+    click.echo(f"{'name':24} {'role':12} {'created':21} {'expires':21} {'last used':21} state")
+    for t in rows:
+        state = "revoked" if t.revoked_at else "active"
+        click.echo(
+            f"{t.name:24} {t.role:12} {isoformat_z(t.created_at):21} "
+            f"{isoformat_z(t.expires_at) or '-':21} {isoformat_z(t.last_used_at) or '-':21} "
+            f"{state}"
+        )
+
+
+@tokens.command("revoke")
+@click.option("--name", required=True)
+@with_database
+def tokens_revoke(name):
+    """Revoke a token; it stops working at once."""
+    with database.atomic():
+        auth.revoke_token(name)
+    click.echo(f"revoked {name}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

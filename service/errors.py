@@ -1,0 +1,39 @@
+"""Domain errors. Domain modules raise these; the app turns them into JSON answers.
+
+They know nothing of HTTP beyond the status each one stands for, so the CLI can
+report them too.
+"""
+
+
+class DomainError(Exception):
+    status = 400
+
+    def __init__(self, message, errors=None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Invalid(DomainError):
+    """Invalid field values: `errors` maps each field to its problems."""
+
+    status = 422
+
+    def __init__(self, field, problem, location="json"):
+        super().__init__(f"{field}: {problem}", {location: {field: [problem]}})
+        self.field = field
+        self.problem = problem
+
+
+class Conflict(DomainError):
+    """The request is well formed but the current state forbids it."""
+
+    status = 409
+
+
+class PreconditionFailed(DomainError):
+    status = 412

@@ -1,0 +1,491 @@
+"""The catalogue: agencies, officers, incidents, involvements and sources.
+
+Functions take values already checked field by field (by the schemas) and enforce
+the rules that span fields or records. They return plain dicts shaped like the
+API's resources (`*_as_dict`), so the API, the importer and the CLI share them.
+"""
+
+from datetime import timedelta
+
+from .db import for_update
+from .errors import Conflict, Invalid, NotFound
+from .models import (
+    Agency,
+    Incident,
+    IncidentAgency,
+    Involvement,
+    LegalHold,
+    Officer,
+    Source,
+)
+from .timeutil import utcnow
+
+# ---------------------------------------------------------------- helpers
+
+
+def _get(model, ident, what, lock=False):
+    query = model.select().where(model.id == ident)
+    row = (for_update(query) if lock else query).first()
+    if row is None:
+        raise NotFound(f"{what} {ident} not found")
+    return row
+
+
+def _unique_external_id(model, external_id, own_id=None, what="record"):
+    if external_id is None:
+        return
+    query = model.select(model.id).where(model.external_id == external_id)
+    if own_id is not None:
+        query = query.where(model.id != own_id)
+    existing = query.first()
+    if existing is not None:
+        raise Conflict(
+            f"external_id {external_id!r} is already used by {what} {existing.id}",
+            {"json": {"external_id": [f"already used by {what} {existing.id}"]}},
+        )
+
+
+def _require_order(start, end, start_field, end_field):
+    if start is not None and end is not None and end < start:
+        raise Invalid(end_field, f"must not be before {start_field}")
+
+
+def _apply(row, values):
+    for key, value in values.items():
+        setattr(row, key, value)
+
+
+# ---------------------------------------------------------------- agencies
+
+
+def agency_as_dict(agency):
+    return {"code": agency.code, "name": agency.name, "jurisdiction": agency.jurisdiction}
+
+
+def get_agency(code, lock=False):
+    query = Agency.select().where(Agency.code == code)
+    agency = (for_update(query) if lock else query).first()
+    if agency is None:
+        raise NotFound(f"agency {code!r} not found")
+    return agency
+
+
+def list_agencies(jurisdiction=None):
+    query = Agency.select().order_by(Agency.code)
+    if jurisdiction:
+        query = query.where(Agency.jurisdiction == jurisdiction)
+    return query
+
+
+def create_agency(values):
+    if Agency.select().where(Agency.code == values["code"]).exists():
+        raise Conflict(
+            f"agency {values['code']!r} already exists",
+            {"json": {"code": ["already exists"]}},
+        )
+    return Agency.create(**values)
+
+
+def update_agency(agency, changes):
+    _apply(agency, changes)
+    agency.save()
+    return agency
+
+
+def agencies_by_code(codes, field="agencies"):
+    """The agencies named by `codes`, or Invalid naming the unknown ones."""
+    codes = list(dict.fromkeys(codes))
+    found = {a.code: a for a in Agency.select().where(Agency.code.in_(codes))} if codes else {}
+    missing = [c for c in codes if c not in found]
+    if missing:
+        raise Invalid(field, f"unknown agency code(s): {', '.join(missing)}")
+    return [found[c] for c in codes]
+
+
+# ---------------------------------------------------------------- officers
+
+
+def officer_as_dict(officer, agency_code=None):
+    return {
+        "id": officer.id,
+        "external_id": officer.external_id,
+        "agency": agency_code or officer.agency.code,
+        "badge_number": officer.badge_number,
+        "name": officer.name,
+        "camera_issued": officer.camera_issued,
+    }
+
+
+def officers_as_dicts(query):
+    rows = query.select_extend(Agency.code).join(Agency).objects()
+    return [officer_as_dict(o, o.code) for o in rows]
+
+
+def get_officer(officer_id, lock=False):
+    return _get(Officer, officer_id, "officer", lock)
+
+
+def list_officers(filters):
+    query = Officer.select().order_by(Officer.id)
+    if filters.get("agency"):
+        agency = Agency.get_or_none(Agency.code == filters["agency"])
+        query = query.where(Officer.agency == (agency.id if agency else None))
+    for name in ("external_id", "badge_number", "camera_issued"):
+        if filters.get(name) is not None:
+            query = query.where(getattr(Officer, name) == filters[name])
+    return query
+
+
+def _check_badge_free(agency, badge_number, own_id=None):
+    query = Officer.select(Officer.id).where(
+        (Officer.agency == agency) & (Officer.badge_number == badge_number)
+    )
+    if own_id is not None:
+        query = query.where(Officer.id != own_id)
+    existing = query.first()
+    if existing is not None:
+        raise Conflict(
+            f"badge {badge_number!r} of {agency.code} is already officer {existing.id}",
+            {"json": {"badge_number": [f"already used by officer {existing.id}"]}},
+        )
+
+
+def create_officer(values):
+    values = dict(values)
+    agency = agencies_by_code([values.pop("agency")], field="agency")[0]
+    _check_badge_free(agency, values["badge_number"])
+    _unique_external_id(Officer, values.get("external_id"), what="officer")
+    return Officer.create(agency=agency, **values)
+
+
+def update_officer(officer, changes):
+    changes = dict(changes)
+    agency = officer.agency
+    if "agency" in changes:
+        agency = agencies_by_code([changes.pop("agency")], field="agency")[0]
+    badge = changes.get("badge_number", officer.badge_number)
+    if agency.id != officer.agency_id or badge != officer.badge_number:
+        _check_badge_free(agency, badge, own_id=officer.id)
+    if "external_id" in changes:
+        _unique_external_id(Officer, changes["external_id"], officer.id, "officer")
+    _apply(officer, changes)
+    officer.agency = agency
+    officer.save()
+    return officer
+
+
+# ---------------------------------------------------------------- incidents
+
+LOCATION_FIELDS = ("address", "city", "state", "latitude", "longitude")
+
+
+def _agency_codes_by_incident(incident_ids):
+    codes = {i: [] for i in incident_ids}
+    if incident_ids:
+        query = (
+            IncidentAgency.select(IncidentAgency.incident, Agency.code)
+            .join(Agency)
+            .where(IncidentAgency.incident.in_(incident_ids))
+            .order_by(Agency.code)
+            .tuples()
+        )
+        for incident_id, code in query:
+            codes[incident_id].append(code)
+    return codes
+
+
+def incident_as_dict(incident, agency_codes=None):
+    if agency_codes is None:
+        agency_codes = _agency_codes_by_incident([incident.id])[incident.id]
+    return {
+        "id": incident.id,
+        "external_id": incident.external_id,
+        "case_number": incident.case_number,
+        "cad_event_id": incident.cad_event_id,
+        "title": incident.title,
+        "kind": incident.kind,
+        "started_at": incident.started_at,
+        "ended_at": incident.ended_at,
+        "location": {name: getattr(incident, name) for name in LOCATION_FIELDS},
+        "agencies": agency_codes,
+        "status": incident.status,
+        "description": incident.description,
+        "created_at": incident.created_at,
+        "updated_at": incident.updated_at,
+    }
+
+
+def incidents_as_dicts(incidents):
+    incidents = list(incidents)
+    codes = _agency_codes_by_incident([i.id for i in incidents])
+    return [incident_as_dict(i, codes[i.id]) for i in incidents]
+
+
+def get_incident(incident_id, lock=False):
+    return _get(Incident, incident_id, "incident", lock)
+
+
+def list_incidents(filters):
+    query = Incident.select().order_by(Incident.started_at.desc(), Incident.id.desc())
+    for name in ("external_id", "kind", "status", "state", "case_number"):
+        if filters.get(name) is not None:
+            query = query.where(getattr(Incident, name) == filters[name])
+    if filters.get("from_") is not None:
+        query = query.where(Incident.started_at >= filters["from_"])
+    if filters.get("to") is not None:
+        query = query.where(Incident.started_at < filters["to"])
+    if filters.get("agency"):
+        linked = (
+            IncidentAgency.select(IncidentAgency.incident)
+            .join(Agency)
+            .where(Agency.code == filters["agency"])
+        )
+        query = query.where(Incident.id.in_(linked))
+    return query
+
+
+def _incident_columns(values):
+    columns = {k: v for k, v in values.items() if k not in ("location", "agencies")}
+    location = values.get("location")
+    if location is not None:
+        columns.update({k: location[k] for k in LOCATION_FIELDS if k in location})
+    return columns
+
+
+def _link_agencies(incident, agencies):
+    IncidentAgency.delete().where(IncidentAgency.incident == incident).execute()
+    if agencies:
+        IncidentAgency.insert_many(
+            [{"incident": incident.id, "agency": a.id} for a in agencies]
+        ).execute()
+
+
+def create_incident(values):
+    _require_order(values["started_at"], values.get("ended_at"), "started_at", "ended_at")
+    agencies = agencies_by_code(values.get("agencies") or [])
+    _unique_external_id(Incident, values.get("external_id"), what="incident")
+    incident = Incident.create(**_incident_columns(values))
+    _link_agencies(incident, agencies)
+    return incident
+
+
+def update_incident(incident, changes):
+    columns = _incident_columns(changes)
+    _require_order(
+        columns.get("started_at", incident.started_at),
+        columns.get("ended_at", incident.ended_at),
+        "started_at",
+        "ended_at",
+    )
+    if "external_id" in columns:
+        _unique_external_id(Incident, columns["external_id"], incident.id, "incident")
+    if "agencies" in changes:
+        _link_agencies(incident, agencies_by_code(changes["agencies"]))
+    _apply(incident, columns)
+    incident.updated_at = utcnow()
+    incident.save()
+    return incident
+
+
+# ---------------------------------------------------------------- involvements
+
+
+def involvement_as_dict(involvement, officer=None, agency_code=None):
+    officer = officer or involvement.officer
+    return {
+        "incident_id": involvement.incident_id,
+        "officer_id": involvement.officer_id,
+        "role": involvement.role,
+        "camera_expected": involvement.camera_expected,
+        "not_recorded_reason": involvement.not_recorded_reason,
+        "officer_name": officer.name,
+        "badge_number": officer.badge_number,
+        "agency": agency_code or officer.agency.code,
+    }
+
+
+def involvements_query(incident):
+    return (
+        Involvement.select(Involvement, Officer, Agency.code)
+        .join(Officer)
+        .join(Agency)
+        .where(Involvement.incident == incident)
+        .order_by(Involvement.id)
+    )
+
+
+def involvements_as_dicts(query):
+    return [involvement_as_dict(i, i.officer, i.officer.agency.code) for i in query]
+
+
+def get_involvement(incident, officer_id, lock=False):
+    query = Involvement.select().where(
+        (Involvement.incident == incident) & (Involvement.officer == officer_id)
+    )
+    involvement = (for_update(query) if lock else query).first()
+    if involvement is None:
+        raise NotFound(f"officer {officer_id} is not involved in incident {incident.id}")
+    return involvement
+
+
+def involve_officer(incident, values):
+    officer = Officer.get_or_none(Officer.id == values["officer_id"])
+    if officer is None:
+        raise Invalid("officer_id", f"officer {values['officer_id']} does not exist")
+    if Involvement.select().where(
+        (Involvement.incident == incident) & (Involvement.officer == officer)
+    ).exists():
+        raise Conflict(
+            f"officer {officer.id} is already involved in incident {incident.id}",
+            {"json": {"officer_id": ["already involved in this incident"]}},
+        )
+    camera_expected = values.get("camera_expected")
+    return Involvement.create(
+        incident=incident,
+        officer=officer,
+        role=values.get("role") or "assisting",
+        camera_expected=officer.camera_issued if camera_expected is None else camera_expected,
+        not_recorded_reason=values.get("not_recorded_reason"),
+    )
+
+
+def update_involvement(involvement, changes):
+    _apply(involvement, changes)
+    involvement.updated_at = utcnow()
+    involvement.save()
+    return involvement
+
+
+# ---------------------------------------------------------------- sources
+
+SOURCE_FIELDS = (
+    "external_id", "kind", "device_id", "recorded_by", "recording_started_at",
+    "recording_ended_at", "clock_offset_seconds", "duration_seconds", "sha256", "size_bytes",
+    "storage_uri", "obtained_via", "retain_until", "notes",
+)
+
+
+def source_as_dict(source):
+    data = {name: getattr(source, name) for name in SOURCE_FIELDS}
+    data.update(
+        id=source.id,
+        incident_id=source.incident_id,
+        officer_id=source.officer_id,
+        derived_from_id=source.derived_from_id,
+        corrected_started_at=source.corrected_started_at,
+        corrected_ended_at=source.corrected_ended_at,
+        custody_status=source.custody_status,
+        review_status=source.review_status,
+        integrity=source.integrity,
+        legal_hold=source.legal_hold,
+        created_at=source.created_at,
+        updated_at=source.updated_at,
+    )
+    return data
+
+
+def get_source(source_id, lock=False):
+    return _get(Source, source_id, "source", lock)
+
+
+def list_sources(filters):
+    query = Source.select().order_by(Source.id)
+    for name in (
+        "external_id", "incident_id", "kind", "officer_id", "device_id", "obtained_via",
+        "custody_status", "review_status", "integrity", "legal_hold",
+    ):
+        if filters.get(name) is not None:
+            query = query.where(getattr(Source, name) == filters[name])
+    if filters.get("sha256"):
+        query = query.where(Source.sha256 == filters["sha256"].lower())
+    return query
+
+
+def corrected_span(started_at, ended_at, offset):
+    """The recording span on true time (device time + clock offset)."""
+    try:
+        shift = timedelta(seconds=offset or 0)
+        return (
+            started_at + shift if started_at is not None else None,
+            ended_at + shift if ended_at is not None else None,
+        )
+    except OverflowError as exc:
+        raise Invalid("clock_offset_seconds", "moves the recording out of the calendar") from exc
+
+
+def _check_source(source, is_new):
+    """Rules across fields and records, on the source as it would be saved."""
+    _require_order(
+        source.recording_started_at, source.recording_ended_at,
+        "recording_started_at", "recording_ended_at",
+    )
+    if source.officer_id is not None and Officer.get_or_none(Officer.id == source.officer_id) is None:
+        raise Invalid("officer_id", f"officer {source.officer_id} does not exist")
+    if source.derived_from_id is not None:
+        if not is_new and source.derived_from_id == source.id:
+            raise Invalid("derived_from_id", "a source cannot be derived from itself")
+        if Source.get_or_none(Source.id == source.derived_from_id) is None:
+            raise Invalid("derived_from_id", f"source {source.derived_from_id} does not exist")
+    own_id = None if is_new else source.id
+    _unique_external_id(Source, source.external_id, own_id, "source")
+    if source.sha256:
+        query = Source.select(Source.id).where(
+            (Source.incident == source.incident_id) & (Source.sha256 == source.sha256)
+        )
+        if own_id is not None:
+            query = query.where(Source.id != own_id)
+        existing = query.first()
+        if existing is not None:
+            raise Conflict(
+                f"incident {source.incident_id} already has source {existing.id} "
+                f"with sha256 {source.sha256}",
+                {"json": {"sha256": [f"already recorded as source {existing.id}"]}},
+            )
+    source.corrected_started_at, source.corrected_ended_at = corrected_span(
+        source.recording_started_at, source.recording_ended_at, source.clock_offset_seconds
+    )
+
+
+def _source_values(values):
+    values = dict(values)
+    if values.get("sha256"):
+        values["sha256"] = values["sha256"].lower()
+    return values
+
+
+def incident_is_on_hold(incident_id):
+    return (
+        LegalHold.select()
+        .where((LegalHold.incident == incident_id) & (LegalHold.active == True))  # noqa: E712
+        .exists()
+    )
+
+
+def create_source(values, incident_id=None):
+    values = _source_values(values)
+    incident_id = incident_id or values.pop("incident_id", None)
+    values.pop("incident_id", None)
+    if incident_id is None:
+        raise Invalid("incident_id", "Missing data for required field.")
+    if Incident.get_or_none(Incident.id == incident_id) is None:
+        raise Invalid("incident_id", f"incident {incident_id} does not exist")
+    source = Source(incident=incident_id, **values)
+    _check_source(source, is_new=True)
+    source.legal_hold = incident_is_on_hold(incident_id)
+    source.save(force_insert=True)
+    return source
+
+
+def update_source(source, changes):
+    changes = _source_values(changes)
+    if "incident_id" in changes:
+        new_incident = changes.pop("incident_id")
+        if Incident.get_or_none(Incident.id == new_incident) is None:
+            raise Invalid("incident_id", f"incident {new_incident} does not exist")
+        changes["incident"] = new_incident
+    _apply(source, changes)
+    _check_source(source, is_new=False)
+    source.updated_at = utcnow()
+    source.save()
+    return source
+

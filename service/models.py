@@ -1,0 +1,274 @@
+"""The inventory's tables.
+
+Timestamps are naive UTC datetimes (see timeutil). Status fields on a source
+(custody_status, review_status, integrity, legal_hold) are derived from custody
+events, reviews and holds, and are updated in the same transaction as those.
+Custody events, reviews and audit entries are append-only.
+"""
+
+from peewee import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    CompositeKey,
+    DateField,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from .db import database
+from .timeutil import utcnow
+
+JURISDICTIONS = ("federal", "state", "county", "municipal", "tribal", "other")
+INCIDENT_KINDS = (
+    "shooting", "use_of_force", "arrest", "search_warrant", "pursuit", "crowd_control", "other",
+)
+INCIDENT_STATUSES = ("open", "under_investigation", "closed")
+INVOLVEMENT_ROLES = ("discharged_weapon", "primary", "assisting", "supervisor", "witness")
+SOURCE_KINDS = (
+    "bodycam", "dashcam", "officer_phone", "bystander", "surveillance", "media", "other",
+)
+OBTAINED_VIA = (
+    "agency_upload", "officer_submission", "public_submission", "subpoena", "social_media",
+    "news_media", "other",
+)
+CUSTODY_STATUSES = (
+    "identified", "requested", "in_custody", "checked_out", "released", "disposed",
+)
+REVIEW_STATUSES = ("unreviewed", "in_review", "reviewed", "flagged", "excluded")
+INTEGRITY_STATES = ("unverified", "verified", "mismatch")
+CUSTODY_ACTIONS = (
+    "identified", "requested", "received", "transferred", "checked_out", "returned", "copied",
+    "verified", "released", "disposed",
+)
+REVIEW_FLAGS = (
+    "late_activation", "early_deactivation", "muted", "obstructed", "late_upload", "other",
+)
+ROLES = ("admin", "investigator", "oversight", "importer")
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Agency(BaseModel):
+    """A law enforcement agency, known by its short code (CBP, ICE, MPD...)."""
+
+    code = CharField(max_length=32, unique=True)
+    name = CharField(max_length=200)
+    jurisdiction = CharField(max_length=16, default="other")
+
+
+class Officer(BaseModel):
+    """A sworn officer or agent; unique by agency and badge number."""
+
+    external_id = CharField(max_length=200, null=True, unique=True)
+    agency = ForeignKeyField(Agency, backref="officers", on_delete="RESTRICT")
+    badge_number = CharField(max_length=64)
+    name = CharField(max_length=200, null=True)
+    camera_issued = BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("agency", "badge_number"), True),)
+
+
+class Incident(BaseModel):
+    """An event under investigation: a shooting, a use of force, an arrest..."""
+
+    external_id = CharField(max_length=200, null=True, unique=True)
+    case_number = CharField(max_length=100, null=True, index=True)
+    cad_event_id = CharField(max_length=100, null=True)
+    title = CharField(max_length=300)
+    kind = CharField(max_length=32, default="other", index=True)
+    started_at = DateTimeField(index=True)
+    ended_at = DateTimeField(null=True)
+    address = CharField(max_length=300, null=True)
+    city = CharField(max_length=120, null=True)
+    state = CharField(max_length=64, null=True, index=True)
+    latitude = FloatField(null=True)
+    longitude = FloatField(null=True)
+    status = CharField(max_length=32, default="open")
+    description = TextField(null=True)
+    created_at = DateTimeField(default=lambda: utcnow())
+    updated_at = DateTimeField(default=lambda: utcnow())
+
+
+class IncidentAgency(BaseModel):
+    """Which agencies took part in an incident (an incident may have several)."""
+
+    incident = ForeignKeyField(Incident, backref="agency_links", on_delete="CASCADE")
+    agency = ForeignKeyField(Agency, backref="incident_links", on_delete="RESTRICT")
+
+    class Meta:
+        primary_key = CompositeKey("incident", "agency")
+        indexes = ((("agency", "incident"), False),)
+
+
+class Involvement(BaseModel):
+    """An officer's part in an incident, and whether a body camera was expected."""
+
+    incident = ForeignKeyField(Incident, backref="involvements", on_delete="CASCADE")
+    officer = ForeignKeyField(Officer, backref="involvements", on_delete="RESTRICT")
+    role = CharField(max_length=32, default="assisting")
+    camera_expected = BooleanField(default=False)
+    not_recorded_reason = TextField(null=True)
+    created_at = DateTimeField(default=lambda: utcnow())
+    updated_at = DateTimeField(default=lambda: utcnow())
+
+    class Meta:
+        indexes = (
+            (("incident", "officer"), True),
+            (("officer",), False),
+        )
+
+
+class Source(BaseModel):
+    """One recording of an incident: a body camera file, a bystander clip, a news video...
+
+    `corrected_started_at`/`corrected_ended_at` are the recording span with the
+    device clock offset applied (true time = device time + offset); coverage
+    questions use them.
+    """
+
+    external_id = CharField(max_length=200, null=True, unique=True)
+    incident = ForeignKeyField(Incident, backref="sources", on_delete="RESTRICT")
+    kind = CharField(max_length=32)
+    officer = ForeignKeyField(Officer, backref="sources", null=True, on_delete="RESTRICT")
+    device_id = CharField(max_length=200, null=True)
+    recorded_by = CharField(max_length=300, null=True)
+    recording_started_at = DateTimeField(null=True)
+    recording_ended_at = DateTimeField(null=True)
+    clock_offset_seconds = FloatField(default=0)
+    corrected_started_at = DateTimeField(null=True)
+    corrected_ended_at = DateTimeField(null=True)
+    duration_seconds = FloatField(null=True)
+    sha256 = CharField(max_length=64, null=True)
+    size_bytes = BigIntegerField(null=True)
+    storage_uri = TextField(null=True)
+    obtained_via = CharField(max_length=32, null=True)
+    derived_from = ForeignKeyField(
+        "self", backref="copies", null=True, on_delete="RESTRICT", column_name="derived_from_id"
+    )
+    retain_until = DateField(null=True)
+    notes = TextField(null=True)
+    custody_status = CharField(max_length=16, default="identified")
+    review_status = CharField(max_length=16, default="unreviewed")
+    integrity = CharField(max_length=16, default="unverified")
+    legal_hold = BooleanField(default=False)
+    created_at = DateTimeField(default=lambda: utcnow())
+    updated_at = DateTimeField(default=lambda: utcnow())
+
+    class Meta:
+        indexes = (
+            (("incident", "sha256"), True),
+            (("incident", "kind", "custody_status"), False),
+            (("officer", "incident", "kind"), False),
+            (("custody_status",), False),
+            (("review_status",), False),
+        )
+
+
+class CustodyEvent(BaseModel):
+    """One link of a source's chain of custody. Append-only and hash-chained."""
+
+    source = ForeignKeyField(Source, backref="custody_events", on_delete="RESTRICT")
+    seq = IntegerField()
+    action = CharField(max_length=16)
+    custodian = CharField(max_length=300, null=True)
+    occurred_at = DateTimeField()
+    location = CharField(max_length=300, null=True)
+    sha256_observed = CharField(max_length=64, null=True)
+    note = TextField(null=True)
+    actor = CharField(max_length=200)
+    recorded_at = DateTimeField(default=lambda: utcnow())
+    prev_hash = CharField(max_length=64)
+    hash = CharField(max_length=64)
+
+    class Meta:
+        indexes = ((("source", "seq"), True),)
+
+
+class Review(BaseModel):
+    """A reviewer's verdict on a source; the latest one sets the source's review_status."""
+
+    source = ForeignKeyField(Source, backref="reviews", on_delete="RESTRICT")
+    status = CharField(max_length=16)
+    reviewer = CharField(max_length=200)
+    notes = TextField(null=True)
+    flags = TextField(default="")  # ';'-separated REVIEW_FLAGS
+    actor = CharField(max_length=200)
+    created_at = DateTimeField(default=lambda: utcnow())
+
+    class Meta:
+        indexes = ((("source", "id"), False),)
+
+
+class LegalHold(BaseModel):
+    """A preservation order on an incident's sources (present and future) or on listed sources."""
+
+    name = CharField(max_length=200)
+    authority = CharField(max_length=300, null=True)
+    reason = TextField(null=True)
+    incident = ForeignKeyField(Incident, backref="holds", null=True, on_delete="RESTRICT")
+    active = BooleanField(default=True)
+    created_by = CharField(max_length=200, null=True)
+    released_by = CharField(max_length=200, null=True)
+    created_at = DateTimeField(default=lambda: utcnow())
+    released_at = DateTimeField(null=True)
+
+
+class HoldSource(BaseModel):
+    """A source named by a hold that was placed on listed sources."""
+
+    hold = ForeignKeyField(LegalHold, backref="source_links", on_delete="CASCADE")
+    source = ForeignKeyField(Source, backref="hold_links", on_delete="RESTRICT")
+
+    class Meta:
+        primary_key = CompositeKey("hold", "source")
+        indexes = ((("source", "hold"), False),)
+
+
+class ApiToken(BaseModel):
+    """An API token: only its SHA-256 is stored, never the token itself."""
+
+    name = CharField(max_length=100, unique=True)
+    role = CharField(max_length=16)
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=lambda: utcnow())
+    expires_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
+    last_used_at = DateTimeField(null=True)
+
+
+class AuditEntry(BaseModel):
+    """Who did what, when, with what outcome. Append-only and hash-chained."""
+
+    at = DateTimeField(default=lambda: utcnow(), index=True)
+    actor = CharField(max_length=100, null=True, index=True)
+    role = CharField(max_length=16, null=True)
+    method = CharField(max_length=8)
+    path = TextField()
+    status = IntegerField()
+    resource = CharField(max_length=32, null=True, index=True)
+    resource_id = CharField(max_length=100, null=True)
+    ip = CharField(max_length=64, null=True)
+    prev_hash = CharField(max_length=64)
+    hash = CharField(max_length=64)
+
+
+ALL_MODELS = [
+    Agency, Officer, Incident, IncidentAgency, Involvement, Source, CustodyEvent, Review,
+    LegalHold, HoldSource, ApiToken, AuditEntry,
+]
+
+
+def create_tables():
+    """Create whatever tables and indexes are missing (idempotent)."""
+    with database.atomic():
+        database.create_tables(ALL_MODELS, safe=True)

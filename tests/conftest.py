@@ -1,0 +1,172 @@
+"""Fixtures in the style of the Flask tutorial: an app per test on its own database.
+
+`pytest` runs on SQLite (a temporary file per test). `pytest --database=postgresql`
+runs on a database made for this run on EVIDENCE_TEST_POSTGRES_URL's server, dropped
+at the end; tables are emptied between tests.
+"""
+
+import os
+import uuid
+from urllib.parse import urlparse, urlunparse
+
+import psycopg
+import pytest
+
+from service import create_app
+from service.auth import create_token
+from service.db import database
+from service.models import ALL_MODELS, ROLES, create_tables
+
+
+def pytest_addoption(parser):
+    parser.addoption("--database", choices=("sqlite", "postgresql"), default="sqlite",
+                     help="the database the suite runs on")
+
+
+def pytest_report_header(config):
+    return f"database: {config.getoption('--database')}"
+
+
+def _with_dbname(url, name):
+    return urlunparse(urlparse(url)._replace(path="/" + name))
+
+
+@pytest.fixture(scope="session")
+def postgres_url(request):
+    """A fresh PostgreSQL database for this run, or None on SQLite."""
+    if request.config.getoption("--database") != "postgresql":
+        yield None
+        return
+    admin_url = os.environ.get("EVIDENCE_TEST_POSTGRES_URL")
+    if not admin_url:
+        pytest.exit("--database=postgresql needs EVIDENCE_TEST_POSTGRES_URL", returncode=2)
+    name = f"evidence_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = _with_dbname(admin_url, name)
+    yield url
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(postgres_url, tmp_path):
+    return postgres_url or f"sqlite:///{tmp_path / 'evidence.db'}"
+
+
+def _empty_postgres_tables():
+    names = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS)
+    database.execute_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def app(database_url, postgres_url):
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True})
+    with app.app_context():
+        create_tables()
+        if postgres_url:
+            _empty_postgres_tables()
+        yield app
+        if not database.is_closed():
+            database.close()
+        close_all = getattr(database.obj, "close_all", None)
+        if close_all:
+            close_all()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def tokens(app):
+    """A token for each role, named after it."""
+    with database.atomic():
+        return {role: create_token(role, role) for role in ROLES}
+
+
+class Api:
+    """The HTTP API as a client sees it: paths under /api/v1, a token per role."""
+
+    def __init__(self, client, tokens):
+        self.client = client
+        self.tokens = tokens
+
+    def request(self, method, path, role="investigator", headers=None, **kwargs):
+        headers = dict(headers or {})
+        if role is not None:
+            headers.setdefault("Authorization", f"Bearer {self.tokens[role]}")
+        url = path
+        if not path.startswith(("/api/", "/health", "/dashboard")):
+            url = "/api/v1" + path
+        return self.client.open(url, method=method, headers=headers, **kwargs)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def patch(self, path, **kw):
+        return self.request("PATCH", path, **kw)
+
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def create(self, path, body, role="investigator"):
+        """POST that must succeed with 201; returns the created resource."""
+        response = self.post(path, json=body, role=role)
+        assert response.status_code == 201, (path, response.status_code, response.get_json())
+        return response.get_json()
+
+
+@pytest.fixture
+def api(client, tokens):
+    return Api(client, tokens)
+
+
+@pytest.fixture
+def make(api):
+    """Builders for a small, valid catalogue through the API."""
+    return Builders(api)
+
+
+class Builders:
+    def __init__(self, api):
+        self.api = api
+        self._n = 0
+
+    def _next(self):
+        self._n += 1
+        return self._n
+
+    def agency(self, code="CBP", **extra):
+        return self.api.create("/agencies", {"code": code, "name": f"Agency {code}",
+                                             "jurisdiction": "federal", **extra})
+
+    def officer(self, agency="CBP", **extra):
+        n = self._next()
+        return self.api.create("/officers", {"agency": agency, "badge_number": f"B{n}",
+                                             "name": f"Officer {n}", "camera_issued": True,
+                                             **extra})
+
+    def incident(self, **extra):
+        body = {"title": "Test incident", "kind": "shooting",
+                "started_at": "2026-01-24T09:00:00-06:00", **extra}
+        return self.api.create("/incidents", body)
+
+    def involve(self, incident_id, officer_id, **extra):
+        return self.api.create(f"/incidents/{incident_id}/officers",
+                               {"officer_id": officer_id, **extra})
+
+    def source(self, incident_id, kind="bodycam", **extra):
+        return self.api.create(f"/incidents/{incident_id}/sources", {"kind": kind, **extra})
