@@ -3,6 +3,7 @@
 import sys
 
 import click
+from flask import current_app, has_app_context
 
 from . import auth, create_app
 from .db import database
@@ -12,7 +13,10 @@ from .timeutil import isoformat_z
 
 
 class AppContext:
-    """Creates the app lazily, so `--help` works without a database."""
+    """Creates the app lazily, so `--help` works without a database.
+
+    Inside an app context (tests, or a caller embedding the CLI) that app is used.
+    """
 
     def __init__(self):
         self._app = None
@@ -20,7 +24,7 @@ class AppContext:
     @property
     def app(self):
         if self._app is None:
-            self._app = create_app()
+            self._app = current_app._get_current_object() if has_app_context() else create_app()
         return self._app
 
 
