@@ -23,7 +23,7 @@ run: install
 	$(BIN)/evidence demo --if-empty
 	@echo
 	@echo "Get a token (printed alone on stdout):"
-	@echo "  $(BIN)/evidence tokens create --name $$USER --role investigator"
+	@echo "  $(BIN)/evidence tokens create --name $${USER:-me} --role investigator"
 	@echo "Then: curl -H \"Authorization: Bearer TOKEN\" http://$(HOST):$(PORT)/api/v1/incidents"
 	@echo "API docs: http://$(HOST):$(PORT)/api/v1/docs"
 	@echo

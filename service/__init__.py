@@ -50,6 +50,15 @@ def schema_name(schema):
     return name
 
 
+class EvidenceApi(Api):
+    """flask-smorest's Api, with a message in every error body."""
+
+    def handle_http_exception(self, error):
+        payload, status, headers = super().handle_http_exception(error)
+        payload.setdefault("message", error.description)
+        return payload, status, headers
+
+
 def create_app(config=None):
     """The WSGI application. `config` overrides settings read from the environment."""
     app = Flask(__name__)
@@ -85,7 +94,7 @@ def create_app(config=None):
         )
     )
 
-    api = Api(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name)})
+    api = EvidenceApi(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name)})
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
 
