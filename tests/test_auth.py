@@ -31,7 +31,8 @@ def test_writes_are_for_admin_and_investigator(api):
     assert api.post("/agencies", json=body, role="importer").status_code == 403
     assert api.get("/agencies/CBP").status_code == 404  # nothing was written
     assert api.post("/agencies", json=body, role="investigator").status_code == 201
-    assert api.post("/agencies", json={"code": "ICE", "name": "ICE"}, role="admin").status_code == 201
+    r = api.post("/agencies", json={"code": "ICE", "name": "ICE"}, role="admin")
+    assert r.status_code == 201
 
 
 def test_unknown_path_with_a_token_is_404_json(api):
@@ -66,7 +67,8 @@ def test_cli_create_prints_only_the_token_and_it_works(app, client):
 
 def test_revoked_token_stops_working_at_once(app, client):
     runner = app.test_cli_runner()
-    token = runner.invoke(main, ["tokens", "create", "--name", "x", "--role", "admin"]).stdout.strip()
+    created = runner.invoke(main, ["tokens", "create", "--name", "x", "--role", "admin"])
+    token = created.stdout.strip()
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/incidents", headers=headers).status_code == 200
     assert runner.invoke(main, ["tokens", "revoke", "--name", "x"]).exit_code == 0

@@ -41,7 +41,8 @@ def test_demo_loads_the_scenario_once(runner):
     pretti = Incident.get(Incident.title == "Pretti shooting")
     good = Incident.get(Incident.title == "Good shooting")
     assert pretti.involvements.count() >= 25
-    assert Source.select().where((Source.incident == good) & (Source.kind == "bodycam")).count() == 0
+    assert Source.select().where((Source.incident == good)
+                                 & (Source.kind == "bodycam")).count() == 0
     assert Source.select().where((Source.incident == good)
                                  & (Source.kind == "officer_phone")).count() == 1
     incidents = Incident.select().count()
