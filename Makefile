@@ -43,6 +43,10 @@ test: install
 lint: install
 	$(BIN)/ruff check service schemas tests bench
 
+# The OpenAPI-driven fuzzing of the suite, run longer (examples per operation and mode).
+fuzz: install
+	EVIDENCE_FUZZ_EXAMPLES=$${EVIDENCE_FUZZ_EXAMPLES:-200} $(BIN)/pytest tests/test_fuzz.py
+
 bench: install
 	$(BIN)/python -m bench
 
