@@ -8,7 +8,8 @@ from flask import current_app, has_app_context
 from . import auth, create_app
 from .db import database
 from .errors import DomainError
-from .models import ROLES, ApiToken, Incident, create_tables
+from .migrations import upgrade
+from .models import ROLES, ApiToken, Incident
 from .timeutil import isoformat_z
 
 
@@ -60,8 +61,10 @@ def main(ctx):
 @main.command("init-db")
 @with_database
 def init_db():
-    """Create the tables and indexes that are missing (safe to run again)."""
-    create_tables()
+    """Create missing tables, then apply pending schema migrations (safe to run again)."""
+    applied = upgrade()
+    for name in applied:
+        click.echo(f"applied migration {name}", err=True)
     click.echo("database ready", err=True)
 
 
@@ -86,7 +89,7 @@ def demo(if_empty):
     """Load the demo scenario (the Minneapolis shootings of January 2026 and older cases)."""
     from .demo import load_demo
 
-    create_tables()
+    upgrade()
     if if_empty and Incident.select().exists():
         click.echo("database already has incidents; demo not loaded", err=True)
         return
@@ -108,7 +111,7 @@ def tokens():
 @with_database
 def tokens_create(name, role, expires_in):
     """Create a token and print it (only the token, on stdout)."""
-    create_tables()
+    upgrade()
     with database.atomic():
         token = auth.create_token(name, role, expires_in)
     click.echo(token)

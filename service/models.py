@@ -171,6 +171,10 @@ class Source(BaseModel):
             (("officer", "incident", "kind"), False),
             (("custody_status",), False),
             (("review_status",), False),
+            # Lookups across incidents: where else does this file appear, what did this
+            # camera record (migration 1 adds them to older databases).
+            (("sha256",), False),
+            (("device_id",), False),
         )
 
 

@@ -1,0 +1,118 @@
+"""Schema migrations: fresh databases, databases of an older shape, failures, re-runs."""
+
+import pytest
+from peewee import CharField, IntegerField
+
+from service import migrations
+from service.cli import main
+from service.db import database
+from service.migrations import SchemaVersion, add_column_if_missing, has_index, pending, upgrade
+from service.models import BaseModel, Source
+
+
+def _versions():
+    return sorted(row.version for row in SchemaVersion.select())
+
+
+def _drop_schema_version():
+    database.execute_sql('DROP TABLE IF EXISTS "schema_version"')
+
+
+def test_init_db_on_a_fresh_database_stamps_every_migration(runner, app):
+    _drop_schema_version()
+    database.drop_tables(migrations.ALL_MODELS)  # as if the file or database were new
+    result = runner.invoke(main, ["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "applied migration" not in result.output  # nothing to upgrade on a fresh database
+    assert _versions() == [v for v, _ in migrations.MIGRATIONS]
+    assert has_index("source", "source_sha256") and has_index("source", "source_device_id")
+    assert pending() == []
+
+
+def test_an_old_database_is_upgraded_without_losing_rows(runner, make, api):
+    incident = make.incident()
+    sha = "ab" * 32
+    created = [make.source(incident["id"], sha256=sha, device_id="CAM-1"),
+               make.source(incident["id"], kind="dashcam", device_id="CAM-2")]
+    # The shape before migration 1: no schema_version table, no indexes on sha256/device_id.
+    _drop_schema_version()
+    database.execute_sql('DROP INDEX IF EXISTS "source_sha256"')
+    database.execute_sql('DROP INDEX IF EXISTS "source_device_id"')
+    assert not has_index("source", "source_sha256")
+
+    result = runner.invoke(main, ["init-db"])
+
+    assert result.exit_code == 0, result.output
+    assert "applied migration index_sources_by_file_and_device" in result.output
+    assert has_index("source", "source_sha256") and has_index("source", "source_device_id")
+    assert _versions() == [1]
+    listed = api.get(f"/sources?sha256={sha}").get_json()
+    assert [s["id"] for s in listed] == [created[0]["id"]]
+    assert Source.select().count() == 2
+    again = runner.invoke(main, ["init-db"])
+    assert again.exit_code == 0 and "applied migration" not in again.output
+
+
+TEST_VERSION = len(migrations.MIGRATIONS) + 1
+
+
+class OldCamera(BaseModel):
+    """A table as an older version made it."""
+
+    serial = CharField(max_length=40)
+
+    class Meta:
+        table_name = "scratch_camera"
+
+
+class Camera(BaseModel):
+    """The same table in the newer version: one more column, with a default for old rows."""
+
+    serial = CharField(max_length=40)
+    model_name = CharField(max_length=40, default="unknown")
+    lens_mm = IntegerField(null=True)
+
+    class Meta:
+        table_name = "scratch_camera"
+
+
+@pytest.fixture
+def old_camera_table(app):
+    upgrade()
+    test_versions = SchemaVersion.delete().where(SchemaVersion.version > len(migrations.MIGRATIONS))
+    test_versions.execute()  # PostgreSQL keeps schema_version across the run's tests
+    database.create_tables([OldCamera])
+    OldCamera.insert_many([{"serial": f"S{n}"} for n in range(5)]).execute()
+    yield
+    database.drop_tables([OldCamera])  # the test's own scratch table
+    test_versions.execute()
+
+
+def add_camera_model(migrator):
+    add_column_if_missing(migrator, Camera, "model_name")
+    add_column_if_missing(migrator, Camera, "lens_mm")
+
+
+def test_a_column_migration_keeps_rows_and_fills_the_default(old_camera_table):
+    plan = [*migrations.MIGRATIONS, (TEST_VERSION, add_camera_model)]
+    assert "add_camera_model" in upgrade(plan)
+    rows = list(Camera.select().order_by(Camera.id).dicts())
+    assert [r["serial"] for r in rows] == [f"S{n}" for n in range(5)]
+    assert {r["model_name"] for r in rows} == {"unknown"}
+    assert {r["lens_mm"] for r in rows} == {None}
+    assert upgrade(plan) == []  # applied once
+    assert pending(plan) == []
+
+
+def test_a_failing_migration_leaves_nothing_half_done(old_camera_table):
+    def half_then_fail(migrator):
+        add_column_if_missing(migrator, Camera, "model_name")
+        raise RuntimeError("the second step failed")
+
+    plan = [*migrations.MIGRATIONS, (TEST_VERSION, half_then_fail)]
+    with pytest.raises(RuntimeError):
+        upgrade(plan)
+    columns = {c.name for c in database.get_columns("scratch_camera")}
+    assert "model_name" not in columns  # rolled back with the failed migration
+    assert [v for v, _ in pending(plan)] == [TEST_VERSION]
+    assert OldCamera.select().count() == 5
