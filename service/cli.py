@@ -142,6 +142,28 @@ def tokens_revoke(name):
     click.echo(f"revoked {name}", err=True)
 
 
+@main.command("migrate-to")
+@click.argument("url")
+@click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 100_000),
+              help="rows per INSERT")
+@with_database
+def migrate_to(url, batch_size):
+    """Copy this inventory into the empty database at URL (e.g. postgresql://...), keeping ids.
+
+    Point EVIDENCE_DATABASE_URL at URL afterwards. Writes to this database wait while it is
+    copied (SQLite), so stop the service or expect 503s meanwhile.
+    """
+    from .transfer import copy_inventory
+
+    def progress(table, rows):
+        click.echo(f"{table}: {rows} rows", err=True)
+
+    result = copy_inventory(url, batch_size=batch_size, progress=progress)
+    chains = ", ".join(f"{name} chain verified" for name in result["chains"])
+    click.echo(f"copied {sum(result['tables'].values())} rows in {len(result['tables'])} "
+               f"tables; row counts match; {chains}")
+
+
 @main.command("verify-audit")
 @with_database
 def verify_audit():

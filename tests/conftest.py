@@ -6,11 +6,9 @@ at the end; tables are emptied between tests.
 """
 
 import os
-import uuid
-from urllib.parse import urlparse, urlunparse
 
-import psycopg
 import pytest
+from live import LiveServer, prepare_database, throwaway_postgres
 
 from service import create_app
 from service.auth import create_token
@@ -27,10 +25,6 @@ def pytest_report_header(config):
     return f"database: {config.getoption('--database')}"
 
 
-def _with_dbname(url, name):
-    return urlunparse(urlparse(url)._replace(path="/" + name))
-
-
 @pytest.fixture(scope="session")
 def postgres_url(request):
     """A fresh PostgreSQL database for this run, or None on SQLite."""
@@ -40,13 +34,8 @@ def postgres_url(request):
     admin_url = os.environ.get("EVIDENCE_TEST_POSTGRES_URL")
     if not admin_url:
         pytest.exit("--database=postgresql needs EVIDENCE_TEST_POSTGRES_URL", returncode=2)
-    name = f"evidence_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = _with_dbname(admin_url, name)
-    yield url
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_postgres(admin_url) as url:
+        yield url
 
 
 @pytest.fixture
@@ -72,6 +61,27 @@ def app(database_url, postgres_url):
         close_all = getattr(database.obj, "close_all", None)
         if close_all:
             close_all()
+
+
+@pytest.fixture
+def live_database(postgres_url, tmp_path):
+    """A new, empty inventory for a live server: a SQLite file, or (--database=postgresql) a
+    PostgreSQL database of its own, since the server's processes write while the test runs."""
+    if postgres_url is None:
+        yield f"sqlite:///{tmp_path / 'live.db'}"
+        return
+    with throwaway_postgres(os.environ["EVIDENCE_TEST_POSTGRES_URL"], "evidence_live") as url:
+        yield url
+
+
+@pytest.fixture
+def live_server(live_database, tmp_path):
+    """`evidence serve --workers 3` on a free 127.0.0.1 port: `.url`, `.tokens` (per role),
+    `.client(role)` (a keep-alive HTTP client), `.kill()` (SIGKILL), `.start()` again."""
+    server = LiveServer(live_database, prepare_database(live_database), tmp_path)
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,180 @@
+"""Moving an inventory to another database (`evidence migrate-to URL`), usually SQLite to
+PostgreSQL when a deployment outgrows one machine.
+
+Tables are copied in dependency order, in batches, keeping every id (custody chains, audit
+entries and outside systems refer to them). The source is read inside one transaction, so
+the copy is a consistent snapshot; on SQLite that transaction holds the write lock, so writes
+to the old database wait (and answer 503 after the busy timeout) rather than being missed.
+The target is written inside one transaction too: a failed copy leaves it empty, and a
+re-run starts again. Afterwards the row counts are compared table by table and the hash
+chains (audit log, custody) are verified on the target.
+"""
+
+import importlib
+from contextlib import contextmanager
+
+from peewee import AutoField, PostgresqlDatabase, sort_models
+
+from . import audit
+from .db import database, make_database
+from .errors import Conflict
+from .migrations import pending, upgrade
+from .models import ALL_MODELS
+
+
+@contextmanager
+def bound_to(db):
+    """Point the models (and the domain code using them) at `db` for a while; CLI use only."""
+    previous = database.obj
+    database.initialize(db)
+    try:
+        yield db
+    finally:
+        database.initialize(previous)
+
+
+def _count(model, db):
+    return model.select().count(db)
+
+
+def _require_empty(target):
+    tables = set(target.get_tables())
+    filled = [m._meta.table_name for m in ALL_MODELS
+              if m._meta.table_name in tables and _count(m, target)]
+    if filled:
+        raise Conflict(f"the target database is not empty ({', '.join(filled)} have rows); "
+                       "migrate-to only copies into an empty database")
+
+
+def _self_references(model):
+    return [f for f in model._meta.sorted_fields
+            if getattr(f, "rel_model", None) is model]
+
+
+def _batches(model, fields, db, batch_size):
+    """Rows of `model` as tuples of `fields`, in primary key order, a batch at a time."""
+    query = model.select(*fields).tuples()
+    pk = model._meta.primary_key
+    if isinstance(pk, AutoField):
+        last = 0
+        while True:
+            rows = list(query.where(pk > last).order_by(pk).limit(batch_size).execute(db))
+            if not rows:
+                return
+            yield rows
+            last = rows[-1][fields.index(pk)]
+    else:  # composite keys: link tables, streamed in key order
+        key = [model._meta.fields[name] for name in pk.field_names]
+        batch = []
+        for row in query.order_by(*key).execute(db).iterator():
+            batch.append(row)
+            if len(batch) >= batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def _copy_table(model, source, target, batch_size):
+    """Copy one table; self-references (a copy pointing at its master) are set afterwards,
+    since a row may point at one with a higher id."""
+    fields = model._meta.sorted_fields
+    pk = model._meta.primary_key
+    later = {fields.index(f): f for f in _self_references(model)}
+    copied = 0
+    for rows in _batches(model, fields, source, batch_size):
+        links = [(row[fields.index(pk)], {f: row[i] for i, f in later.items()})
+                 for row in rows if any(row[i] is not None for i in later)]
+        if later:
+            rows = [tuple(None if i in later else v for i, v in enumerate(row)) for row in rows]
+        model.insert_many(rows, fields=fields).execute(target)
+        for row_id, values in links:
+            model.update(values).where(pk == row_id).execute(target)
+        copied += len(rows)
+    return copied
+
+
+def _fix_sequences(target):
+    """Inserting explicit ids leaves PostgreSQL's sequences at 1: move them past the ids."""
+    if not isinstance(target, PostgresqlDatabase):
+        return  # SQLite's rowid follows the largest id by itself
+    for model in ALL_MODELS:
+        pk = model._meta.primary_key
+        if isinstance(pk, AutoField):
+            table = model._meta.table_name
+            target.execute_sql(
+                f'SELECT setval(pg_get_serial_sequence(%s, %s), '
+                f'COALESCE(MAX("{pk.column_name}"), 1), MAX("{pk.column_name}") IS NOT NULL) '
+                f'FROM "{table}"',
+                (f'"{table}"', pk.column_name),
+            )
+
+
+def chain_checks():
+    """Verdicts of the hash chains on the bound database: audit log, custody when present."""
+    checks = {"audit": audit.verify()["valid"]}
+    try:
+        custody = importlib.import_module("service.custody")
+    except ImportError:
+        return checks
+    verify_all = getattr(custody, "verify_all", None)
+    if verify_all is not None:
+        broken = [v["source_id"] for v in verify_all() if not v["valid"]]
+        checks["custody"] = not broken
+    return checks
+
+
+def _snapshot(db):
+    """A consistent read of the whole source while it is copied."""
+    transaction = db.atomic()
+    transaction.__enter__()
+    if isinstance(db, PostgresqlDatabase):
+        db.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    return transaction
+
+
+def copy_inventory(target_url, batch_size=1000, progress=None):
+    """Copy the connected (configured) inventory into the empty database at `target_url`.
+
+    Returns {"tables": {name: rows}, "chains": {name: valid}}; raises Conflict when the
+    target is not empty, the source needs migrating first, or the copy does not verify.
+    """
+    source = database.obj
+    if pending():
+        raise Conflict("the source database has pending migrations: run `evidence init-db` "
+                       "on it first")
+    target = make_database(target_url)
+    target.connect(reuse_if_open=True)
+    try:
+        _require_empty(target)
+        with bound_to(target):
+            upgrade()
+        tables = {}
+        snapshot = _snapshot(source)
+        try:
+            with target.atomic():
+                for model in sort_models(ALL_MODELS):
+                    name = model._meta.table_name
+                    tables[name] = _copy_table(model, source, target, batch_size)
+                    if progress:
+                        progress(name, tables[name])
+                _fix_sequences(target)
+            expected = {m._meta.table_name: _count(m, source) for m in ALL_MODELS}
+        finally:
+            snapshot.__exit__(None, None, None)
+        with bound_to(target):
+            found = {m._meta.table_name: _count(m, target) for m in ALL_MODELS}
+            chains = chain_checks()
+        differ = [n for n in expected if expected[n] != found[n]]
+        if differ:
+            raise Conflict("row counts differ after the copy: " + ", ".join(
+                f"{n} {expected[n]} -> {found[n]}" for n in differ))
+        broken = [n for n, ok in chains.items() if not ok]
+        if broken:
+            raise Conflict("hash chains do not verify after the copy: " + ", ".join(broken))
+        return {"tables": found, "chains": chains}
+    finally:
+        target.close()
+        close_all = getattr(target, "close_all", None)
+        if close_all:
+            close_all()
