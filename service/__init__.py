@@ -118,5 +118,4 @@ def _register_error_handlers(app):
     @app.errorhandler(InterfaceError)
     def database_unavailable(error):
         log.warning("database unavailable: %s", error)
-        return hooks.error_response(503, "the database is busy or unreachable; retry shortly",
-                          headers={"Retry-After": "2"})
+        return hooks.database_unavailable(error)

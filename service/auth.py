@@ -6,13 +6,18 @@ are 256 random bits, so a fast hash is enough (no password stretching needed).
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from datetime import timedelta
 
+from peewee import OperationalError
+
 from .errors import Conflict, Invalid, NotFound
 from .models import ROLES, ApiToken
 from .timeutil import utcnow
+
+log = logging.getLogger("evidence")
 
 TOKEN_PREFIX = "evi_"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -86,6 +91,10 @@ def authenticate(token):
         return None
     # Recorded at most once a minute, so reads don't turn into a write each.
     if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=1):
-        ApiToken.update(last_used_at=now).where(ApiToken.id == record.id).execute()
-        record.last_used_at = now
+        try:
+            ApiToken.update(last_used_at=now).where(ApiToken.id == record.id).execute()
+            record.last_used_at = now
+        except OperationalError as error:
+            # A read-only database still serves reads; the date waits for the next request.
+            log.warning("could not record the token's last use: %s", error)
     return record

@@ -60,6 +60,17 @@ def error_response(status, message, errors=None, headers=None):
     return response
 
 
+def database_unavailable(error):
+    """503 for a database that cannot take the request now; nothing was written."""
+    if "readonly" in str(error):
+        # SQLite's file (or its disk) is read-only: maintenance, a full or remounted disk.
+        return error_response(503, "the database is read-only at the moment; nothing was "
+                              "written (reads that need no audit entry still work)",
+                              headers={"Retry-After": "30"})
+    return error_response(503, "the database is busy or unreachable; nothing was written, "
+                          "retry shortly", headers={"Retry-After": "2"})
+
+
 def _needs_token(path):
     return path.startswith(API_PREFIX) and not path.startswith(PUBLIC_API_PATHS)
 
@@ -151,12 +162,11 @@ def finish_request(response):
             if audited:
                 with database.atomic():
                     audit.record(**_audit_fields(response))
-    except DatabaseError:
-        log.exception("could not save the request's changes or its audit entry")
+    except DatabaseError as error:
+        log.warning("could not save the request's changes or its audit entry: %s", error)
         if tx is not None:
             tx.rollback()
-        response = error_response(503, "the database is busy or unreachable; nothing was "
-                                  "written, retry shortly", headers={"Retry-After": "2"})
+        response = database_unavailable(error)
     return _secure(response)
 
 

@@ -51,6 +51,11 @@ def _self_references(model):
             if getattr(f, "rel_model", None) is model]
 
 
+def _position(fields, field):
+    """Index of `field` in `fields` (list.index would compare with ==, which builds SQL)."""
+    return next(i for i, f in enumerate(fields) if f is field)
+
+
 def _batches(model, fields, db, batch_size):
     """Rows of `model` as tuples of `fields`, in primary key order, a batch at a time."""
     query = model.select(*fields).tuples()
@@ -62,7 +67,7 @@ def _batches(model, fields, db, batch_size):
             if not rows:
                 return
             yield rows
-            last = rows[-1][fields.index(pk)]
+            last = rows[-1][_position(fields, pk)]
     else:  # composite keys: link tables, streamed in key order
         key = [model._meta.fields[name] for name in pk.field_names]
         batch = []
@@ -80,10 +85,11 @@ def _copy_table(model, source, target, batch_size):
     since a row may point at one with a higher id."""
     fields = model._meta.sorted_fields
     pk = model._meta.primary_key
-    later = {fields.index(f): f for f in _self_references(model)}
+    later = {_position(fields, f): f for f in _self_references(model)}
+    at_pk = _position(fields, pk) if later else None
     copied = 0
     for rows in _batches(model, fields, source, batch_size):
-        links = [(row[fields.index(pk)], {f: row[i] for i, f in later.items()})
+        links = [(row[at_pk], {f: row[i] for i, f in later.items()})
                  for row in rows if any(row[i] is not None for i in later)]
         if later:
             rows = [tuple(None if i in later else v for i, v in enumerate(row)) for row in rows]

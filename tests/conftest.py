@@ -13,7 +13,8 @@ from live import LiveServer, prepare_database, throwaway_postgres
 from service import create_app
 from service.auth import create_token
 from service.db import database
-from service.models import ALL_MODELS, ROLES, create_tables
+from service.migrations import upgrade
+from service.models import ALL_MODELS, ROLES
 
 
 def pytest_addoption(parser):
@@ -52,7 +53,7 @@ def _empty_postgres_tables():
 def app(database_url, postgres_url):
     app = create_app({"DATABASE_URL": database_url, "TESTING": True})
     with app.app_context():
-        create_tables()
+        upgrade()  # as `evidence init-db` does
         if postgres_url:
             _empty_postgres_tables()
         yield app
