@@ -66,7 +66,10 @@ def machine():
                 break
     with open("/proc/meminfo") as f:
         mem_gib = int(f.readline().split()[1]) / 2**20
-    return (f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB, {platform.system()} "
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[0]
+    return (f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB, load average {load} "
+            f"at the end (the machine is shared), {platform.system()} "
             f"{platform.release()}, Python {platform.python_version()}, SQLite "
             f"{sqlite3.sqlite_version}")
 
@@ -154,7 +157,8 @@ def read_endpoints(server, incident_ids):
         ("coverage of an incident", "/api/v1/incidents/{id}/coverage",
          "/incidents/{incident_id}/coverage"),
     ]
-    return [(label, template) for label, template, path in wanted if path in paths]
+    return [(label, template) for label, template, path in wanted
+            if path in paths or "/api/v1" + path in paths]
 
 
 def measure_reads(server, incident_ids, connections, seconds, driver):
@@ -224,7 +228,7 @@ def measure_writes(server, incident_ids, clients, each):
           f"other {counts['other']}", flush=True)
     results = [result]
     _, _, spec = reader.request("GET", "/api/v1/openapi.json")
-    if "/sources/{source_id}/custody" in spec["paths"]:
+    if {"/sources/{source_id}/custody", "/api/v1/sources/{source_id}/custody"} & set(spec["paths"]):
         results.append(measure_custody(server, incident_ids[0], clients, each))
     reader.close()
     return results

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from service.db import make_database
 from service.migrations import upgrade
 from service.models import Agency, Incident, IncidentAgency, Involvement, Officer, Source
-from service.transfer import bound_to
+from service.transfer import bound_to, fix_sequences
 
 STATES = ["MN", "IL", "CA", "TX", "NY", "AZ"]
 
@@ -39,5 +39,6 @@ def generate(url, incidents, sources, seed=2026):
             _insert(Source, [{"id": n, "incident": rng.randrange(1, incidents + 1),
                               "kind": "bodycam", "sha256": f"{n:064x}"}
                              for n in range(1, sources + 1)])
+            fix_sequences(db)
     db.close()
     return {"incidents": incidents, "sources": sources}

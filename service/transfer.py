@@ -100,7 +100,7 @@ def _copy_table(model, source, target, batch_size):
     return copied
 
 
-def _fix_sequences(target):
+def fix_sequences(target):
     """Inserting explicit ids leaves PostgreSQL's sequences at 1: move them past the ids."""
     if not isinstance(target, PostgresqlDatabase):
         return  # SQLite's rowid follows the largest id by itself
@@ -164,7 +164,7 @@ def copy_inventory(target_url, batch_size=1000, progress=None):
                     tables[name] = _copy_table(model, source, target, batch_size)
                     if progress:
                         progress(name, tables[name])
-                _fix_sequences(target)
+                fix_sequences(target)
             expected = {m._meta.table_name: _count(m, source) for m in ALL_MODELS}
         finally:
             snapshot.__exit__(None, None, None)

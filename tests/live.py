@@ -99,6 +99,7 @@ class Client:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
+        reused = self.conn is not None
         if self.conn is None:
             self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
@@ -107,6 +108,10 @@ class Client:
             raw = response.read()
         except (OSError, http.client.HTTPException):
             self.close()
+            if reused and method == "GET":
+                # The server closes idle keep-alive connections; a read is safe to send again
+                # (a write is not: it may have been done before the connection dropped).
+                return self.request(method, path, body, headers)
             raise
         text = raw.decode("utf-8", "replace")
         try:
