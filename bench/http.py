@@ -161,19 +161,32 @@ def read_endpoints(server, incident_ids):
             if path in paths or "/api/v1" + path in paths]
 
 
-def measure_reads(server, incident_ids, connections, seconds, driver):
+def measure_reads(server, incident_ids, options, driver):
+    """Every endpoint in turn, `rounds` times over (the machine's other load drifts, so each
+    round compares an endpoint with /health measured just before it); medians per endpoint."""
     token = server.tokens["oversight"]
-    rows = []
     endpoints = [("health (trivial)", "/health")] + read_endpoints(server, incident_ids)
-    for label, template in endpoints:
-        ids = incident_ids if "{id}" in template else []
-        driver(server, token, template, ids, connections, 2)  # warm up
-        result = driver(server, token, template, ids, connections, seconds)
-        result["label"] = label
-        rows.append(result)
-        print(f"  {label:36} {result['rps']:8.1f} req/s  p50 {result['p50_ms']:7.1f} ms  "
-              f"p95 {result['p95_ms']:7.1f}  p99 {result['p99_ms']:7.1f}  "
-              f"errors {result['errors']} non-2xx {result['non2xx']}", flush=True)
+    runs = {label: [] for label, _ in endpoints}
+    for round_number in range(1, options.rounds + 1):
+        for label, template in endpoints:
+            ids = incident_ids if "{id}" in template else []
+            if round_number == 1:
+                driver(server, token, template, ids, options.connections, 2)  # warm up
+            result = driver(server, token, template, ids, options.connections, options.seconds)
+            runs[label].append(result)
+            result["ratio"] = result["rps"] / runs["health (trivial)"][-1]["rps"]
+            print(f"  round {round_number} {label:34} {result['rps']:7.1f} req/s "
+                  f"(x{result['ratio']:.2f})  p50 {result['p50_ms']:7.1f} ms  "
+                  f"p95 {result['p95_ms']:7.1f}  p99 {result['p99_ms']:7.1f}  "
+                  f"errors {result['errors']} non-2xx {result['non2xx']}", flush=True)
+    rows = []
+    for label, results in runs.items():
+        row = {key: statistics.median(r[key] for r in results)
+               for key in ("rps", "ratio", "p50_ms", "p95_ms", "p99_ms")}
+        row.update(label=label, errors=sum(r["errors"] for r in results),
+                   non2xx=sum(r["non2xx"] for r in results),
+                   requests=sum(r["requests"] for r in results))
+        rows.append(row)
     return rows
 
 
@@ -302,8 +315,7 @@ def run_backend(backend, url, options, driver, workdir):
         print(f"  {total} incidents served by {options.workers} workers x {options.threads} "
               f"threads; {options.connections} connections, {options.seconds} s each",
               flush=True)
-        reads = measure_reads(server, incident_ids, options.connections, options.seconds,
-                              driver)
+        reads = measure_reads(server, incident_ids, options, driver)
         writes = measure_writes(server, incident_ids, options.writers, options.writes_each)
     finally:
         server.stop()
@@ -312,17 +324,18 @@ def run_backend(backend, url, options, driver, workdir):
 
 def report(results, options, driver_name):
     lines = [f"Machine: {machine()}. Load: {driver_name}, {options.connections} connections, "
-             f"{options.seconds} s per endpoint after 2 s of warm-up; server: `evidence serve "
+             f"{options.rounds} rounds of {options.seconds} s per endpoint (medians; the ratio "
+             f"is to /health measured just before, in the same round) after 2 s of warm-up; "
+             f"server: `evidence serve "
              f"--workers {options.workers} --threads {options.threads}`; data: "
              f"{options.incidents} incidents, {options.sources} sources (seed {options.seed}).",
              ""]
     for result in results:
-        health = result["reads"][0]["rps"]
         lines += [f"**{result['backend']}**", "",
                   "| endpoint | req/s | ratio to /health | p50 ms | p95 ms | p99 ms | errors |",
                   "|---|---:|---:|---:|---:|---:|---:|"]
         for r in result["reads"]:
-            lines.append(f"| {r['label']} | {r['rps']:.0f} | {r['rps'] / health:.2f} | "
+            lines.append(f"| {r['label']} | {r['rps']:.0f} | {r['ratio']:.2f} | "
                          f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | "
                          f"{r['errors'] + r['non2xx']} |")
         lines.append("")
@@ -346,7 +359,8 @@ def run(args):
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5, help="per endpoint and round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--writers", type=int, default=32, help="clients in the writes phase")
     parser.add_argument("--writes-each", type=int, default=50)
     parser.add_argument("--driver", choices=("auto", "wrk", "threads"), default="auto")

@@ -7,7 +7,8 @@ import flask_swagger_ui
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask, send_from_directory
 from flask_smorest import Api, Blueprint
-from peewee import IntegrityError, InterfaceError, OperationalError
+from peewee import IntegrityError, InterfaceError, InternalError, OperationalError
+from playhouse.pool import MaxConnectionsExceeded
 
 from . import config as settings
 from . import hooks
@@ -114,8 +115,18 @@ def _register_error_handlers(app):
         return hooks.error_response(409, "conflicts with a record saved at the same time; "
                           "read it again and retry")
 
+    @app.errorhandler(InternalError)
+    def internal_error(error):
+        # PostgreSQL reports writes on a read-only replica this way; other internal errors
+        # are bugs and stay 500s.
+        if "read-only" in str(error):
+            return database_unavailable(error)
+        log.exception("database internal error")
+        return hooks.error_response(500, "internal error")
+
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
+    @app.errorhandler(MaxConnectionsExceeded)  # every pooled connection busy for 10 s
     def database_unavailable(error):
         log.warning("database unavailable: %s", error)
         return hooks.database_unavailable(error)

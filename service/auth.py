@@ -11,7 +11,7 @@ import re
 import secrets
 from datetime import timedelta
 
-from peewee import OperationalError
+from peewee import DatabaseError
 
 from .errors import Conflict, Invalid, NotFound
 from .models import ROLES, ApiToken
@@ -94,7 +94,7 @@ def authenticate(token):
         try:
             ApiToken.update(last_used_at=now).where(ApiToken.id == record.id).execute()
             record.last_used_at = now
-        except OperationalError as error:
+        except DatabaseError as error:
             # A read-only database still serves reads; the date waits for the next request.
             log.warning("could not record the token's last use: %s", error)
     return record

@@ -7,6 +7,7 @@ import secrets
 
 from flask import current_app, g, jsonify, request
 from peewee import DatabaseError
+from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.routing import IntegerConverter
 
 from . import audit, auth
@@ -62,8 +63,10 @@ def error_response(status, message, errors=None, headers=None):
 
 def database_unavailable(error):
     """503 for a database that cannot take the request now; nothing was written."""
-    if "readonly" in str(error):
-        # SQLite's file (or its disk) is read-only: maintenance, a full or remounted disk.
+    message = str(error)
+    if "readonly" in message or "read-only" in message:
+        # SQLite's file (or its disk) is read-only: maintenance, a full or remounted disk; or
+        # a PostgreSQL replica (a read-only transaction).
         return error_response(503, "the database is read-only at the moment; nothing was "
                               "written (reads that need no audit entry still work)",
                               headers={"Retry-After": "30"})
@@ -162,7 +165,7 @@ def finish_request(response):
             if audited:
                 with database.atomic():
                     audit.record(**_audit_fields(response))
-    except DatabaseError as error:
+    except (DatabaseError, MaxConnectionsExceeded) as error:
         log.warning("could not save the request's changes or its audit entry: %s", error)
         if tx is not None:
             tx.rollback()

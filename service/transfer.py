@@ -93,7 +93,8 @@ def _copy_table(model, source, target, batch_size):
                  for row in rows if any(row[i] is not None for i in later)]
         if later:
             rows = [tuple(None if i in later else v for i, v in enumerate(row)) for row in rows]
-        model.insert_many(rows, fields=fields).execute(target)
+        # as_rowcount: no RETURNING, which the proxy's database may have asked for.
+        model.insert_many(rows, fields=fields).as_rowcount().execute(target)
         for row_id, values in links:
             model.update(values).where(pk == row_id).execute(target)
         copied += len(rows)

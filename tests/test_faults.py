@@ -11,11 +11,12 @@ import threading
 import time
 from urllib.parse import urlparse, urlunparse
 
+import psycopg
 import pytest
 from live import connected, prepare_database, throwaway_postgres, verified_chains
 
 from service import create_app
-from service.db import database
+from service.db import database, make_database
 from service.models import Source
 
 WRITERS = 6
@@ -161,8 +162,8 @@ class Forwarder:
 @pytest.fixture
 def database_behind_forwarder(request):
     if request.config.getoption("--database") != "postgresql":
-        pytest.skip("PostgreSQL going away: runs with --database=postgresql "
-                    "(the SQLite run checks a read-only database file instead)")
+        pytest.skip("PostgreSQL going away: runs with --database=postgresql (SQLite has no "
+                    "server to lose; the kill and read-only tests cover its faults)")
     admin_url = os.environ["EVIDENCE_TEST_POSTGRES_URL"]
     parsed = urlparse(admin_url)
     with throwaway_postgres(admin_url, "evidence_fault") as url:
@@ -204,34 +205,42 @@ def test_postgresql_going_away_answers_503_and_recovers(database_behind_forwarde
 
 
 @pytest.fixture
-def immutable(request):
-    """`chattr +i`: the file cannot be written, even by root (the tests run as root, so a
-    chmod would not stop SQLite). Undone at the end."""
-    if request.config.getoption("--database") != "sqlite":
-        pytest.skip("a read-only SQLite file: runs with --database=sqlite "
-                    "(the PostgreSQL run checks the database going away instead)")
-    changed = []
+def read_only(database_url, postgres_url):
+    """`read_only(True/False)` makes the suite's database unwritable and writable again.
 
-    def make(path, on=True):
-        subprocess.run(["chattr", "+i" if on else "-i", path], check=True)
-        if on:
-            changed.append(path)
+    SQLite: `chattr +i` on the file, which stops even root (the tests run as root, so a
+    chmod would not stop SQLite). PostgreSQL: new sessions read-only
+    (default_transaction_read_only), as on a streaming replica; the pool is emptied so the
+    next request opens one.
+    """
+    state = {"on": False}
+
+    def switch(on):
+        if postgres_url:
+            name = urlparse(postgres_url).path.lstrip("/")
+            with psycopg.connect(os.environ["EVIDENCE_TEST_POSTGRES_URL"],
+                                 autocommit=True) as conn:
+                conn.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = '
+                             f'{"on" if on else "off"}')
+            database.close()
+            database.obj.close_all()
         else:
-            changed.remove(path)
+            subprocess.run(["chattr", "+i" if on else "-i", _sqlite_path(database_url)],
+                           check=True)
+        state["on"] = on
 
-    yield make
-    for path in changed:
-        subprocess.run(["chattr", "-i", path], check=False)
+    yield switch
+    if state["on"]:
+        switch(False)
 
 
-def test_a_read_only_sqlite_file_refuses_writes_and_keeps_reads(app, api, make, immutable,
-                                                                   database_url):
+def test_a_read_only_database_refuses_writes_and_keeps_reads(api, make, read_only):
     incident = make.incident()
     make.source(incident["id"])
-    path = _sqlite_path(database_url)
+    new = {"title": "x", "started_at": "2026-01-07T10:00:00Z"}
 
-    immutable(path)
-    refused = api.post("/incidents", json={"title": "x", "started_at": "2026-01-07T10:00:00Z"})
+    read_only(True)
+    refused = api.post("/incidents", json=new)
     assert refused.status_code == 503
     assert "read-only" in refused.get_json()["message"] and refused.headers["Retry-After"]
     assert api.get(f"/incidents/{incident['id']}").status_code == 200
@@ -239,7 +248,34 @@ def test_a_read_only_sqlite_file_refuses_writes_and_keeps_reads(app, api, make, 
     # A read of evidence must leave an audit entry; it cannot, so it is refused, not hidden.
     assert api.get("/sources").status_code == 503
 
-    immutable(path, on=False)  # writable again: no restart needed
-    assert api.post("/incidents", json={"title": "x", "started_at": "2026-01-07T10:00:00Z"}
-                    ).status_code == 201
+    read_only(False)  # writable again: no restart needed
+    assert api.post("/incidents", json=new).status_code == 201
     assert api.get("/sources").status_code == 200
+
+
+def test_every_pooled_connection_busy_answers_503(app, api, postgres_url):
+    if not postgres_url:
+        pytest.skip("a connection pool exists on PostgreSQL only: runs with "
+                    "--database=postgresql")
+    pool = make_database(postgres_url, pool_size=1)
+    pool._wait_timeout = 0.2  # instead of 10 s
+    database.initialize(pool)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_only_connection():
+        database.connect()
+        holding.set()
+        release.wait(10)
+        database.close()
+
+    holder = threading.Thread(target=hold_the_only_connection)
+    holder.start()
+    holding.wait(10)
+    try:
+        busy = api.get("/incidents")
+        assert busy.status_code == 503 and busy.headers["Retry-After"]
+    finally:
+        release.set()
+        holder.join()
+    assert api.get("/incidents").status_code == 200
+    pool.close_all()

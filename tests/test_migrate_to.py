@@ -1,4 +1,8 @@
-"""`evidence migrate-to URL`: an inventory copied into a new database, ids and chains kept."""
+"""`evidence migrate-to URL`: an inventory copied into a new database, ids and chains kept.
+
+The inventory copied is the suite's database: SQLite to PostgreSQL and to SQLite in the
+SQLite run, PostgreSQL to both in the PostgreSQL run.
+"""
 
 import os
 
@@ -7,12 +11,6 @@ from live import connected, throwaway_postgres
 
 from service.cli import main
 from service.models import ALL_MODELS, AuditEntry, Incident, Source
-
-
-@pytest.fixture
-def postgres_url():
-    """The inventory copied here always starts on SQLite, whichever --database runs."""
-    return None
 
 
 def _catalogue(make, api):
