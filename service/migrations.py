@@ -20,7 +20,7 @@ from peewee import CharField, DateTimeField, IntegerField
 from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
 from .db import database, is_postgresql
-from .models import ALL_MODELS, BaseModel, Source, create_tables
+from .models import ALL_MODELS, BaseModel, Incident, Source, create_tables
 from .timeutil import utcnow
 
 # An arbitrary constant naming the advisory lock that makes concurrent upgrades take turns
@@ -61,6 +61,12 @@ def add_index_if_missing(migrator, model, columns, unique=False):
         migrate(migrator.add_index(table, columns, unique=unique))
 
 
+def drop_index_if_present(migrator, model, name):
+    """Indexes only: a migration never drops a table or a column."""
+    if has_index(model._meta.table_name, name):
+        migrate(migrator.drop_index(model._meta.table_name, name))
+
+
 def index_sources_by_file_and_device(migrator):
     """`GET /sources?sha256=` and `?device_id=` look across every incident: without these
     indexes each is a scan of the whole source table (millions of rows at national scale);
@@ -69,9 +75,21 @@ def index_sources_by_file_and_device(migrator):
     add_index_if_missing(migrator, Source, ["device_id"])
 
 
+def index_incident_lists_by_state_and_kind(migrator):
+    """`GET /incidents?state=` (or `kind=`) pages newest first. With an index on the filter
+    alone every matching incident is sorted for each page (56 ms for one state among 100,000
+    incidents on SQLite); with (filter, started_at) the page is read in order (0.2 ms). The
+    single-column indexes they replace would only slow writes down."""
+    add_index_if_missing(migrator, Incident, ["state", "started_at"])
+    add_index_if_missing(migrator, Incident, ["kind", "started_at"])
+    drop_index_if_present(migrator, Incident, "incident_state")
+    drop_index_if_present(migrator, Incident, "incident_kind")
+
+
 # (version, function), in the order they apply; never renumber or remove one that shipped.
 MIGRATIONS = [
     (1, index_sources_by_file_and_device),
+    (2, index_incident_lists_by_state_and_kind),
 ]
 
 

@@ -85,18 +85,26 @@ class Incident(BaseModel):
     case_number = CharField(max_length=100, null=True, index=True)
     cad_event_id = CharField(max_length=100, null=True)
     title = CharField(max_length=300)
-    kind = CharField(max_length=32, default="other", index=True)
+    kind = CharField(max_length=32, default="other")
     started_at = DateTimeField(index=True)
     ended_at = DateTimeField(null=True)
     address = CharField(max_length=300, null=True)
     city = CharField(max_length=120, null=True)
-    state = CharField(max_length=64, null=True, index=True)
+    state = CharField(max_length=64, null=True)
     latitude = FloatField(null=True)
     longitude = FloatField(null=True)
     status = CharField(max_length=32, default="open")
     description = TextField(null=True)
     created_at = DateTimeField(default=lambda: utcnow())
     updated_at = DateTimeField(default=lambda: utcnow())
+
+    class Meta:
+        # Lists filtered by state or kind come newest first: these read a page in order
+        # (migration 2 puts them in older databases).
+        indexes = (
+            (("state", "started_at"), False),
+            (("kind", "started_at"), False),
+        )
 
 
 class IncidentAgency(BaseModel):

@@ -34,20 +34,31 @@ def test_an_old_database_is_upgraded_without_losing_rows(runner, make, api):
     sha = "ab" * 32
     created = [make.source(incident["id"], sha256=sha, device_id="CAM-1"),
                make.source(incident["id"], kind="dashcam", device_id="CAM-2")]
-    # The shape before migration 1: no schema_version table, no indexes on sha256/device_id.
+    # The shape before migration 1: no schema_version table, no indexes on sha256/device_id;
+    # before migration 2: incidents indexed on state and on kind alone.
     _drop_schema_version()
     database.execute_sql('DROP INDEX IF EXISTS "source_sha256"')
     database.execute_sql('DROP INDEX IF EXISTS "source_device_id"')
+    database.execute_sql('DROP INDEX IF EXISTS "incident_state_started_at"')
+    database.execute_sql('DROP INDEX IF EXISTS "incident_kind_started_at"')
+    database.execute_sql('CREATE INDEX "incident_state" ON "incident" ("state")')
+    database.execute_sql('CREATE INDEX "incident_kind" ON "incident" ("kind")')
     assert not has_index("source", "source_sha256")
 
     result = runner.invoke(main, ["init-db"])
 
     assert result.exit_code == 0, result.output
     assert "applied migration index_sources_by_file_and_device" in result.output
+    assert "applied migration index_incident_lists_by_state_and_kind" in result.output
     assert has_index("source", "source_sha256") and has_index("source", "source_device_id")
-    assert _versions() == [1]
+    assert has_index("incident", "incident_state_started_at")
+    assert has_index("incident", "incident_kind_started_at")
+    assert not has_index("incident", "incident_state")
+    assert not has_index("incident", "incident_kind")
+    assert _versions() == [1, 2]
     listed = api.get(f"/sources?sha256={sha}").get_json()
     assert [s["id"] for s in listed] == [created[0]["id"]]
+    assert [i["id"] for i in api.get("/incidents?kind=shooting").get_json()] == [incident["id"]]
     assert Source.select().count() == 2
     again = runner.invoke(main, ["init-db"])
     assert again.exit_code == 0 and "applied migration" not in again.output
