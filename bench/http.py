@@ -183,7 +183,9 @@ def measure_reads(server, incident_ids, options, driver):
     for label, results in runs.items():
         row = {key: statistics.median(r[key] for r in results)
                for key in ("rps", "ratio", "p50_ms", "p95_ms", "p99_ms")}
-        row.update(label=label, errors=sum(r["errors"] for r in results),
+        row.update(label=label, ratio_min=min(r["ratio"] for r in results),
+                   ratio_max=max(r["ratio"] for r in results),
+                   errors=sum(r["errors"] for r in results),
                    non2xx=sum(r["non2xx"] for r in results),
                    requests=sum(r["requests"] for r in results))
         rows.append(row)
@@ -332,10 +334,12 @@ def report(results, options, driver_name):
              ""]
     for result in results:
         lines += [f"**{result['backend']}**", "",
-                  "| endpoint | req/s | ratio to /health | p50 ms | p95 ms | p99 ms | errors |",
+                  "| endpoint | req/s | ratio to /health (rounds' range) | p50 ms | p95 ms | "
+                  "p99 ms | errors |",
                   "|---|---:|---:|---:|---:|---:|---:|"]
         for r in result["reads"]:
-            lines.append(f"| {r['label']} | {r['rps']:.0f} | {r['ratio']:.2f} | "
+            lines.append(f"| {r['label']} | {r['rps']:.0f} | {r['ratio']:.2f} "
+                         f"({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | "
                          f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | "
                          f"{r['errors'] + r['non2xx']} |")
         lines.append("")
