@@ -57,11 +57,11 @@ def Text(max_length, min_length=None, **kwargs):
     return fields.String(validate=validate.Length(min=min_length, max=max_length), **kwargs)
 
 
-def Choice(choices, **kwargs):
+def Choice(choices, metadata=None, **kwargs):
     """One value of an enum; the error lists the allowed values."""
     return fields.String(
         validate=validate.OneOf(choices, error="Must be one of: {choices}."),
-        metadata={"enum": list(choices)},
+        metadata={"enum": list(choices), **(metadata or {})},
         **kwargs,
     )
 
