@@ -89,7 +89,13 @@ def lacking_incidents(lacking, filters):
         )
     else:
         raise Invalid("lacking", f"must be one of: {', '.join(LACKING)}", location="query")
-    return inventory.list_incidents(filters).where(condition)
+    # Only what `represent` shows; callers wanting more add columns with .select_extend().
+    return (
+        inventory.list_incidents(filters)
+        .select(Incident.id, Incident.external_id, Incident.title, Incident.kind,
+                Incident.state, Incident.started_at)
+        .where(condition)
+    )
 
 
 def source_counts_by_incident(incident_ids, counting="any"):
