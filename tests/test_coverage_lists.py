@@ -137,25 +137,23 @@ def rows(*values):
     return [dict(zip(FIELDS, row, strict=True)) for row in values]
 
 
+# An incident of two agencies counts in both rows; I5 has none.
+BY_AGENCY = rows(
+    ("CBP", 2, 1, 1, 0.5, 2, 2, 1, 1.0),
+    ("ICE", 2, 0, 2, 0.0, 1, 2, 0, 0.0),
+    ("USBP", 1, 1, 0, 1.0, 2, 2, 1, 1.0),
+    (None, 1, 1, 0, 1.0, 1, 1, 1, 0.0),
+)
+
+
 @pytest.mark.parametrize("params, expected", [
     ({"group_by": "state"}, rows(
         ("IL", 2, 0, 2, 0.0, 0, 1, 0, None),
         ("MN", 2, 1, 1, 0.5, 3, 3, 1, 0.6667),
         (None, 1, 1, 0, 1.0, 1, 1, 1, 0.0),
     )),
-    # An incident of two agencies counts in both rows; I5 has none.
-    ({"group_by": "agency"}, rows(
-        ("CBP", 2, 1, 1, 0.5, 2, 2, 1, 1.0),
-        ("ICE", 2, 0, 2, 0.0, 1, 2, 0, 0.0),
-        ("USBP", 1, 1, 0, 1.0, 2, 2, 1, 1.0),
-        (None, 1, 1, 0, 1.0, 1, 1, 1, 0.0),
-    )),
-    ({}, rows(                                          # agency is the default grouping
-        ("CBP", 2, 1, 1, 0.5, 2, 2, 1, 1.0),
-        ("ICE", 2, 0, 2, 0.0, 1, 2, 0, 0.0),
-        ("USBP", 1, 1, 0, 1.0, 2, 2, 1, 1.0),
-        (None, 1, 1, 0, 1.0, 1, 1, 1, 0.0),
-    )),
+    ({"group_by": "agency"}, BY_AGENCY),
+    ({}, BY_AGENCY),                                    # agency is the default grouping
     # Months of started_at in UTC: I5 began on 31 January in Minnesota, 1 February in UTC.
     ({"group_by": "month"}, rows(
         ("2025-12", 2, 0, 2, 0.0, 1, 1, 0, 0.0),
