@@ -16,7 +16,7 @@ Without s2's clock correction its span would leave a gap at 15:10-15:12.
 
 import pytest
 
-from service.models import Source
+from service.models import AuditEntry, Source
 
 KINDS = ("bodycam", "dashcam", "officer_phone", "bystander", "surveillance", "media", "other")
 
@@ -277,3 +277,15 @@ def test_every_role_reads_coverage_and_a_token_is_needed(api, scene):
     for role in ("admin", "investigator", "oversight", "importer"):
         assert api.get(f"/incidents/{scene['id']}/coverage", role=role).status_code == 200
     assert api.get(f"/incidents/{scene['id']}/coverage", role=None).status_code == 401
+
+
+def test_the_instant_query_is_an_audited_read_of_sources(api, scene):
+    # It answers with whole source records; the per-incident coverage only names ids.
+    before = AuditEntry.select().count()
+    api.get(f"/incidents/{scene['id']}/coverage", role="oversight")
+    assert AuditEntry.select().count() == before
+    instant(api, scene["id"], z("15:10:00"), role="oversight")
+    entry = AuditEntry.select().order_by(AuditEntry.id.desc()).first()
+    assert (entry.path, entry.actor, entry.status) == (
+        f"/api/v1/incidents/{scene['id']}/coverage/at?t=2026-01-24T15:10:00Z", "oversight", 200)
+    assert (entry.resource, entry.resource_id) == ("coverage", str(scene["id"]))
