@@ -1,5 +1,9 @@
 """The REST API: one flask-smorest blueprint per resource."""
 
-from . import agencies, incidents, officers, sources
+from . import agencies, backlog, custody, evidence_report, holds, incidents, officers, reviews
+from . import sources
 
-BLUEPRINTS = [agencies.blp, officers.blp, incidents.blp, sources.blp]
+BLUEPRINTS = [
+    agencies.blp, officers.blp, incidents.blp, sources.blp, custody.blp, reviews.blp, holds.blp,
+    backlog.blp, evidence_report.blp,
+]

@@ -1,0 +1,28 @@
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from schemas.evidence_report import EvidenceReportArgs, EvidenceReportSchema
+from service.evidence_report import evidence_report, evidence_report_html
+
+from .common import actor
+
+blp = Blueprint(
+    "evidence_report", __name__, url_prefix="/api/v1/incidents",
+    description="Evidence reports: each source of an incident with its custody chain, the "
+    "chain's verification, its reviews and the legal holds",
+)
+
+
+@blp.route("/<int:incident_id>/evidence-report")
+class EvidenceReport(MethodView):
+    @blp.arguments(EvidenceReportArgs, location="query")
+    @blp.response(200, EvidenceReportSchema)
+    @blp.alt_response(200, description="a printable page (?format=html)",
+                      content_type="text/html", success=True)
+    def get(self, args, incident_id):
+        """An incident's evidence report, for the case file (JSON or printable HTML)"""
+        report = evidence_report(incident_id, actor())
+        if args["format"] == "html":
+            return Response(evidence_report_html(report), mimetype="text/html")
+        return report
