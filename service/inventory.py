@@ -477,13 +477,18 @@ def update_source(source, changes):
             raise Invalid("incident_id", f"incident {new_incident} does not exist")
         moved = new_incident != source.incident_id
         changes["incident"] = new_incident
+    # Only the columns this update owns: the status columns follow custody events, reviews
+    # and holds, and are written by them (a stale copy of the row must not roll them back).
+    written = [Source._meta.fields.get(k) or Source._meta.columns[k] for k in changes]
+    written += [Source.corrected_started_at, Source.corrected_ended_at, Source.updated_at]
     if "sha256" in changes and changes["sha256"] != source.sha256:
         # Observations were compared with the old hash; they say nothing about the new one.
         source.integrity = "unverified"
+        written.append(Source.integrity)
     _apply(source, changes)
     _check_source(source, is_new=False)
     source.updated_at = utcnow()
-    source.save()
+    source.save(only=written)
     if moved:
         # Holds on the old incident no longer cover it; those on the new one do.
         refresh_legal_hold([source.id])

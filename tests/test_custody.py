@@ -8,7 +8,7 @@ import json
 import pytest
 from freezegun import freeze_time
 
-from service import custody
+from service import custody, inventory
 from service.cli import main as cli
 from service.db import database
 from service.errors import Conflict
@@ -347,7 +347,7 @@ def test_status_and_integrity_change_with_the_event_only(api, source):
     assert after.headers["ETag"] == before.headers["ETag"]
 
 
-# ---------------------------------------------------------------- tampering, straight in the database
+# ---------------------------------------------------------------- tampering in the database
 
 
 def _sql(statement):
@@ -443,8 +443,9 @@ def test_chain_rewritten_with_recomputed_hashes_is_caught(api, source):
 def test_event_inserted_behind_the_services_back_is_caught(api, source):
     _chain_of_five(api, source)
     last = CustodyEvent.get((CustodyEvent.source == source["id"]) & (CustodyEvent.seq == 5))
-    forged = CustodyEvent(source=source["id"], seq=6, action="disposed", occurred_at=last.occurred_at,
-                          actor="intruder", recorded_at=last.recorded_at, prev_hash=last.hash)
+    forged = CustodyEvent(source=source["id"], seq=6, action="disposed",
+                          occurred_at=last.occurred_at, actor="intruder",
+                          recorded_at=last.recorded_at, prev_hash=last.hash)
     forged.hash = custody.chain_hash(last.hash, custody.hashed_fields(forged))
     forged.save(force_insert=True)
     assert _verdict(api, source)["first_invalid_seq"] == 6
@@ -484,7 +485,7 @@ def test_verify_custody_cli(api, make, runner, database_url, monkeypatch):
 def test_verify_all_batches_cover_every_chain(app, api, make):
     incident = make.incident()
     ids = []
-    for n in range(5):
+    for _ in range(5):
         s = make.source(incident["id"], "bystander")
         append(api, s["id"], "received")
         ids.append(s["id"])
@@ -512,4 +513,19 @@ def test_append_event_is_the_importers_entry_point(app, api, source):
     with pytest.raises(Conflict, match="custody rule: requested"):
         with database.atomic():
             custody.append_event(row, {"action": "requested"}, "importer-bot")
+    assert custody.verify_chain(source["id"])["valid"]
+
+
+def test_updating_a_stale_source_keeps_its_custody(app, api, source):
+    """Source updates write only the columns they own, never the chain's head or statuses."""
+    stale = Source.get_by_id(source["id"])
+    append(api, source["id"], "received", sha256_observed=SHA)
+    api.post(f"/sources/{source['id']}/reviews", json={"status": "reviewed"})
+    with database.atomic():
+        inventory.update_source(stale, {"notes": "catalogued again", "retain_until": None})
+    row = Source.get_by_id(source["id"])
+    assert (row.custody_status, row.integrity, row.review_status, row.custody_last_seq) == (
+        "in_custody", "verified", "reviewed", 1)
+    assert row.notes == "catalogued again"
+    append(api, source["id"], "checked_out")
     assert custody.verify_chain(source["id"])["valid"]

@@ -1,7 +1,16 @@
 """The REST API: one flask-smorest blueprint per resource."""
 
-from . import agencies, backlog, custody, evidence_report, holds, incidents, officers, reviews
-from . import sources
+from . import (
+    agencies,
+    backlog,
+    custody,
+    evidence_report,
+    holds,
+    incidents,
+    officers,
+    reviews,
+    sources,
+)
 
 BLUEPRINTS = [
     agencies.blp, officers.blp, incidents.blp, sources.blp, custody.blp, reviews.blp, holds.blp,

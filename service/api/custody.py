@@ -25,10 +25,11 @@ def _events(rows):
 class CustodyChain(MethodView):
     @blp.arguments(CustodyListArgs, location="query")
     @blp.response(200, CustodyEventSchema(many=True))
-    @blp.alt_response(200, description="the whole chain as CSV (?format=csv)",
-                      content_type="text/csv", success=True)
     def get(self, args, source_id):
-        """Read a source's chain of custody, oldest event first"""
+        """Read a source's chain of custody, oldest event first
+
+        `?format=csv` answers the whole chain as text/csv instead (see docs/custody.md).
+        """
         source = inventory.get_source(source_id)
         events = custody.list_events(source)
         if args["format"] == "csv":

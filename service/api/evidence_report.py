@@ -18,10 +18,11 @@ blp = Blueprint(
 class EvidenceReport(MethodView):
     @blp.arguments(EvidenceReportArgs, location="query")
     @blp.response(200, EvidenceReportSchema)
-    @blp.alt_response(200, description="a printable page (?format=html)",
-                      content_type="text/html", success=True)
     def get(self, args, incident_id):
-        """An incident's evidence report, for the case file (JSON or printable HTML)"""
+        """An incident's evidence report, for the case file (JSON or printable HTML)
+
+        `?format=html` answers a printable, self-contained text/html page.
+        """
         report = evidence_report(incident_id, actor())
         if args["format"] == "html":
             return Response(evidence_report_html(report), mimetype="text/html")
