@@ -30,7 +30,10 @@ class UTCDateTime(fields.AwareDateTime):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str) and len(value) > 64:
             raise self.make_error("invalid")
-        return to_naive_utc(super()._deserialize(value, attr, data, **kwargs))
+        try:
+            return to_naive_utc(super()._deserialize(value, attr, data, **kwargs))
+        except OverflowError as exc:  # e.g. year 1 with a positive offset: before year 1 in UTC
+            raise self.make_error("invalid") from exc
 
 
 class DayDate(fields.Date):

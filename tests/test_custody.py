@@ -529,3 +529,8 @@ def test_updating_a_stale_source_keeps_its_custody(app, api, source):
     assert row.notes == "catalogued again"
     append(api, source["id"], "checked_out")
     assert custody.verify_chain(source["id"])["valid"]
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_timestamps_outside_the_calendar_in_utc_are_422(api, source, when):
+    assert post_event(api, source["id"], "identified", occurred_at=when).status_code == 422
