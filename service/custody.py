@@ -9,18 +9,16 @@ events continue from those: an event deleted from the end of a chain, or a chain
 rewritten in the database, no longer matches what the source recorded.
 """
 
-import hashlib
-import json
 from datetime import timedelta
 from itertools import groupby
 
-from . import holds, inventory
+from . import hashchain, holds, inventory
 from .db import database
 from .errors import Conflict, Invalid
 from .models import CUSTODY_ACTIONS, CustodyEvent, Source
 from .timeutil import isoformat_z, to_naive_utc, utcnow
 
-GENESIS_HASH = "0" * 64
+GENESIS_HASH = hashchain.GENESIS
 NO_EVENTS = None  # the state of a source whose chain has not started
 # Clocks of the machines reporting events may run a little ahead of ours.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -56,13 +54,8 @@ assert set(RULES) == set(CUSTODY_ACTIONS)
 # ---------------------------------------------------------------- the hash chain
 
 
-def canonical_json(fields):
-    """The canonical form of docs/custody.md: keys sorted, no whitespace, UTF-8 text as is."""
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def chain_hash(prev_hash, fields):
-    return hashlib.sha256((prev_hash + canonical_json(fields)).encode("utf-8")).hexdigest()
+# The canonical form of docs/custody.md is hashchain's, shared with the audit log.
+chain_hash = hashchain.link_hash
 
 
 def hashed_fields(event):

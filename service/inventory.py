@@ -419,7 +419,8 @@ def _check_source(source, is_new):
         source.recording_started_at, source.recording_ended_at,
         "recording_started_at", "recording_ended_at",
     )
-    if source.officer_id is not None and Officer.get_or_none(Officer.id == source.officer_id) is None:
+    officer_id = source.officer_id
+    if officer_id is not None and Officer.get_or_none(Officer.id == officer_id) is None:
         raise Invalid("officer_id", f"officer {source.officer_id} does not exist")
     if source.derived_from_id is not None:
         if not is_new and source.derived_from_id == source.id:

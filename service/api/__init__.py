@@ -2,6 +2,7 @@
 
 from . import (
     agencies,
+    audit,
     backlog,
     custody,
     evidence_report,
@@ -14,5 +15,5 @@ from . import (
 
 BLUEPRINTS = [
     agencies.blp, officers.blp, incidents.blp, sources.blp, custody.blp, reviews.blp, holds.blp,
-    backlog.blp, evidence_report.blp,
+    backlog.blp, evidence_report.blp, audit.blp,
 ]
