@@ -19,9 +19,9 @@ class LegalHoldSchema(Schema):
                                        "an incident)"})
     active = fields.Boolean(dump_only=True)
     created_at = UTCDateTime(dump_only=True)
-    created_by = fields.String(dump_only=True)
-    released_at = UTCDateTime(dump_only=True)
-    released_by = fields.String(dump_only=True)
+    created_by = fields.String(dump_only=True, allow_none=True)
+    released_at = UTCDateTime(dump_only=True, allow_none=True)
+    released_by = fields.String(dump_only=True, allow_none=True)
 
 
 class LegalHoldListArgs(PageArgs):

@@ -53,6 +53,7 @@ def evidence_report(incident_id, generated_by):
     }
 
 
-def evidence_report_html(report):
-    """The printable page: one self-contained HTML file (no external assets)."""
-    return render_template("evidence_report.html", report=report, utc=isoformat_z)
+def evidence_report_html(report, nonce):
+    """The printable page: one self-contained HTML file (no external assets); `nonce` is the
+    Content-Security-Policy nonce that lets its inline style apply."""
+    return render_template("evidence_report.html", report=report, utc=isoformat_z, nonce=nonce)

@@ -12,7 +12,7 @@ from service import custody, inventory
 from service.cli import main as cli
 from service.db import database
 from service.errors import Conflict
-from service.models import CustodyEvent, Source
+from service.models import AuditEntry, CustodyEvent, Source
 
 SHA = "ab" * 32
 OTHER_SHA = "cd" * 32
@@ -534,3 +534,18 @@ def test_updating_a_stale_source_keeps_its_custody(app, api, source):
 @pytest.mark.parametrize("when", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
 def test_timestamps_outside_the_calendar_in_utc_are_422(api, source, when):
     assert post_event(api, source["id"], "identified", occurred_at=when).status_code == 422
+
+
+def test_custody_writes_refusals_and_reads_are_audited(api, source):
+    before = AuditEntry.select().count()
+    append(api, source["id"], "received")
+    post_event(api, source["id"], "returned")  # refused: 409
+    api.get(f"/sources/{source['id']}/custody", role="oversight")
+    api.get(f"/sources/{source['id']}/custody/verify", role="oversight")
+    audited = list(AuditEntry.select().order_by(AuditEntry.id).offset(before))
+    assert [(e.method, e.status, e.resource, e.resource_id, e.actor) for e in audited] == [
+        ("POST", 201, "custody", str(source["id"]), "investigator"),
+        ("POST", 409, "custody", str(source["id"]), "investigator"),
+        ("GET", 200, "custody", str(source["id"]), "oversight"),
+        ("GET", 200, "custody", str(source["id"]), "oversight"),
+    ]

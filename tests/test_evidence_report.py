@@ -80,6 +80,9 @@ def test_html_report_is_printable_self_contained_and_escaped(api, case):
     page = r.get_data(as_text=True)
     assert "Pretti shooting" in page and "DEMO-1" in page
     assert "@media print" in page
+    # The inline style is the one the page's Content-Security-Policy lets apply.
+    nonce = re.search(r"style-src 'nonce-([^']+)'", r.headers["Content-Security-Policy"])[1]
+    assert page.count("<style") == page.count(f'<style nonce="{nonce}">') == 1
     assert "DOJ order" in page and "late_activation" in page
     for event in api.get(f"/sources/{case['bodycam']['id']}/custody").get_json():
         assert event["hash"] in page

@@ -25,6 +25,7 @@ def _events(rows):
 class CustodyChain(MethodView):
     @blp.arguments(CustodyListArgs, location="query")
     @blp.response(200, CustodyEventSchema(many=True))
+    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
     def get(self, args, source_id):
         """Read a source's chain of custody, oldest event first
 
