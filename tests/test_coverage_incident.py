@@ -16,7 +16,7 @@ Without s2's clock correction its span would leave a gap at 15:10-15:12.
 
 import pytest
 
-from service.models import AuditEntry, Source
+from service.models import AuditEntry
 
 KINDS = ("bodycam", "dashcam", "officer_phone", "bystander", "surveillance", "media", "other")
 
@@ -27,11 +27,6 @@ def z(hhmmss, day="2026-01-24"):
 
 def counts(**nonzero):
     return {kind: nonzero.get(kind, 0) for kind in KINDS}
-
-
-def set_status(source_id, **columns):
-    """Stand-in for custody events and reviews: set a source's stored status columns."""
-    Source.update(**columns).where(Source.id == source_id).execute()
 
 
 @pytest.fixture
@@ -61,7 +56,7 @@ def scene(make):
     s[5] = make.source(iid, "surveillance")
     s[6] = make.source(iid, "dashcam", officer_id=o1["id"],
                        recording_started_at=z("15:18:00"), recording_ended_at=z("15:20:00"))
-    set_status(s[6]["id"], custody_status="disposed")
+    make.custody(s[6]["id"], "disposed")
     ids = {n: source["id"] for n, source in s.items()}
     officers = {n: o["id"] for n, o in ((1, o1), (2, o2), (3, o3), (4, o4))}
     return {"id": iid, "s": ids, "o": officers}
@@ -128,8 +123,8 @@ def test_officers_with_and_without_their_own_bodycam(api, scene):
         o[1], o[2], o[3], o[4]]
 
 
-def test_a_disposed_bodycam_does_not_cover_its_officer(api, scene):
-    set_status(scene["s"][1], custody_status="disposed")
+def test_a_disposed_bodycam_does_not_cover_its_officer(api, make, scene):
+    make.custody(scene["s"][1], "received", "disposed")
     body = coverage_of(api, scene["id"])
     officer = next(row for row in body["officers"] if row["officer_id"] == scene["o"][1])
     assert officer["covered"] is False
@@ -138,11 +133,12 @@ def test_a_disposed_bodycam_does_not_cover_its_officer(api, scene):
     assert body["gaps"][0] == {"start": z("15:00:00"), "end": z("15:10:00")}
 
 
-def test_counting_in_custody_counts_only_sources_held(api, scene):
+def test_counting_in_custody_counts_only_sources_held(api, make, scene):
     s = scene["s"]
-    set_status(s[1], custody_status="in_custody")
-    set_status(s[3], custody_status="checked_out")
-    set_status(s[4], custody_status="released")
+    make.custody(s[1], "received")
+    make.custody(s[2], "requested")
+    make.custody(s[3], "received", "checked_out")
+    make.custody(s[4], "received", "released")
     body = coverage_of(api, scene["id"], counting="in_custody")
     assert body["counting"] == "in_custody"
     assert body["timeline"] == {
@@ -241,8 +237,8 @@ def test_instant_in_another_offset_is_the_same_instant(api, scene):
     assert body["sources"][1]["corrected_started_at"] == z("15:10:00")
 
 
-def test_instant_counting_in_custody(api, scene):
-    set_status(scene["s"][3], custody_status="in_custody")
+def test_instant_counting_in_custody(api, make, scene):
+    make.custody(scene["s"][3], "received")
     ids, body = instant(api, scene["id"], z("15:22:00"), counting="in_custody")
     assert ids == [scene["s"][3]]
     assert body["sources_without_span"] == []

@@ -19,14 +19,7 @@ import json
 
 import pytest
 
-from service.models import Source
-
 KINDS = ("bodycam", "dashcam", "officer_phone", "bystander", "surveillance", "media", "other")
-
-
-def set_status(source_id, **columns):
-    """Stand-in for custody events and reviews: set a source's stored status columns."""
-    Source.update(**columns).where(Source.id == source_id).execute()
 
 
 @pytest.fixture
@@ -57,10 +50,13 @@ def world(make):
         "e": make.source(i[5], "bodycam", officer_id=o[6]),
     }
     s = {name: source["id"] for name, source in sources.items()}
-    set_status(s["a"], custody_status="in_custody", review_status="reviewed")
-    set_status(s["b"], custody_status="checked_out", review_status="flagged")
-    set_status(s["d"], custody_status="disposed", review_status="reviewed")
-    set_status(s["e"], review_status="in_review")
+    make.custody(s["a"], "received")
+    make.review(s["a"], "reviewed")
+    make.custody(s["b"], "received", "checked_out")
+    make.review(s["b"], "flagged", flags=["obstructed"])
+    make.review(s["d"], "reviewed")
+    make.custody(s["d"], "received", "disposed")
+    make.review(s["e"], "in_review")
     return {"i": i, "o": o, "s": s}
 
 
