@@ -7,6 +7,8 @@ import importlib
 
 # name -> module under bench/; add yours here.
 BENCHMARKS = {
+    "generate": "bench.generate",
+    "coverage": "bench.coverage",
     "http": "bench.http",
 }
 

@@ -9,12 +9,12 @@ from datetime import timedelta
 
 from .db import for_update
 from .errors import Conflict, Invalid, NotFound
+from .holds import incident_is_on_hold, refresh_legal_hold
 from .models import (
     Agency,
     Incident,
     IncidentAgency,
     Involvement,
-    LegalHold,
     Officer,
     Source,
 )
@@ -179,7 +179,7 @@ def update_officer(officer, changes):
 LOCATION_FIELDS = ("address", "city", "state", "latitude", "longitude")
 
 
-def _agency_codes_by_incident(incident_ids):
+def agency_codes_by_incident(incident_ids):
     codes = {i: [] for i in incident_ids}
     if incident_ids:
         query = (
@@ -196,7 +196,7 @@ def _agency_codes_by_incident(incident_ids):
 
 def incident_as_dict(incident, agency_codes=None):
     if agency_codes is None:
-        agency_codes = _agency_codes_by_incident([incident.id])[incident.id]
+        agency_codes = agency_codes_by_incident([incident.id])[incident.id]
     return {
         "id": incident.id,
         "external_id": incident.external_id,
@@ -217,7 +217,7 @@ def incident_as_dict(incident, agency_codes=None):
 
 def incidents_as_dicts(incidents):
     incidents = list(incidents)
-    codes = _agency_codes_by_incident([i.id for i in incidents])
+    codes = agency_codes_by_incident([i.id for i in incidents])
     return [incident_as_dict(i, codes[i.id]) for i in incidents]
 
 
@@ -225,23 +225,34 @@ def get_incident(incident_id, lock=False):
     return _get(Incident, incident_id, "incident", lock)
 
 
-def list_incidents(filters):
-    query = Incident.select().order_by(Incident.started_at.desc(), Incident.id.desc())
+def incident_conditions(filters):
+    """The WHERE terms for incident filters (`kind`, `state`, `from_`, `to`, `agency`...).
+
+    Shared by the incident list and the coverage questions, so a filter means the
+    same thing everywhere: `from_` inclusive, `to` exclusive, both on started_at.
+    """
+    conditions = []
     for name in ("external_id", "kind", "status", "state", "case_number"):
         if filters.get(name) is not None:
-            query = query.where(getattr(Incident, name) == filters[name])
+            conditions.append(getattr(Incident, name) == filters[name])
     if filters.get("from_") is not None:
-        query = query.where(Incident.started_at >= filters["from_"])
+        conditions.append(Incident.started_at >= filters["from_"])
     if filters.get("to") is not None:
-        query = query.where(Incident.started_at < filters["to"])
+        conditions.append(Incident.started_at < filters["to"])
     if filters.get("agency"):
         linked = (
             IncidentAgency.select(IncidentAgency.incident)
             .join(Agency)
             .where(Agency.code == filters["agency"])
         )
-        query = query.where(Incident.id.in_(linked))
-    return query
+        conditions.append(Incident.id.in_(linked))
+    return conditions
+
+
+def list_incidents(filters):
+    query = Incident.select().order_by(Incident.started_at.desc(), Incident.id.desc())
+    conditions = incident_conditions(filters)
+    return query.where(*conditions) if conditions else query
 
 
 def _incident_columns(values):
@@ -454,14 +465,6 @@ def _source_values(values):
     return values
 
 
-def incident_is_on_hold(incident_id):
-    return (
-        LegalHold.select()
-        .where((LegalHold.incident == incident_id) & (LegalHold.active == True))  # noqa: E712
-        .exists()
-    )
-
-
 def create_source(values, incident_id=None):
     values = _source_values(values)
     incident_id = incident_id or values.pop("incident_id", None)
@@ -479,14 +482,28 @@ def create_source(values, incident_id=None):
 
 def update_source(source, changes):
     changes = _source_values(changes)
+    moved = False
     if "incident_id" in changes:
         new_incident = changes.pop("incident_id")
         if Incident.get_or_none(Incident.id == new_incident) is None:
             raise Invalid("incident_id", f"incident {new_incident} does not exist")
+        moved = new_incident != source.incident_id
         changes["incident"] = new_incident
+    # Only the columns this update owns: the status columns follow custody events, reviews
+    # and holds, and are written by them (a stale copy of the row must not roll them back).
+    written = [Source._meta.fields.get(k) or Source._meta.columns[k] for k in changes]
+    written += [Source.corrected_started_at, Source.corrected_ended_at, Source.updated_at]
+    if "sha256" in changes and changes["sha256"] != source.sha256:
+        # Observations were compared with the old hash; they say nothing about the new one.
+        source.integrity = "unverified"
+        written.append(Source.integrity)
     _apply(source, changes)
     _check_source(source, is_new=False)
     source.updated_at = utcnow()
-    source.save()
+    source.save(only=written)
+    if moved:
+        # Holds on the old incident no longer cover it; those on the new one do.
+        refresh_legal_hold([source.id])
+        source.legal_hold = Source.get_by_id(source.id).legal_hold
     return source
 

@@ -16,11 +16,11 @@ MIGRATIONS with the next version number, and change the model in models.py to th
 shape (so fresh databases get it directly).
 """
 
-from peewee import CharField, DateTimeField, IntegerField
+from peewee import SQL, CharField, DateTimeField, IntegerField
 from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
 from .db import database, is_postgresql
-from .models import ALL_MODELS, BaseModel, Incident, Source, create_tables
+from .models import ALL_MODELS, BaseModel, CustodyEvent, Incident, Source, create_tables
 from .timeutil import utcnow
 
 # An arbitrary constant naming the advisory lock that makes concurrent upgrades take turns
@@ -47,11 +47,33 @@ def has_index(table, name):
     return name in {i.name for i in database.get_indexes(table)}
 
 
+def _sql_literal(value):
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def add_column_if_missing(migrator, model, column):
-    """Add `model`'s field named `column` to its table, with the field's default for old rows."""
+    """Add `model`'s field named `column` to its table, with the field's default for old rows.
+
+    A NOT NULL column with a constant default is added in one `ADD COLUMN ... NOT NULL
+    DEFAULT v`, which fills the old rows on both databases; peewee's own route (add it
+    nullable, fill it, then set NOT NULL) rebuilds the table on SQLite, which the foreign
+    keys pointing at most of our tables forbid. Give a new column with a computed default
+    `null=True`.
+    """
     table = model._meta.table_name
-    if not has_column(table, column):
-        migrate(migrator.add_column(table, column, model._meta.fields[column]))
+    if has_column(table, column):
+        return
+    field = model._meta.fields[column]
+    if field.null or field.default is None or callable(field.default):
+        migrate(migrator.add_column(table, column, field))
+        return
+    field = field.clone()
+    field.constraints = [*(field.constraints or []), SQL("DEFAULT " + _sql_literal(field.default))]
+    migrate(migrator.add_column(table, column, field, allow_not_null=True))
 
 
 def add_index_if_missing(migrator, model, columns, unique=False):
@@ -86,10 +108,29 @@ def index_incident_lists_by_state_and_kind(migrator):
     drop_index_if_present(migrator, Incident, "incident_kind")
 
 
+def record_custody_chain_heads(migrator):
+    """Sources remember their custody chain's length and last hash (so a chain cut short in
+    the database no longer verifies). Databases made before that get the two columns, filled
+    from the events already recorded; sources without events keep 0 and null."""
+    added = not has_column("source", "custody_last_seq")
+    add_column_if_missing(migrator, Source, "custody_last_seq")
+    add_column_if_missing(migrator, Source, "custody_head_hash")
+    if added:
+        last = (CustodyEvent.select(CustodyEvent.seq).where(CustodyEvent.source == Source.id)
+                .order_by(CustodyEvent.seq.desc()).limit(1))
+        head = (CustodyEvent.select(CustodyEvent.hash).where(CustodyEvent.source == Source.id)
+                .order_by(CustodyEvent.seq.desc()).limit(1))
+        (Source.update(custody_last_seq=last, custody_head_hash=head)
+         .where(Source.id.in_(CustodyEvent.select(CustodyEvent.source))).execute())
+    # Superseded by (incident, kind, officer, custody_status, review_status).
+    drop_index_if_present(migrator, Source, "source_incident_id_kind_custody_status")
+
+
 # (version, function), in the order they apply; never renumber or remove one that shipped.
 MIGRATIONS = [
     (1, index_sources_by_file_and_device),
     (2, index_incident_lists_by_state_and_kind),
+    (3, record_custody_chain_heads),
 ]
 
 

@@ -133,6 +133,8 @@ class Involvement(BaseModel):
         indexes = (
             (("incident", "officer"), True),
             (("officer",), False),
+            # Coverage: the officers of an incident who were expected to wear a camera.
+            (("incident", "camera_expected", "officer"), False),
         )
 
 
@@ -169,13 +171,19 @@ class Source(BaseModel):
     review_status = CharField(max_length=16, default="unreviewed")
     integrity = CharField(max_length=16, default="unverified")
     legal_hold = BooleanField(default=False)
+    # The custody chain's length and last hash, written with each append: a chain cut
+    # short in the database (its last events deleted) no longer matches them.
+    custody_last_seq = IntegerField(default=0)
+    custody_head_hash = CharField(max_length=64, null=True)
     created_at = DateTimeField(default=lambda: utcnow())
     updated_at = DateTimeField(default=lambda: utcnow())
 
     class Meta:
         indexes = (
             (("incident", "sha256"), True),
-            (("incident", "kind", "custody_status"), False),
+            # Covers every coverage question about an incident's footage (has it a bodycam?
+            # this officer's own? how many sources, how many reviewed?) without reading rows.
+            (("incident", "kind", "officer", "custody_status", "review_status"), False),
             (("officer", "incident", "kind"), False),
             (("custody_status",), False),
             (("review_status",), False),
@@ -183,6 +191,8 @@ class Source(BaseModel):
             # camera record (migration 1 adds them to older databases).
             (("sha256",), False),
             (("device_id",), False),
+            # the retention query: past retain_until and not on hold
+            (("retain_until", "legal_hold"), False),
         )
 
 
@@ -233,6 +243,9 @@ class LegalHold(BaseModel):
     released_by = CharField(max_length=200, null=True)
     created_at = DateTimeField(default=lambda: utcnow())
     released_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("incident", "active"), False),)
 
 
 class HoldSource(BaseModel):

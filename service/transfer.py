@@ -140,6 +140,18 @@ def _snapshot(db):
     return transaction
 
 
+def _check_copy(expected, found, chains):
+    differ = [n for n in expected if expected[n] != found[n]]
+    if differ:
+        raise Conflict("row counts differ after the copy, nothing was kept: " + ", ".join(
+            f"{n} {expected[n]} -> {found[n]}" for n in differ))
+    broken = [n for n, ok in chains.items() if not ok]
+    if broken:
+        raise Conflict("hash chains do not verify after the copy, nothing was kept: "
+                       + ", ".join(broken) + " (see `evidence verify-audit` and "
+                       "`evidence verify-custody` on this database)")
+
+
 def copy_inventory(target_url, batch_size=1000, progress=None):
     """Copy the connected (configured) inventory into the empty database at `target_url`.
 
@@ -156,29 +168,22 @@ def copy_inventory(target_url, batch_size=1000, progress=None):
         _require_empty(target)
         with bound_to(target):
             upgrade()
-        tables = {}
         snapshot = _snapshot(source)
         try:
+            # Checked before the target commits: a copy that does not verify leaves it empty.
             with target.atomic():
                 for model in sort_models(ALL_MODELS):
-                    name = model._meta.table_name
-                    tables[name] = _copy_table(model, source, target, batch_size)
+                    rows = _copy_table(model, source, target, batch_size)
                     if progress:
-                        progress(name, tables[name])
+                        progress(model._meta.table_name, rows)
                 fix_sequences(target)
-            expected = {m._meta.table_name: _count(m, source) for m in ALL_MODELS}
+                expected = {m._meta.table_name: _count(m, source) for m in ALL_MODELS}
+                with bound_to(target):
+                    found = {m._meta.table_name: _count(m, target) for m in ALL_MODELS}
+                    chains = chain_checks()
+                _check_copy(expected, found, chains)
         finally:
             snapshot.__exit__(None, None, None)
-        with bound_to(target):
-            found = {m._meta.table_name: _count(m, target) for m in ALL_MODELS}
-            chains = chain_checks()
-        differ = [n for n in expected if expected[n] != found[n]]
-        if differ:
-            raise Conflict("row counts differ after the copy: " + ", ".join(
-                f"{n} {expected[n]} -> {found[n]}" for n in differ))
-        broken = [n for n, ok in chains.items() if not ok]
-        if broken:
-            raise Conflict("hash chains do not verify after the copy: " + ", ".join(broken))
         return {"tables": found, "chains": chains}
     finally:
         target.close()

@@ -92,3 +92,35 @@ def test_concurrent_writers_lose_and_duplicate_nothing(live_server):
     reader.close()
     chains = verified_chains(live_server.database_url)
     assert chains["audit"] and all(chains.values()), chains
+
+
+def test_concurrent_custody_appends_to_one_chain_keep_it_whole(live_server):
+    incident_id = _setup(live_server, incidents=1)[0]
+    client = live_server.client()
+    status, _, source = client.request("POST", f"incidents/{incident_id}/sources",
+                                       {"kind": "bodycam"})
+    assert status == 201
+    chain = f"sources/{source['id']}/custody"
+    assert client.request("POST", chain, {"action": "received"})[0] == 201
+    answers = []
+
+    def append(writer):
+        own = live_server.client()
+        for n in range(6):
+            answers.append(own.request("POST", chain, {"action": "copied",
+                                                       "note": f"copy {writer}.{n}"}))
+        own.close()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(append, range(8)))
+
+    assert [a[0] for a in answers] == [201] * 48, [a for a in answers if a[0] != 201][:3]
+    status, _, events = client.request("GET", f"{chain}?page_size=1000")
+    assert [e["seq"] for e in events] == list(range(1, 50))
+    assert sorted(e["note"] for e in events[1:]) == sorted(
+        f"copy {w}.{n}" for w in range(8) for n in range(6))
+    status, _, verdict = client.request("GET", f"{chain}/verify")
+    client.close()
+    assert verdict["valid"] and verdict["events"] == 49
+    chains = verified_chains(live_server.database_url)
+    assert chains == {"audit": True, "custody": True}

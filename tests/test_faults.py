@@ -22,26 +22,37 @@ from service.models import Source
 WRITERS = 6
 
 
-def _writer(server, writer, incident_ids, acknowledged, failures, stop):
+def _writer(server, next_request, acknowledged, failures, stop):
+    """POSTs `next_request(n)` = (path, body) until stopped; keeps every 201's answer."""
     client = server.client()
     n = 0
     try:
         while not stop.is_set():
-            body = {"kind": "bodycam", "external_id": f"w{writer}-{n}",
-                    "sha256": f"{writer:032x}{n:032x}"}
+            path, body = next_request(n)
             try:
-                status, _, answer = client.request(
-                    "POST", f"incidents/{incident_ids[n % len(incident_ids)]}/sources", body)
+                status, _, answer = client.request("POST", path, body)
             except (OSError, http.client.HTTPException) as exc:  # the server died: unacknowledged
                 failures.append(repr(exc))
                 return
             if status == 201:
-                acknowledged.append(answer)
+                acknowledged.append((path, answer))
             else:
                 failures.append((status, answer))
             n += 1
     finally:
         client.close()
+
+
+def _new_source(writer, incident_ids):
+    def next_request(n):
+        return (f"incidents/{incident_ids[n % len(incident_ids)]}/sources",
+                {"kind": "bodycam", "external_id": f"w{writer}-{n}",
+                 "sha256": f"{writer:032x}{n:032x}"})
+    return next_request
+
+
+def _custody_copy(chain, writer):
+    return lambda n: (chain, {"action": "copied", "note": f"copy {writer}.{n}"})
 
 
 def _incidents(server, count=3):
@@ -62,21 +73,30 @@ def _sqlite_path(url):
 
 def test_sigkill_in_the_middle_of_writes_loses_nothing_acknowledged(live_server):
     incident_ids = _incidents(live_server)
+    client = live_server.client()
+    _, _, held = client.request("POST", f"incidents/{incident_ids[0]}/sources", {"kind": "other"})
+    chain = f"sources/{held['id']}/custody"
+    assert client.request("POST", chain, {"action": "received"})[0] == 201
+    client.close()
     acknowledged, failures, stop = [], [], threading.Event()
-    threads = [threading.Thread(target=_writer, args=(live_server, w, incident_ids,
-                                                      acknowledged, failures, stop))
-               for w in range(WRITERS)]
+    plans = [_new_source(w, incident_ids) for w in range(WRITERS)]
+    plans += [_custody_copy(chain, w) for w in range(2)]
+    threads = [threading.Thread(target=_writer, args=(live_server, plan, acknowledged,
+                                                      failures, stop)) for plan in plans]
     for t in threads:
         t.start()
     deadline = time.monotonic() + 30
-    while len(acknowledged) < 60 and time.monotonic() < deadline:
+    while len(acknowledged) < 80 and time.monotonic() < deadline:
         time.sleep(0.01)
     live_server.kill()  # master and workers, mid-request
     stop.set()
     for t in threads:
         t.join(30)
-    assert len(acknowledged) >= 60
+    assert len(acknowledged) >= 80
     assert not [f for f in failures if isinstance(f, tuple)], "error answers before the kill"
+    sources = [answer for path, answer in acknowledged if path != chain]
+    events = [answer for path, answer in acknowledged if path == chain]
+    assert sources and events
 
     path = _sqlite_path(live_server.database_url)
     if path:
@@ -85,16 +105,19 @@ def test_sigkill_in_the_middle_of_writes_loses_nothing_acknowledged(live_server)
             assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     live_server.start()
     client = live_server.client()
-    for saved in acknowledged:
+    for saved in sources:
         status, _, now = client.request("GET", f"sources/{saved['id']}")
         assert status == 200 and now == saved
+    _, _, stored_events = client.request("GET", f"{chain}?page_size=1000")
+    stored = {e["seq"]: e for e in stored_events}
+    assert all(stored[e["seq"]] == e for e in events)
+    assert client.request("GET", f"{chain}/verify")[2]["valid"]
     client.close()
     with connected(live_server.database_url):
-        stored = Source.select().count()
-        assert stored >= len(acknowledged)  # a write cut off before its 201 may be there too
-        assert stored <= len(acknowledged) + WRITERS
+        stored_sources = Source.select().count() - 1  # the one holding the chain
+        assert len(sources) <= stored_sources <= len(sources) + WRITERS  # cut off before 201
     chains = verified_chains(live_server.database_url)
-    assert chains["audit"] and all(chains.values()), chains
+    assert chains == {"audit": True, "custody": True}
 
 
 class Forwarder:

@@ -10,7 +10,7 @@ import pytest
 from live import connected, throwaway_postgres
 
 from service.cli import main
-from service.models import ALL_MODELS, AuditEntry, Incident, Source
+from service.models import ALL_MODELS, AuditEntry, CustodyEvent, Incident, Source
 
 
 def _catalogue(make, api):
@@ -25,6 +25,9 @@ def _catalogue(make, api):
                            recording_ended_at="2026-01-24T09:10:00-06:00",
                            clock_offset_seconds=1.5, size_bytes=2**40)
                for n, i in enumerate(incidents * 2)]
+    make.custody(sources[1]["id"], "received", "checked_out", "returned")
+    make.custody(sources[2]["id"], "requested")
+    make.review(sources[1]["id"], "reviewed")
     # A copy pointing at a master with a higher id: the copy sets such links afterwards.
     response = api.patch(f"/sources/{sources[0]['id']}",
                          json={"derived_from_id": sources[-1]["id"]})
@@ -48,6 +51,7 @@ def _migrate_and_compare(runner, target_url):
     result = runner.invoke(main, ["migrate-to", target_url])
     assert result.exit_code == 0, result.output
     assert "row counts match" in result.output and "audit chain verified" in result.output
+    assert "custody chain verified" in result.output
     with connected(target_url):
         after = _everything()
         for name in before:
@@ -65,6 +69,7 @@ def test_migrate_to_copies_everything_into_a_new_sqlite_file(runner, make, api, 
     sources = _catalogue(make, api)
     before = _migrate_and_compare(runner, f"sqlite:///{tmp_path / 'moved.db'}")
     assert len(before["source"]) == len(sources) and before["audit_entry"]
+    assert len(before["custody_event"]) == 4 and before["review"]
 
 
 def test_migrate_to_postgresql(runner, make, api):
@@ -91,3 +96,15 @@ def test_migrate_to_refuses_a_database_that_has_rows(runner, make, api, tmp_path
     assert "not empty" in again.output
     with connected(target):
         assert _everything() == copied
+
+
+def test_migrate_to_keeps_nothing_when_a_chain_does_not_verify(runner, make, api, tmp_path):
+    sources = _catalogue(make, api)
+    CustodyEvent.update(custodian="someone else").where(
+        (CustodyEvent.source == sources[1]["id"]) & (CustodyEvent.seq == 2)).execute()
+    target = f"sqlite:///{tmp_path / 'moved.db'}"
+    result = runner.invoke(main, ["migrate-to", target])
+    assert result.exit_code == 1
+    assert "do not verify" in result.output and "custody" in result.output
+    with connected(target):
+        assert all(not rows for rows in _everything().values())

@@ -55,7 +55,7 @@ def test_an_old_database_is_upgraded_without_losing_rows(runner, make, api):
     assert has_index("incident", "incident_kind_started_at")
     assert not has_index("incident", "incident_state")
     assert not has_index("incident", "incident_kind")
-    assert _versions() == [1, 2]
+    assert _versions() == [v for v, _ in migrations.MIGRATIONS]
     listed = api.get(f"/sources?sha256={sha}").get_json()
     assert [s["id"] for s in listed] == [created[0]["id"]]
     assert [i["id"] for i in api.get("/incidents?kind=shooting").get_json()] == [incident["id"]]
@@ -127,3 +127,29 @@ def test_a_failing_migration_leaves_nothing_half_done(old_camera_table):
     assert "model_name" not in columns  # rolled back with the failed migration
     assert [v for v, _ in pending(plan)] == [TEST_VERSION]
     assert OldCamera.select().count() == 5
+
+
+def test_custody_chain_heads_are_filled_from_the_events_recorded(runner, make, api):
+    incident = make.incident()
+    chained = make.source(incident["id"])
+    events = make.custody(chained["id"], "received", "checked_out", "returned")
+    bare = make.source(incident["id"], kind="dashcam")
+    # The shape at version 2: no chain head on sources, the coverage index of before.
+    SchemaVersion.delete().where(SchemaVersion.version >= 3).execute()
+    database.execute_sql('ALTER TABLE "source" DROP COLUMN "custody_last_seq"')
+    database.execute_sql('ALTER TABLE "source" DROP COLUMN "custody_head_hash"')
+    database.execute_sql('CREATE INDEX "source_incident_id_kind_custody_status" '
+                         'ON "source" ("incident_id", "kind", "custody_status")')
+
+    result = runner.invoke(main, ["init-db"])
+
+    assert result.exit_code == 0, result.output
+    assert "applied migration record_custody_chain_heads" in result.output
+    heads = {s.id: (s.custody_last_seq, s.custody_head_hash)
+             for s in Source.select(Source.id, Source.custody_last_seq, Source.custody_head_hash)}
+    assert heads == {chained["id"]: (3, events[-1]["hash"]), bare["id"]: (0, None)}
+    assert not has_index("source", "source_incident_id_kind_custody_status")
+    verdict = api.get(f"/sources/{chained['id']}/custody/verify").get_json()
+    assert verdict["valid"] and verdict["events"] == 3
+    assert api.post(f"/sources/{chained['id']}/custody",
+                    json={"action": "checked_out"}).status_code == 201

@@ -1,5 +1,20 @@
 """The REST API: one flask-smorest blueprint per resource."""
 
-from . import agencies, audit, incidents, officers, sources
+from . import (
+    agencies,
+    audit,
+    backlog,
+    coverage,
+    custody,
+    evidence_report,
+    holds,
+    incidents,
+    officers,
+    reviews,
+    sources,
+)
 
-BLUEPRINTS = [agencies.blp, officers.blp, incidents.blp, sources.blp, audit.blp]
+BLUEPRINTS = [
+    agencies.blp, officers.blp, incidents.blp, sources.blp, custody.blp, reviews.blp, holds.blp,
+    backlog.blp, coverage.blp, evidence_report.blp, audit.blp,
+]
