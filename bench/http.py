@@ -37,6 +37,9 @@ sys.path.insert(0, os.path.join(REPO, "tests"))  # the live-server helpers the t
 
 from live import Client, LiveServer, prepare_database, throwaway_postgres  # noqa: E402
 
+from bench.coverage import write_section  # noqa: E402
+from bench.generate import generate  # noqa: E402
+
 WRK_SCRIPT = """
 local ids = {%(ids)s}
 local template = "%(template)s"
@@ -78,11 +81,7 @@ def machine():
 
 
 def seed(url, incidents, sources, seed_value):
-    """A seeded catalogue: bench/generate.py (the coverage benchmark's) when present."""
-    try:
-        from bench.generate import generate
-    except ImportError:
-        from bench.seed_small import generate
+    """The seeded catalogue of bench/generate.py, with tokens and migrations on top."""
     started = time.perf_counter()
     counts = generate(url, incidents, sources, seed_value)
     print(f"  seeded {counts} in {time.perf_counter() - started:.0f} s", flush=True)
@@ -369,6 +368,8 @@ def run(args):
     parser.add_argument("--writes-each", type=int, default=50)
     parser.add_argument("--driver", choices=("auto", "wrk", "threads"), default="auto")
     parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument("--write-docs", metavar="PATH",
+                        help="replace this benchmark's section of PATH (docs/performance.md)")
     options = parser.parse_args(args)
 
     use_wrk = options.driver == "wrk" or (options.driver == "auto" and shutil.which("wrk"))
@@ -393,7 +394,12 @@ def run(args):
                     version = conn.execute("SHOW server_version").fetchone()[0]
                 results.append(run_backend(f"postgresql {version}", url, options, driver,
                                            workdir))
-    print("\n" + report(results, options, driver_name))
+    text = report(results, options, driver_name)
+    print("\n" + text)
+    if options.write_docs:
+        write_section(options.write_docs, "http",
+                      "## HTTP: the API under concurrent clients\n\n" + text)
+        print(f"written to {options.write_docs}")
     if options.json:
         with open(options.json, "w") as f:
             json.dump({"machine": machine(), "options": vars(options), "results": results},
