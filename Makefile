@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-sqlite test-postgres lint bench fuzz clean
+.PHONY: install run test test-sqlite test-postgres lint bench bench-tools fuzz clean
 
 install: $(STAMP)
 
@@ -47,8 +47,14 @@ lint: install
 fuzz: install
 	EVIDENCE_FUZZ_EXAMPLES=$${EVIDENCE_FUZZ_EXAMPLES:-200} $(BIN)/pytest tests/test_fuzz.py
 
-bench: install
+bench: install bench-tools
 	$(BIN)/python -m bench
+
+# wrk (Debian's package) drives `python -m bench http`; without it (not root, no apt) the
+# benchmark falls back to Python threads, which take more of the CPU the server needs.
+bench-tools:
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk; } \
+		>/dev/null 2>&1 || echo "(wrk not installed: bench http will use Python threads)"
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

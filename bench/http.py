@@ -21,6 +21,7 @@ import os
 import platform
 import random
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -140,6 +141,20 @@ def drive_threads(server, token, template, ids, connections, seconds):
             "p50_ms": q[49] * 1e3, "p95_ms": q[94] * 1e3, "p99_ms": q[98] * 1e3}
 
 
+def drain(server, limit=120):
+    """Wait for the requests a run left in flight (the server finishes them after the
+    clients have gone), so that they do not weigh on the next run: until /health answers
+    three times in a row within 100 ms."""
+    probe = Client(server.url)
+    quick, deadline = 0, time.monotonic() + limit
+    while quick < 3 and time.monotonic() < deadline:
+        started = time.perf_counter()
+        probe.request("GET", "/health")
+        quick = quick + 1 if time.perf_counter() - started < 0.1 else 0
+        time.sleep(0.05)
+    probe.close()
+
+
 def read_endpoints(server, incident_ids):
     """(label, path template) for the read endpoints this server has."""
     _, _, spec = Client(server.url).request("GET", "/api/v1/openapi.json")
@@ -171,7 +186,9 @@ def measure_reads(server, incident_ids, options, driver):
             ids = incident_ids if "{id}" in template else []
             if round_number == 1:
                 driver(server, token, template, ids, options.connections, 2)  # warm up
+                drain(server)
             result = driver(server, token, template, ids, options.connections, options.seconds)
+            drain(server)
             runs[label].append(result)
             result["ratio"] = result["rps"] / runs["health (trivial)"][-1]["rps"]
             print(f"  round {round_number} {label:34} {result['rps']:7.1f} req/s "
@@ -327,6 +344,7 @@ def report(results, options, driver_name):
     lines = [f"Machine: {machine()}. Load: {driver_name}, {options.connections} connections, "
              f"{options.rounds} rounds of {options.seconds} s per endpoint (medians; the ratio "
              f"is to /health measured just before, in the same round) after 2 s of warm-up; "
+             f"between runs the server finishes what was in flight; "
              f"server: `evidence serve "
              f"--workers {options.workers} --threads {options.threads}`; data: "
              f"{options.incidents} incidents, {options.sources} sources (seed {options.seed}).",
@@ -362,7 +380,7 @@ def run(args):
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--seconds", type=int, default=5, help="per endpoint and round")
+    parser.add_argument("--seconds", type=int, default=8, help="per endpoint and round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--writers", type=int, default=32, help="clients in the writes phase")
     parser.add_argument("--writes-each", type=int, default=50)
@@ -371,6 +389,8 @@ def run(args):
     parser.add_argument("--write-docs", metavar="PATH",
                         help="replace this benchmark's section of PATH (docs/performance.md)")
     options = parser.parse_args(args)
+    # Stopped with SIGTERM: still stop the server and drop the throwaway database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     use_wrk = options.driver == "wrk" or (options.driver == "auto" and shutil.which("wrk"))
     driver, driver_name = (drive_wrk, "wrk (1 thread)") if use_wrk else (
