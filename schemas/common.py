@@ -59,9 +59,10 @@ def Text(max_length, min_length=None, **kwargs):
 
 def Choice(choices, **kwargs):
     """One value of an enum; the error lists the allowed values."""
+    metadata = {"enum": list(choices), **kwargs.pop("metadata", {})}
     return fields.String(
         validate=validate.OneOf(choices, error="Must be one of: {choices}."),
-        metadata={"enum": list(choices)},
+        metadata=metadata,
         **kwargs,
     )
 

@@ -20,7 +20,7 @@ API_PREFIX = "/api/v1"
 PUBLIC_API_PATHS = (f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs")
 SWAGGER_ASSETS = os.path.join(os.path.dirname(flask_swagger_ui.__file__), "dist")
 # Endpoints that manage their own transactions (bulk imports commit in batches).
-SELF_TRANSACTED = set()
+SELF_TRANSACTED = {"imports.Imports"}
 
 
 def error_body(status, name, message, errors=None, headers=None):
