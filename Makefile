@@ -23,7 +23,7 @@ run: install
 	$(BIN)/evidence demo --if-empty
 	@echo
 	@echo "Get a token (printed alone on stdout):"
-	@echo "  $(BIN)/evidence tokens create --name $$USER --role investigator"
+	@echo "  $(BIN)/evidence tokens create --name $${USER:-me} --role investigator"
 	@echo "Then: curl -H \"Authorization: Bearer TOKEN\" http://$(HOST):$(PORT)/api/v1/incidents"
 	@echo "API docs: http://$(HOST):$(PORT)/api/v1/docs"
 	@echo
@@ -42,6 +42,10 @@ test: install
 
 lint: install
 	$(BIN)/ruff check service schemas tests bench
+
+# The OpenAPI-driven fuzzing of the suite, run longer (examples per operation and mode).
+fuzz: install
+	EVIDENCE_FUZZ_EXAMPLES=$${EVIDENCE_FUZZ_EXAMPLES:-200} $(BIN)/pytest tests/test_fuzz.py
 
 bench: install
 	$(BIN)/python -m bench

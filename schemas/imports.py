@@ -31,3 +31,29 @@ class ImportSummarySchema(Schema):
     errors_total = fields.Integer(
         metadata={"description": "all errors found; `errors` lists the first 1000"})
     errors = fields.List(fields.Nested(ImportErrorSchema))
+
+
+class ImportRejectedSchema(ImportSummarySchema):
+    """422: rows were rejected in atomic mode (`errors` lists them), or the query string
+    or a CSV header was invalid (`errors` maps the fields to their problems)."""
+
+    code = fields.Integer()
+    status = fields.String()
+    message = fields.String()
+    errors = fields.Raw(metadata={
+        "description": "a list of {row, field, message} for rejected rows; an object of "
+                       "field problems for an invalid query string or CSV header"})
+
+
+# The body is read as a stream, not through a schema: documented here for OpenAPI.
+IMPORT_BODY = {
+    "required": True,
+    "description": "The rows: CSV with a header row, NDJSON (one JSON object a line) or a "
+                   "JSON array of objects, UTF-8. Fields as in the resource, plus references "
+                   "by external key; see docs/import.md.",
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/x-ndjson": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+    },
+}

@@ -15,7 +15,7 @@ class InvolvementSchema(Schema):
         metadata={"description": "defaults to the officer's camera_issued"},
     )
     not_recorded_reason = Text(2000, allow_none=True)
-    officer_name = fields.String(dump_only=True)
+    officer_name = fields.String(dump_only=True, allow_none=True)
     agency = fields.String(dump_only=True)
     badge_number = fields.String(dump_only=True)
 

@@ -31,8 +31,8 @@ class SourceSchema(Schema):
         validate=validate.Range(-MAX_CLOCK_OFFSET, MAX_CLOCK_OFFSET),
         metadata={"description": "true time = device time + offset"},
     )
-    corrected_started_at = UTCDateTime(dump_only=True)
-    corrected_ended_at = UTCDateTime(dump_only=True)
+    corrected_started_at = UTCDateTime(dump_only=True, allow_none=True)
+    corrected_ended_at = UTCDateTime(dump_only=True, allow_none=True)
     duration_seconds = fields.Float(allow_none=True, validate=validate.Range(0, 10**9))
     sha256 = fields.String(allow_none=True, validate=SHA256)
     size_bytes = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, MAX_ID))

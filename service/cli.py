@@ -7,6 +7,7 @@ import sys
 import time
 
 import click
+from flask import current_app, has_app_context
 
 from schemas.imports import IMPORT_KINDS
 
@@ -19,7 +20,10 @@ from .timeutil import isoformat_z
 
 
 class AppContext:
-    """Creates the app lazily, so `--help` works without a database."""
+    """Creates the app lazily, so `--help` works without a database.
+
+    Inside an app context (tests, or a caller embedding the CLI) that app is used.
+    """
 
     def __init__(self):
         self._app = None
@@ -27,7 +31,7 @@ class AppContext:
     @property
     def app(self):
         if self._app is None:
-            self._app = create_app()
+            self._app = current_app._get_current_object() if has_app_context() else create_app()
         return self._app
 
 
@@ -245,6 +249,53 @@ def import_rows(kind, file, fmt, dry_run, partial, errors_path, actor, batch_siz
     click.echo(_summary_line(job))
     if job.counts["rejected"]:
         sys.exit(1)
+
+
+@main.command("verify-audit")
+@with_database
+def verify_audit():
+    """Recompute the audit log's hash chain; exit 1 when it is broken."""
+    from . import audit
+
+    result = audit.verify()
+    if result["valid"]:
+        click.echo(f"audit log intact: {result['entries']} entries")
+        return
+    click.echo(f"audit log BROKEN at entry {result['first_invalid_id']} "
+               f"({result['entries']} entries)", err=True)
+    sys.exit(1)
+
+
+@main.group("audit")
+def audit_group():
+    """The audit log."""
+
+
+@audit_group.command("export")
+@click.option("--since", default=None, help="RFC 3339 timestamp with offset")
+@click.option("--until", default=None, help="RFC 3339 timestamp with offset")
+@click.option("--actor", default=None)
+@click.option("--resource", default=None)
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True)
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
+              help="file to write (default: stdout)")
+@with_database
+def audit_export(since, until, actor, resource, fmt, output):
+    """Export the audit log (oldest first) for a court or an inspector."""
+    from marshmallow import ValidationError
+
+    from schemas.audit import AuditArgs
+
+    from . import audit
+
+    raw = {k: v for k, v in {"since": since, "until": until, "actor": actor,
+                             "resource": resource}.items() if v is not None}
+    try:
+        filters = AuditArgs().load(raw)
+    except ValidationError as exc:
+        raise click.BadParameter(str(exc.messages)) from exc
+    audit.export(filters, fmt, output)
 
 
 if __name__ == "__main__":  # pragma: no cover

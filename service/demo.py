@@ -30,7 +30,7 @@ def _local(year, month, day, hour, minute, second=0):
 
 
 def _sha(rng):
-    return "%064x" % rng.getrandbits(256)
+    return f"{rng.getrandbits(256):064x}"
 
 
 class _Builder:

@@ -3,7 +3,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from schemas.imports import IMPORT_KINDS, ImportArgs, ImportSummarySchema
+from schemas.imports import (
+    IMPORT_BODY,
+    IMPORT_KINDS,
+    ImportArgs,
+    ImportRejectedSchema,
+    ImportSummarySchema,
+)
 from service import importer
 from service.errors import TooLarge, UnsupportedMediaType
 from service.import_readers import MEDIA_TYPES
@@ -35,8 +41,14 @@ def _too_large():
 class Imports(MethodView):
     @blp.arguments(ImportArgs, location="query")
     @blp.response(200, ImportSummarySchema)
-    @blp.alt_response(422, schema=ImportSummarySchema,
-                      description="atomic mode: rows were rejected and nothing was written")
+    @blp.alt_response(422, schema=ImportRejectedSchema,
+                      description="rows were rejected (atomic mode: nothing was written), "
+                                  "or the query string or CSV header is invalid")
+    @blp.alt_response(400, response="DEFAULT_ERROR", description="empty or unreadable body")
+    @blp.alt_response(413, response="DEFAULT_ERROR", description="body over the import limit")
+    @blp.alt_response(415, response="DEFAULT_ERROR",
+                      description="not CSV, NDJSON or JSON, or not UTF-8")
+    @blp.doc(requestBody=IMPORT_BODY)
     def post(self, args, kind):
         """Import records in bulk (CSV, NDJSON or a JSON array), idempotent by key"""
         fmt = _body_format()

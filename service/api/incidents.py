@@ -72,7 +72,8 @@ class InvolvementByOfficer(MethodView):
     def get(self, incident_id, officer_id):
         """Read one officer's involvement in an incident"""
         incident = inventory.get_incident(incident_id)
-        return with_etag(inventory.involvement_as_dict(inventory.get_involvement(incident, officer_id)))
+        involvement = inventory.get_involvement(incident, officer_id)
+        return with_etag(inventory.involvement_as_dict(involvement))
 
     @blp.arguments(InvolvementUpdateSchema)
     @blp.response(200, InvolvementSchema)

@@ -1,0 +1,207 @@
+"""The life of a request: token and role, one transaction per write, the audit entry,
+security headers.
+"""
+
+import logging
+import secrets
+
+from flask import current_app, g, jsonify, request
+from peewee import DatabaseError
+from werkzeug.routing import IntegerConverter
+
+from . import audit, auth
+from .db import RequestTransaction, database
+
+log = logging.getLogger("evidence")
+
+API_PREFIX = "/api/v1"
+PUBLIC_API_PATHS = (f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs")
+MAX_PATH_ID = 2**62
+# Endpoints that manage their own transactions (bulk imports commit in batches).
+SELF_TRANSACTED = {"imports.Imports"}
+
+STATUS_NAMES = {
+    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+    409: "Conflict", 412: "Precondition Failed", 413: "Payload Too Large",
+    415: "Unsupported Media Type", 422: "Unprocessable Entity", 500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+JSON_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+# The Swagger UI page ships an inline script of flask-smorest's; its assets are our own.
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
+
+
+def html_csp(nonce):
+    """Our HTML pages: inline <style>/<script> only with this response's nonce."""
+    return (f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
+            "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+class SignedIntConverter(IntegerConverter):
+    """`<int:...>` that also matches negative and huge numbers, so they get a 422, not a 404."""
+
+    regex = r"-?\d{1,40}"
+
+    def __init__(self, url_map, **kwargs):
+        kwargs.setdefault("signed", True)
+        super().__init__(url_map, **kwargs)
+
+
+def error_response(status, message, errors=None, headers=None):
+    body = {"code": status, "status": STATUS_NAMES.get(status, "Error"), "message": message}
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _needs_token(path):
+    return path.startswith(API_PREFIX) and not path.startswith(PUBLIC_API_PATHS)
+
+
+def _bearer_token():
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _rule():
+    return request.url_rule.rule if request.url_rule else None
+
+
+def _bad_path_ids():
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, int) and not 1 <= value <= MAX_PATH_ID:
+            return name
+    return None
+
+
+def open_request():
+    g.token = None
+    g.tx = None
+    g.csp_nonce = secrets.token_urlsafe(16)
+    database.connect(reuse_if_open=True)
+    if not _needs_token(request.path):
+        return None
+    g.token = auth.authenticate(_bearer_token())
+    if g.token is None:
+        return error_response(401, "a valid bearer token is required",
+                              headers={"WWW-Authenticate": "Bearer"})
+    rule = _rule()
+    if rule is None:
+        return None  # routing answers 404 / 405
+    if g.token.role not in auth.allowed_roles(request.method, rule):
+        return error_response(403, f"role {g.token.role!r} may not {request.method} {rule}")
+    bad = _bad_path_ids()
+    if bad:
+        return error_response(422, f"{bad}: must be a whole number from 1 to {MAX_PATH_ID}",
+                              {"path": {bad: [f"must be from 1 to {MAX_PATH_ID}"]}})
+    if request.method in auth.READ_METHODS:
+        return None
+    if request.endpoint in SELF_TRANSACTED:
+        request.max_content_length = current_app.config["MAX_IMPORT_BYTES"]
+        return None
+    request.max_content_length = current_app.config["MAX_JSON_BYTES"]
+    if request.content_length and not request.is_json:
+        return error_response(415, "send the body as application/json")
+    g.tx = RequestTransaction()
+    return None
+
+
+def _created_id(response):
+    if response.status_code != 201 or not response.is_json:
+        return None
+    body = response.get_json(silent=True)
+    return body.get("id") if isinstance(body, dict) else None
+
+
+def _audit_fields(response):
+    token = g.get("token")
+    resource, resource_id = audit.describe(_rule(), request.view_args, _created_id(response))
+    path = request.full_path.rstrip("?") if request.query_string else request.path
+    return {
+        "actor": token.name if token else None,
+        "role": token.role if token else None,
+        "method": request.method,
+        "path": path[:2000],
+        "status": response.status_code,
+        "resource": resource,
+        "resource_id": resource_id,
+        "ip": (request.remote_addr or "")[:64] or None,
+    }
+
+
+def finish_request(response):
+    """Commit or roll back the write, record the audit entry, add security headers."""
+    tx = g.get("tx")
+    audited = _in_audit_scope() and audit.is_audited(
+        request.method, _rule(), response.status_code, auth.READ_METHODS)
+    try:
+        if tx is not None and tx.open and response.status_code < 400:
+            if audited:
+                audit.record(**_audit_fields(response))
+            tx.commit()
+        else:
+            if tx is not None:
+                tx.rollback()
+            if audited:
+                with database.atomic():
+                    audit.record(**_audit_fields(response))
+    except DatabaseError:
+        log.exception("could not save the request's changes or its audit entry")
+        if tx is not None:
+            tx.rollback()
+        response = error_response(503, "the database is busy or unreachable; nothing was "
+                                  "written, retry shortly", headers={"Retry-After": "2"})
+    return _secure(response)
+
+
+def _in_audit_scope():
+    return request.path.startswith((API_PREFIX, "/dashboard")) and not request.path.startswith(
+        PUBLIC_API_PATHS) and request.method != "OPTIONS"
+
+
+def _secure(response):
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.path.startswith(PUBLIC_API_PATHS[1]):
+        headers.setdefault("Content-Security-Policy", DOCS_CSP)
+    elif response.mimetype == "text/html":
+        headers.setdefault("Content-Security-Policy", html_csp(g.get("csp_nonce", "")))
+    else:
+        headers.setdefault("Content-Security-Policy", JSON_CSP)
+    if _needs_token(request.path) or request.path.startswith("/dashboard"):
+        headers.setdefault("Cache-Control", "no-store")
+    _cors(headers)
+    return response
+
+
+def _cors(headers):
+    origin = request.headers.get("Origin")
+    if origin and origin in current_app.config.get("CORS_ORIGINS", []):
+        headers["Access-Control-Allow-Origin"] = origin
+        headers["Vary"] = "Origin"
+        headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, If-Match"
+        headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, OPTIONS"
+        headers["Access-Control-Expose-Headers"] = "ETag, X-Pagination"
+
+
+def close_request(exc):
+    tx = g.get("tx")
+    if tx is not None and tx.open:
+        tx.rollback()
+    if not database.is_closed():
+        database.close()
+
+
+def install(app):
+    app.url_map.converters["int"] = SignedIntConverter
+    app.before_request(open_request)
+    app.after_request(finish_request)
+    app.teardown_request(close_request)
