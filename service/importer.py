@@ -31,7 +31,7 @@ from schemas.officer import OfficerSchema
 from schemas.source import SourceSchema
 
 from . import inventory
-from .db import database, for_update
+from .db import database, for_update, is_postgresql
 from .errors import DomainError, Invalid
 from .import_readers import RowProblem, read_rows
 from .models import Agency, Incident, Involvement, LegalHold, Officer, Source
@@ -629,14 +629,20 @@ class SourceImport(RecordKind):
             new = []
             for row in run:
                 existing = facts.existing.get(row.values["external_id"])
-                if existing is None:
-                    try:
+                try:
+                    if existing is None:
                         values = self.create_schema.load(row.values)
                         new.append((row, inventory.new_source(values, facts=facts)))
-                    except (ValidationError, DomainError) as exc:
-                        job.reject(row.number, problems_of(exc, row.separator))
+                        continue
+                    values = inventory.source_values(self.update_schema.load(row.values))
+                    changes = changes_between(inventory.source_as_dict(existing), values)
+                except (ValidationError, DomainError) as exc:
+                    job.reject(row.number, problems_of(exc, row.separator))
+                    continue
+                if changes:
+                    job.attempt(row, self._update, existing, changes, facts)
                 else:
-                    job.attempt(row, self._update, row, existing, facts)
+                    job.count("unchanged")
             self._insert(new, job)
 
     @staticmethod
@@ -667,33 +673,42 @@ class SourceImport(RecordKind):
         if run:
             yield run
 
-    def _update(self, row, source, facts):
-        values = inventory.source_values(self.update_schema.load(row.values))
-        changes = changes_between(inventory.source_as_dict(source), values)
-        if not changes:
-            return "unchanged"
+    @staticmethod
+    def _update(source, changes, facts):
         before = (source.incident_id, source.sha256)
         inventory.change_source(source, changes, facts).save()
         facts.moved(source, *before)
         return "updated"
 
     def _insert(self, new, job):
-        """Insert the run's new sources with one prepared statement (executemany):
-        building a many-row INSERT through the ORM costs more than the insert itself."""
+        """Insert the run's new sources in one go: COPY on PostgreSQL, one prepared
+        statement (executemany) on SQLite. Building a many-row INSERT through the ORM
+        would cost more than the insert itself."""
         if not new:
             return
-        fields_ = self.insert_fields
-        sql, _ = Source.insert_many([[None] * len(fields_)], fields=fields_).returning().sql()
-        rows = [[f.db_value(source.__data__.get(f.name)) for f in fields_] for _, source in new]
+        rows = [[f.db_value(source.__data__.get(f.name)) for f in self.insert_fields]
+                for _, source in new]
         try:
             with database.atomic(), __exception_wrapper__:  # driver errors as peewee's
-                database.cursor().executemany(sql, rows)
+                self._write(rows)
         except IntegrityError:
             # Someone else wrote a conflicting row meanwhile: find out which rows.
             for row, source in new:
                 job.attempt(row, self._insert_one, source)
         else:
             job.count("created", len(new))
+
+    def _write(self, rows):
+        fields_ = self.insert_fields
+        if is_postgresql():
+            columns = ", ".join(f'"{f.column_name}"' for f in fields_)
+            table = Source._meta.table_name
+            with database.cursor().copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            sql, _ = Source.insert_many([[None] * len(fields_)], fields=fields_).returning().sql()
+            database.cursor().executemany(sql, rows)
 
     @staticmethod
     def _insert_one(source):
