@@ -213,6 +213,8 @@ def _json_array_rows(text, state):
         array.pos += 1
     else:
         while True:
+            if array.next_char() == "":
+                raise broken("it ends before its closing ']'")
             try:
                 value = array.value()
             except (json.JSONDecodeError, RecursionError) as exc:

@@ -190,7 +190,7 @@ class Reference:
         """The ways of giving this reference, for messages and the CSV header check."""
         return [self.external_column, self.target]
 
-    def take(self, values):
+    def take(self, values, required=None):
         """Remove the reference's columns from `values`; (column, key) or None."""
         given = {c: values.pop(c) for c in self.columns if c in values and _given(values[c])}
         for column in self.columns:
@@ -199,7 +199,7 @@ class Reference:
             raise RowRejected([(self.external_column,
                                 f"give one of {', '.join(sorted(given))}, not both")])
         if not given:
-            if self.required:
+            if self.required if required is None else required:
                 raise RowRejected([(self.external_column, "Missing data: give "
                                     + " or ".join(self.alternatives()))])
             return None
@@ -253,8 +253,9 @@ class OfficerReference(Reference):
 
     def take(self, values):
         agency, badge = (values.pop(c, None) for c in self.pair)
-        taken = super().take(values)
-        if not (_given(agency) or _given(badge)):
+        pair_given = _given(agency) or _given(badge)
+        taken = super().take(values, required=self.required and not pair_given)
+        if not pair_given:
             return taken
         if taken is not None:
             raise RowRejected([(taken[0], "give one of "
