@@ -8,7 +8,8 @@ import bench
 
 
 def available():
-    return sorted(m.name for m in pkgutil.iter_modules(bench.__path__) if not m.name.startswith("_"))
+    modules = pkgutil.iter_modules(bench.__path__)
+    return sorted(m.name for m in modules if not m.name.startswith("_"))
 
 
 def main(argv):

@@ -9,7 +9,8 @@ stay flat: it is reported for each size).
 
     python -m bench imports                     # 30,000 and 300,000 rows, both databases
     python -m bench imports --rows 30000 --no-postgres
-    EVIDENCE_BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/postgres python -m bench imports
+    EVIDENCE_BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/postgres \
+        python -m bench imports
 
 Results are printed and written to bench/results/imports.json.
 """
