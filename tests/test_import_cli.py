@@ -1,6 +1,7 @@
 """`evidence import`: the same importer from the command line, and what a kill -9 leaves."""
 
 import csv
+import importlib.util
 import os
 import signal
 import subprocess
@@ -194,3 +195,55 @@ def test_an_import_killed_midway_leaves_the_database_consistent(
             f"{done_before} unchanged, 0 rejected") in out
     assert _count_sources() == ROWS
     _consistent()
+
+
+# ---------------------------------------------------------------- the documented examples
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "docs", "examples")
+EXAMPLE_ORDER = ["agencies.csv", "officers.csv", "incidents.csv", "incidents.ndjson",
+                 "involvements.csv", "sources.csv", "sources.json"]
+
+
+def test_the_example_files_of_docs_import_md_import_cleanly(runner, api):
+    documented = {name for name in os.listdir(EXAMPLES) if not name.endswith(".py")}
+    assert documented <= set(EXAMPLE_ORDER) | {"custody.csv"}
+    for name in EXAMPLE_ORDER:
+        kind = name.split(".")[0]
+        result = runner.invoke(main, ["import", kind, os.path.join(EXAMPLES, name)])
+        assert result.exit_code == 0, (name, result.output)
+        assert " 0 rejected" in result.output and " 0 unchanged" in result.output, name
+    copy = api.get("/sources?external_id=ex-source-3").get_json()[0]
+    master = api.get("/sources?external_id=ex-source-2").get_json()[0]
+    assert copy["derived_from_id"] == master["id"]
+
+
+def _wapo_converter():
+    path = os.path.join(os.path.dirname(__file__), "..", "bench", "wapo_to_import.py")
+    spec = importlib.util.spec_from_file_location("wapo_to_import", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.convert
+
+
+def test_the_wapo_converter_makes_importable_files(runner, api, files, tmp_path):
+    convert = _wapo_converter()
+
+    data = files("wapo.csv", (
+        "id,name,date,manner_of_death,armed,age,gender,race,city,state,"
+        "signs_of_mental_illness,threat_level,flee,body_camera\n"
+        "3,Tim  Elliot,2015-01-02,shot,gun,53,M,A,Shelton,WA,True,attack,Not fleeing,False\n"
+        "5,TK TK,2015-01-03,shot,,,,,Wichita,KS,False,other,,True\n"
+    ))
+    out = tmp_path / "out"
+    assert convert(data, str(out)) == (2, 1)
+    for kind in ("incidents", "sources"):
+        result = runner.invoke(main, ["import", kind, str(out / f"{kind}.csv")])
+        assert result.exit_code == 0, result.output
+    first = api.get("/incidents?external_id=wapo-3").get_json()[0]
+    assert first["title"] == "Fatal police shooting of Tim Elliot"
+    assert first["started_at"] == "2015-01-02T12:00:00Z"
+    assert first["location"]["city"] == "Shelton"
+    unnamed = api.get("/incidents?external_id=wapo-5").get_json()[0]
+    assert unnamed["title"] == "Fatal police shooting of an unnamed person"
+    [bodycam] = api.get(f"/incidents/{unnamed['id']}/sources").get_json()
+    assert bodycam["kind"] == "bodycam" and bodycam["custody_status"] == "identified"
