@@ -30,11 +30,11 @@ from schemas.involvement import InvolvementSchema
 from schemas.officer import OfficerSchema
 from schemas.source import SourceSchema
 
-from . import inventory
+from . import holds, inventory
 from .db import database, for_update, is_postgresql
 from .errors import DomainError, Invalid
 from .import_readers import RowProblem, read_rows
-from .models import Agency, Incident, Involvement, LegalHold, Officer, Source
+from .models import Agency, Incident, Involvement, Officer, Source
 
 BATCH_SIZE = 1000
 MAX_ERRORS = 1000
@@ -677,7 +677,7 @@ class SourceImport(RecordKind):
     @staticmethod
     def _update(source, changes, facts):
         before = (source.incident_id, source.sha256)
-        inventory.change_source(source, changes, facts).save()
+        inventory.update_source(source, changes, facts)
         facts.moved(source, *before)
         return "updated"
 
@@ -725,12 +725,7 @@ class BatchSourceFacts(inventory.SourceFacts):
         self.incidents = {row.ids["incident_id"] for row in rows}
         self.officers = {row.ids["officer_id"] for row in rows if "officer_id" in row.ids}
         self.masters = {row.ids["derived_from_id"] for row in rows if "derived_from_id" in row.ids}
-        self.held = set()
-        if self.incidents:
-            query = LegalHold.select(LegalHold.incident).where(
-                LegalHold.incident.in_(list(self.incidents)) & (LegalHold.active == True)  # noqa: E712
-            )
-            self.held = {incident_id for (incident_id,) in query.tuples()}
+        self.held = holds.incidents_on_hold(self.incidents) if self.incidents else set()
         external_ids = [row.values["external_id"] for row in rows]
         self.existing = {}
         if external_ids:

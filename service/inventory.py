@@ -9,12 +9,12 @@ from datetime import timedelta
 
 from .db import for_update
 from .errors import Conflict, Invalid, NotFound
+from .holds import incident_is_on_hold, refresh_legal_hold
 from .models import (
     Agency,
     Incident,
     IncidentAgency,
     Involvement,
-    LegalHold,
     Officer,
     Source,
 )
@@ -499,14 +499,6 @@ def source_values(values):
     return values
 
 
-def incident_is_on_hold(incident_id):
-    return (
-        LegalHold.select()
-        .where((LegalHold.incident == incident_id) & (LegalHold.active == True))  # noqa: E712
-        .exists()
-    )
-
-
 def new_source(values, incident_id=None, facts=None):
     """A checked, not yet saved source (the importer saves many at once)."""
     facts = facts or SourceFacts()
@@ -528,21 +520,29 @@ def create_source(values, incident_id=None):
     return source
 
 
-def change_source(source, changes, facts=None):
-    """`source` with `changes` applied and checked, not yet saved."""
+def update_source(source, changes, facts=None):
     facts = facts or SourceFacts()
     changes = source_values(changes)
+    moved = False
     if "incident_id" in changes:
         new_incident = changes.pop("incident_id")
         _check_incident_exists(new_incident, facts)
+        moved = new_incident != source.incident_id
         changes["incident"] = new_incident
+    # Only the columns this update owns: the status columns follow custody events, reviews
+    # and holds, and are written by them (a stale copy of the row must not roll them back).
+    written = [Source._meta.fields.get(k) or Source._meta.columns[k] for k in changes]
+    written += [Source.corrected_started_at, Source.corrected_ended_at, Source.updated_at]
+    if "sha256" in changes and changes["sha256"] != source.sha256:
+        # Observations were compared with the old hash; they say nothing about the new one.
+        source.integrity = "unverified"
+        written.append(Source.integrity)
     _apply(source, changes)
     _check_source(source, False, facts)
     source.updated_at = utcnow()
-    return source
-
-
-def update_source(source, changes):
-    source = change_source(source, changes)
-    source.save()
+    source.save(only=written)
+    if moved:
+        # Holds on the old incident no longer cover it; those on the new one do.
+        refresh_legal_hold([source.id])
+        source.legal_hold = Source.get_by_id(source.id).legal_hold
     return source
