@@ -25,16 +25,18 @@ from marshmallow.utils import missing as MISSING
 from peewee import DataError, IntegrityError, Tuple, __exception_wrapper__, chunked
 
 from schemas.agency import AgencySchema
+from schemas.custody import CustodyEventSchema
 from schemas.incident import IncidentSchema
 from schemas.involvement import InvolvementSchema
 from schemas.officer import OfficerSchema
 from schemas.source import SourceSchema
 
-from . import holds, inventory
+from . import custody, holds, inventory
 from .db import database, for_update, is_postgresql
-from .errors import DomainError, Invalid
+from .errors import Conflict, DomainError, Invalid
 from .import_readers import RowProblem, read_rows
-from .models import Agency, Incident, Involvement, Officer, Source
+from .models import Agency, CustodyEvent, Incident, Involvement, Officer, Source
+from .timeutil import isoformat_z
 
 BATCH_SIZE = 1000
 MAX_ERRORS = 1000
@@ -67,6 +69,7 @@ class ImportJob:
         self.counts = dict(received=0, created=0, updated=0, unchanged=0, rejected=0)
         self.errors = []
         self.errors_total = 0
+        self._batch_errors = []
         self.committed = 0  # rows written and committed (partial mode)
 
     def count(self, outcome, n=1):
@@ -75,12 +78,18 @@ class ImportJob:
     def reject(self, row_number, problems):
         self.counts["rejected"] += 1
         for field, message in problems:
-            error = {"row": row_number, "field": field, "message": message}
+            self._batch_errors.append({"row": row_number, "field": field, "message": message})
+
+    def end_batch(self):
+        """Report the batch's errors in row order (rows are checked in several passes)."""
+        self._batch_errors.sort(key=lambda error: error["row"])
+        for error in self._batch_errors:
             self.errors_total += 1
             if len(self.errors) < MAX_ERRORS:
                 self.errors.append(error)
             if self.on_error:
                 self.on_error(error)
+        self._batch_errors = []
 
     def attempt(self, row, apply, *args):
         """Apply one row on its own savepoint; a failure rejects the row and undoes it."""
@@ -781,9 +790,44 @@ class BatchSourceFacts(inventory.SourceFacts):
             self.sha_owners[(source.incident_id, source.sha256)] = source.id
 
 
+class CustodyImport(RecordKind):
+    """Custody rows append events, in file order, through custody.append_event (the
+    state rules and the hash chain of the API). Events are append-only: a row finds its
+    event again by source, action and occurred_at, and is unchanged when it says the
+    same; a row that says something else about a recorded event is refused."""
+
+    name = "custody"
+    schema_class = CustodyEventSchema
+    required_keys = ("occurred_at",)
+    references = (Reference("source", Source, "source", required=True),)
+
+    def upsert(self, row):
+        values = self.create_schema.load(row.values)
+        source_id = row.ids["source_id"]
+        recorded = CustodyEvent.get_or_none(
+            (CustodyEvent.source == source_id) & (CustodyEvent.action == values["action"])
+            & (CustodyEvent.occurred_at == values["occurred_at"])
+        )
+        if recorded is None:
+            custody.append_event(source_id, values, self.actor)
+            return "created"
+        wanted = custody.event_values(values)
+        differ = [name for name in custody.TEXT_FIELDS
+                  if wanted[name] != getattr(recorded, name)]
+        if not differ:
+            return "unchanged"
+        raise Conflict(
+            f"custody events are append-only: event {recorded.seq} of source {source_id} "
+            f"({recorded.action} at {isoformat_z(recorded.occurred_at)}) was recorded with "
+            f"another {', '.join(differ)}",
+            {"json": {name: ["differs from the recorded event"] for name in differ}},
+        )
+
+
 KINDS = {
     kind.name: kind
-    for kind in (AgencyImport, OfficerImport, IncidentImport, InvolvementImport, SourceImport)
+    for kind in (AgencyImport, OfficerImport, IncidentImport, InvolvementImport, SourceImport,
+                 CustodyImport)
 }
 
 
@@ -807,10 +851,12 @@ def run_import(kind, stream, fmt, *, dry_run=False, partial=False, actor=None,
             for batch in _batches(rows, importer, job, batch_size):
                 with database.atomic():
                     importer.process(batch, job)
+                job.end_batch()
                 if not all_or_nothing:
                     job.committed = job.written
                 if on_progress:
                     on_progress(job)
+            job.end_batch()
             if dry_run or (job.counts["rejected"] and not partial):
                 raise _Discard()
     except _Discard:

@@ -528,3 +528,84 @@ def test_an_import_is_audited(api, imp):
     assert [(e["method"], e["status"], e["actor"]) for e in entries] == [
         ("POST", 200, "importer")]
     assert Source.select().count() == 0
+
+
+# ---------------------------------------------------------------- custody
+
+CUSTODY = [
+    {"source_external_id": "s-1", "action": "received", "custodian": "HSI evidence unit",
+     "occurred_at": "2026-01-25T09:30:00-06:00", "sha256_observed": "a" * 64},
+    {"source_external_id": "s-1", "action": "checked_out", "custodian": "reviewer",
+     "occurred_at": "2026-01-26T10:00:00-06:00", "note": "review"},
+    {"source_external_id": "s-1", "action": "returned", "custodian": "HSI evidence unit",
+     "occurred_at": "2026-01-26T16:00:00-06:00"},
+    {"source_external_id": "s-3", "action": "requested", "occurred_at": "2025-06-02T10:00:00Z",
+     "location": "Lake Street"},
+]
+
+
+def _chain(api, external_id):
+    source = one(api, f"/sources?external_id={external_id}")
+    events = api.get(f"/sources/{source['id']}/custody").get_json()
+    verdict = api.get(f"/sources/{source['id']}/custody/verify").get_json()
+    return source, events, verdict
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_custody_rows_append_events_in_file_order_through_the_chain(api, imp, fmt):
+    import_catalogue(imp)
+    ok(imp("custody", CUSTODY, fmt), received=4, created=4, rejected=0)
+    source, events, verdict = _chain(api, "s-1")
+    assert [e["action"] for e in events] == ["received", "checked_out", "returned"]
+    assert [e["seq"] for e in events] == [1, 2, 3]
+    assert events[0]["actor"] == "importer"
+    assert events[1]["prev_hash"] == events[0]["hash"]
+    assert (source["custody_status"], source["integrity"]) == ("in_custody", "verified")
+    assert verdict["valid"] is True and verdict["events"] == 3
+    assert one(api, "/sources?external_id=s-3")["custody_status"] == "requested"
+
+    ok(imp("custody", CUSTODY, fmt), received=4, created=0, unchanged=4)
+    assert len(_chain(api, "s-1")[1]) == 3
+
+
+def test_a_custody_row_against_the_rules_is_refused_with_the_rule(api, imp):
+    import_catalogue(imp)
+    early_return = [CUSTODY[0], dict(CUSTODY[2], occurred_at="2026-01-25T10:00:00-06:00")]
+    r = imp("custody", early_return)
+    assert r.status_code == 422
+    [error] = r.get_json()["errors"]
+    assert error["row"] == 2 and error["field"] is None
+    assert error["message"].startswith("custody rule: returned is allowed only while checked out")
+    assert _chain(api, "s-1")[1] == []
+
+    body = ok(imp("custody", early_return + CUSTODY[1:3], mode="partial"), created=3,
+              rejected=1)
+    assert body["errors"][0]["row"] == 2
+    assert [e["action"] for e in _chain(api, "s-1")[1]] == ["received", "checked_out",
+                                                            "returned"]
+
+
+def test_a_custody_dry_run_follows_the_chain_and_writes_nothing(api, imp):
+    import_catalogue(imp)
+    ok(imp("custody", CUSTODY, dry_run=True), created=4, rejected=0)
+    assert _chain(api, "s-1")[1] == []
+    assert one(api, "/sources?external_id=s-1")["custody_status"] == "identified"
+
+
+def test_recorded_custody_events_cannot_be_changed_by_an_import(api, imp):
+    import_catalogue(imp)
+    ok(imp("custody", CUSTODY[:1]), created=1)
+    r = imp("custody", [dict(CUSTODY[0], custodian="someone else")])
+    [error] = r.get_json()["errors"]
+    assert error["field"] == "custodian"
+    assert "append-only: event 1 of source" in error["message"]
+
+
+def test_custody_rows_need_a_source_and_a_time(imp):
+    import_catalogue(imp)
+    r = imp("custody", [{"source_external_id": "s-404", "action": "received",
+                         "occurred_at": "2026-01-25T09:30:00Z"},
+                        {"source_external_id": "s-1", "action": "received"},
+                        {"action": "received", "occurred_at": "2026-01-25T09:30:00Z"}], "json")
+    errors = [(e["row"], e["field"]) for e in r.get_json()["errors"]]
+    assert errors == [(1, "source_external_id"), (2, "occurred_at"), (3, "source_external_id")]
