@@ -375,9 +375,9 @@ class RecordKind:
         self.create_schema = self.schema_class()
         self.update_schema = self.schema_class(partial=True)
         load_fields = self.create_schema.load_fields
-        reference_columns = {c for ref in self.references for c in ref.columns}
+        reference_columns = list(dict.fromkeys(c for ref in self.references for c in ref.columns))
         self.read_only = (
-            set(self.create_schema.dump_fields) - set(load_fields) - reference_columns
+            set(self.create_schema.dump_fields) - set(load_fields) - set(reference_columns)
         )
         self.targets_in_schema = {r.target for r in self.references if r.target in load_fields}
         self.csv = CsvCells(self.create_schema, reference_columns) if fmt == "csv" else None
