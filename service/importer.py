@@ -18,11 +18,20 @@ the hundred thousand, are checked against lookups made once per batch and
 inserted many at a time.
 """
 
+import json
 from contextlib import nullcontext
 
 from marshmallow import ValidationError, fields
 from marshmallow.utils import missing as MISSING
-from peewee import DataError, IntegrityError, Tuple, __exception_wrapper__, chunked
+from peewee import (
+    SQL,
+    DataError,
+    IntegrityError,
+    NodeList,
+    Tuple,
+    __exception_wrapper__,
+    chunked,
+)
 
 from schemas.agency import AgencySchema
 from schemas.custody import CustodyEventSchema
@@ -151,6 +160,34 @@ def _joined(messages):
     return " ".join(messages) if isinstance(messages, list) else str(messages)
 
 
+# ---------------------------------------------------------------- lookups by the batch
+
+# A batch looks up a thousand keys at once. Bound as one parameter (an array on
+# PostgreSQL, a JSON array on SQLite) instead of a thousand: building a long IN list
+# through the ORM costs more than running the query.
+
+
+def one_of(column, values):
+    """`column IN values`."""
+    values = list(values)
+    if is_postgresql():
+        return NodeList((column, SQL("= ANY(%s)", [values])))
+    return NodeList((column, SQL("IN (SELECT value FROM json_each(?))", [json.dumps(values)])))
+
+
+def incident_and_sha256_in(pairs):
+    """`(incident_id, sha256) IN pairs`: pairs, not two lists, which SQLite would probe in
+    every combination."""
+    incidents, hashes = [p[0] for p in pairs], [p[1] for p in pairs]
+    columns = Tuple(Source.incident, Source.sha256)
+    if is_postgresql():
+        return NodeList((columns, SQL("IN (SELECT * FROM unnest(%s::integer[], %s::text[]))",
+                                      [incidents, hashes])))
+    return NodeList((columns, SQL(
+        "IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
+        "FROM json_each(?))", [json.dumps(list(zip(incidents, hashes, strict=True)))])))
+
+
 # ---------------------------------------------------------------- rows and references
 
 
@@ -230,11 +267,12 @@ class Reference:
         model, found = self.model, {}
         ids = [key for column, key in wanted if column == self.target]
         for chunk in chunked(ids, BATCH_SIZE):
-            for (ident,) in model.select(model.id).where(model.id.in_(chunk)).tuples():
+            for (ident,) in model.select(model.id).where(one_of(model.id, chunk)).tuples():
                 found[(self.target, ident)] = ident
         external = [key for column, key in wanted if column == self.external_column]
         for chunk in chunked(external, BATCH_SIZE):
-            query = model.select(model.external_id, model.id).where(model.external_id.in_(chunk))
+            query = model.select(model.external_id, model.id).where(
+                one_of(model.external_id, chunk))
             for key, ident in query.tuples():
                 found[(self.external_column, key)] = ident
         return found
@@ -738,7 +776,7 @@ class BatchSourceFacts(inventory.SourceFacts):
         external_ids = [row.values["external_id"] for row in rows]
         self.existing = {}
         if external_ids:
-            query = for_update(Source.select().where(Source.external_id.in_(external_ids)))
+            query = for_update(Source.select().where(one_of(Source.external_id, external_ids)))
             self.existing = {s.external_id: s for s in query}
         self.owners = {e: (self.existing[e].id if e in self.existing else None)
                        for e in external_ids}
@@ -746,12 +784,10 @@ class BatchSourceFacts(inventory.SourceFacts):
                      if isinstance(row.values.get("sha256"), str)}
         self.sha_owners = {}
         if self.shas and self.incidents:
-            # Pairs, not two IN lists: SQLite would probe every combination of the two.
             pairs = {(row.ids["incident_id"], row.values["sha256"].lower()) for row in rows
                      if isinstance(row.values.get("sha256"), str)}
             query = Source.select(Source.id, Source.incident, Source.sha256).where(
-                Tuple(Source.incident, Source.sha256).in_(list(pairs))
-            )
+                incident_and_sha256_in(pairs))
             self.sha_owners = {(i, sha): ident for ident, i, sha in query.tuples()}
 
     def incident_exists(self, incident_id):
