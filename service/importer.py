@@ -1,8 +1,8 @@
 """Bulk import of one kind of record from CSV, NDJSON or a JSON array (API and CLI).
 
 Every row goes through the marshmallow schema the API uses for that resource and
-then through the same domain rules (service.inventory), so an imported record is
-exactly what the API would have accepted. Rows find their record again by a key
+then through the same domain rules (service.inventory, service.custody), so an
+imported record is exactly what the API would have accepted. Rows find their record again by a key
 (`external_id`; an agency's `code`; an officer's agency and badge; an involvement's
 incident and officer), so importing a file twice leaves everything `unchanged`.
 Other records are referenced by external keys (`incident_external_id`,
