@@ -1,24 +1,15 @@
-"""`python -m bench NAME [ARGS...]`: run one benchmark module's run(args)."""
-
-import importlib
-import pkgutil
 import sys
 
-import bench
-
-
-def available():
-    modules = pkgutil.iter_modules(bench.__path__)
-    return sorted(m.name for m in modules if not m.name.startswith("_"))
+from bench import BENCHMARKS, run
 
 
 def main(argv):
-    if not argv or argv[0] not in available():
-        print(f"usage: python -m bench NAME [ARGS...]; NAME is one of: {', '.join(available())}",
-              file=sys.stderr)
-        return 2
-    module = importlib.import_module(f"bench.{argv[0]}")
-    return module.run(argv[1:]) or 0
+    if not argv or argv[0] not in BENCHMARKS:
+        print("usage: python -m bench NAME [options]   (NAME --help for its options)")
+        print("benchmarks: " + ", ".join(BENCHMARKS))
+        return 0 if not argv or argv[0] in ("-h", "--help") else 2
+    run(argv[0], argv[1:])
+    return 0
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ stay flat: it is reported for each size).
     EVIDENCE_BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/postgres \
         python -m bench imports
 
-Results are printed and written to bench/results/imports.json.
+Results are printed and written to bench/results/imports.json (and with
+`--write-docs docs/performance.md`, into that page's imports section).
 """
 
 import argparse
@@ -227,6 +228,9 @@ def run(argv):
     parser.add_argument("--repeat", type=int, default=1,
                         help="runs of each side per size; the fastest is reported")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--write-docs", metavar="PATH",
+                        help="write the figures into this file's imports section "
+                             "(docs/performance.md)")
     args = parser.parse_args(argv)
     sizes = [int(n) for n in args.rows.split(",")]
     admin_url = (os.environ.get("EVIDENCE_BENCH_POSTGRES_URL")
@@ -252,12 +256,50 @@ def run(argv):
     if not args.no_postgres and not admin_url:
         print("PostgreSQL skipped: set EVIDENCE_BENCH_POSTGRES_URL (a server where databases "
               "can be created)", file=sys.stderr)
+    report = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
+              "python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version,
+              "cpus": os.cpu_count(), "results": results}
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "imports.json"), "w") as f:
-        json.dump({"when": datetime.now(UTC).isoformat(timespec="seconds"),
-                   "python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version,
-                   "results": results}, f, indent=2)
+        json.dump(report, f, indent=2)
+    if args.write_docs:
+        from bench.coverage import write_section
+
+        write_section(args.write_docs, "imports", docs_section(report))
+        print(f"written to {args.write_docs}")
     return 0
+
+
+def docs_section(report):
+    """The figures of a run as the section of docs/performance.md."""
+    lines = [
+        "## Bulk import",
+        "",
+        f"Measured {report['when'][:10]} with `python -m bench imports`: sources from one CSV "
+        f"(12 columns, {SOURCES_PER_INCIDENT} sources per incident, rows of different "
+        f"incidents interleaved) into a database holding the incidents; Python "
+        f"{report['python']}, SQLite {report['sqlite']}, {report['cpus']} CPU cores shared "
+        "with other work. Each side runs on a fresh database; with several runs the fastest "
+        "is reported. The CLI's time includes its start-up (Python, Flask, the schemas).",
+        "",
+        "| database | rows | `evidence import` | rows/s | peak RSS | baseline | baseline "
+        "rows/s | ratio | target |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report["results"]:
+        met = "<= 10x: met" if r["ratio"] <= 10 else "<= 10x: not met"
+        lines.append(
+            f"| {r['database']} | {r['rows']:,} | {r['cli_seconds']:.1f} s | "
+            f"{r['cli_rows_per_second']:,} | {r['cli_peak_rss_mb']:.0f} MB | "
+            f"{r['baseline']}: {r['baseline_seconds']:.1f} s | "
+            f"{r['baseline_rows_per_second']:,} | {r['ratio']}x | {met} |")
+    loads = ", ".join(f"{r['load_average_after'][0]}" for r in report["results"])
+    runs = sorted({r["runs"] for r in report["results"]})
+    lines += ["", f"Runs per side: {', '.join(map(str, runs))}. Load average (1 min) after "
+              f"each line: {loads}. CLI start-up alone (a header-only file): "
+              + ", ".join(f"{r['cli_startup_seconds']:.1f} s" for r in report["results"])
+              + "."]
+    return "\n".join(lines)
 
 
 def _postgres_run(admin_url, rows, files, repeat):
