@@ -517,16 +517,15 @@ class RecordKind:
         return values
 
     def find(self, row):
+        """The record the row's key names, locked for the update, or None."""
         raise NotImplementedError
 
     def create(self, row, values):
-        raise NotImplementedError
+        self.create_record(values)
 
-    def represent(self, record):
-        raise NotImplementedError
-
-    def update(self, record, changes):
-        raise NotImplementedError
+    # The API's own domain functions, set by each kind: create_record(values),
+    # represent(record) -> the API's dict, update(record, changes).
+    create_record = represent = update = None
 
 
 def changes_between(current, values):
@@ -559,6 +558,9 @@ def _locked_first(query):
 class AgencyImport(RecordKind):
     name = "agencies"
     schema_class = AgencySchema
+    create_record = staticmethod(inventory.create_agency)
+    represent = staticmethod(inventory.agency_as_dict)
+    update = staticmethod(inventory.update_agency)
 
     def find(self, row):
         code = _text_key(row.values, "code")
@@ -566,20 +568,15 @@ class AgencyImport(RecordKind):
             return None
         return _locked_first(Agency.select().where(Agency.code == code))
 
-    def create(self, row, values):
-        inventory.create_agency(values)
-
-    def represent(self, agency):
-        return inventory.agency_as_dict(agency)
-
-    def update(self, agency, changes):
-        inventory.update_agency(agency, changes)
 
 
 class OfficerImport(RecordKind):
     name = "officers"
     schema_class = OfficerSchema
     key_fields = ("external_id",)
+    create_record = staticmethod(inventory.create_officer)
+    represent = staticmethod(inventory.officer_as_dict)
+    update = staticmethod(inventory.update_officer)
 
     def find(self, row):
         external_id = _text_key(row.values, "external_id")
@@ -595,34 +592,21 @@ class OfficerImport(RecordKind):
             )
         return None
 
-    def create(self, row, values):
-        inventory.create_officer(values)
-
-    def represent(self, officer):
-        return inventory.officer_as_dict(officer)
-
-    def update(self, officer, changes):
-        inventory.update_officer(officer, changes)
 
 
 class IncidentImport(RecordKind):
     name = "incidents"
     schema_class = IncidentSchema
     required_keys = key_fields = ("external_id",)
+    create_record = staticmethod(inventory.create_incident)
+    represent = staticmethod(inventory.incident_as_dict)
+    update = staticmethod(inventory.update_incident)
 
     def find(self, row):
         return _locked_first(
             Incident.select().where(Incident.external_id == row.values["external_id"])
         )
 
-    def create(self, row, values):
-        inventory.create_incident(values)
-
-    def represent(self, incident):
-        return inventory.incident_as_dict(incident)
-
-    def update(self, incident, changes):
-        inventory.update_incident(incident, changes)
 
 
 class InvolvementImport(RecordKind):
@@ -642,17 +626,14 @@ class InvolvementImport(RecordKind):
     def create(self, row, values):
         inventory.involve_officer(inventory.get_incident(row.ids["incident_id"]), values)
 
+    represent = staticmethod(inventory.involvement_as_dict)
+    update = staticmethod(inventory.update_involvement)
+
     def comparable(self, values):
         # No value means "as the officer's camera_issued", which only applies on create.
         if values.get("camera_expected") is None:
             values.pop("camera_expected", None)
         return values
-
-    def represent(self, involvement):
-        return inventory.involvement_as_dict(involvement)
-
-    def update(self, involvement, changes):
-        inventory.update_involvement(involvement, changes)
 
 
 class SourceImport(RecordKind):
