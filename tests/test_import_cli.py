@@ -2,6 +2,7 @@
 
 import csv
 import importlib.util
+import io
 import os
 import signal
 import subprocess
@@ -249,3 +250,17 @@ def test_the_wapo_converter_makes_importable_files(runner, api, files, tmp_path)
     assert unnamed["title"] == "Fatal police shooting of an unnamed person"
     [bodycam] = api.get(f"/incidents/{unnamed['id']}/sources").get_json()
     assert bodycam["kind"] == "bodycam" and bodycam["custody_status"] == "identified"
+
+
+def test_the_progress_line_shows_rows_rate_and_share_of_the_file(capsys):
+    from service.cli import ImportProgress
+    from service.importer import ImportJob
+
+    stream = io.BytesIO(b"x" * 1000)
+    stream.seek(250)
+    job = ImportJob("sources", dry_run=False, partial=False)
+    job.counts["received"] = 1234
+    ImportProgress(stream, "sources", 1000)(job, final=True)
+    line = capsys.readouterr().err
+    assert line.startswith("\rsources: 1,234 rows ")
+    assert "rows/s" in line and "25%" in line
