@@ -6,6 +6,7 @@ at the end; tables are emptied between tests.
 """
 
 import os
+import shutil
 import uuid
 from urllib.parse import urlparse, urlunparse
 
@@ -14,7 +15,7 @@ import pytest
 
 from service import create_app
 from service.auth import create_token
-from service.db import database
+from service.db import database, make_database
 from service.models import ALL_MODELS, ROLES, create_tables
 
 
@@ -59,12 +60,33 @@ def _empty_postgres_tables():
     database.execute_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
 
 
-@pytest.fixture
-def app(database_url, postgres_url):
-    app = create_app({"DATABASE_URL": database_url, "TESTING": True})
+@pytest.fixture(scope="session")
+def _shared_app(tmp_path_factory, postgres_url):
+    """One app for the session (building one takes a while); each test binds its own database.
+
+    On SQLite each test gets a copy of a database file whose tables were created once.
+    """
+    template = tmp_path_factory.mktemp("template") / "evidence.db"
+    url = postgres_url or f"sqlite:///{template}"
+    app = create_app({"DATABASE_URL": url, "TESTING": True})
     with app.app_context():
         create_tables()
-        if postgres_url:
+        database.close()
+    return app, (None if postgres_url else template)
+
+
+@pytest.fixture
+def app(_shared_app, database_url):
+    app, template = _shared_app
+    saved_config = dict(app.config)
+    if template is not None:
+        shutil.copyfile(template, database_url[len("sqlite:///"):])
+    app.config["DATABASE_URL"] = database_url
+    database.initialize(make_database(database_url, busy_timeout_ms=app.config[
+        "SQLITE_BUSY_TIMEOUT_MS"]))
+    with app.app_context():
+        create_tables()
+        if template is None:
             _empty_postgres_tables()
         yield app
         if not database.is_closed():
@@ -72,6 +94,8 @@ def app(database_url, postgres_url):
         close_all = getattr(database.obj, "close_all", None)
         if close_all:
             close_all()
+    app.config.clear()
+    app.config.update(saved_config)
 
 
 @pytest.fixture

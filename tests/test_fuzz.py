@@ -2,7 +2,7 @@
 
 Valid and invalid inputs for every operation; the service must never answer 5xx and its
 answers must match the documented schemas. Bounded here (EVIDENCE_FUZZ_EXAMPLES per
-operation and mode, default 10); `make fuzz` runs it longer.
+operation and mode, default 6); `make fuzz` runs it longer.
 """
 
 import os
@@ -16,7 +16,7 @@ from schemathesis.checks import (
     response_schema_conformance,
 )
 
-EXAMPLES = int(os.environ.get("EVIDENCE_FUZZ_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("EVIDENCE_FUZZ_EXAMPLES", "6"))
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
 
