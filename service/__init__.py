@@ -10,7 +10,7 @@ from flask_smorest import Api, Blueprint
 from peewee import IntegrityError, InterfaceError, OperationalError
 
 from . import config as settings
-from . import hooks
+from . import hooks, templating
 from .api import BLUEPRINTS
 from .db import backend_name, database, make_database
 from .errors import DomainError
@@ -74,6 +74,7 @@ def create_app(config=None):
     )
 
     hooks.install(app)
+    templating.install(app)
     # Unknown query parameters are refused (422) like unknown body fields: a misspelt filter
     # must not silently answer with everything.
     Blueprint.ARGUMENTS_PARSER.unknown = None

@@ -1,5 +1,5 @@
 """The REST API: one flask-smorest blueprint per resource."""
 
-from . import agencies, audit, incidents, officers, sources
+from . import agencies, audit, incidents, officers, reports, sources
 
-BLUEPRINTS = [agencies.blp, officers.blp, incidents.blp, sources.blp, audit.blp]
+BLUEPRINTS = [agencies.blp, officers.blp, incidents.blp, sources.blp, audit.blp, reports.blp]
