@@ -225,7 +225,7 @@ def timeline(window, rows, gaps, title, desc="", label_width=170):
         body.append(f'<line x1="{_num(x)}" y1="{top - 8}" x2="{_num(x)}" y2="{height - 20}" '
                     f'stroke="{GRID}" stroke-width="1"/>')
         body.append(_text(x, top - 14, _tick_label(tick, step), "middle", 11, "tick"))
-    body.append(_text(label_width - 8, top - 14, "UTC", "end", 11, "tick"))
+    body.append(_text(label_width - 28, top - 14, "UTC", "end", 11, "tick"))
     for gap_start, gap_end in gaps:
         seconds = (gap_end - gap_start).total_seconds()
         body.append(

@@ -39,6 +39,7 @@ MATRIX = [
     ("PATCH", "/api/v1/sources/<int:source_id>", WRITERS),
     ("GET", "/api/v1/audit", AUDIT_READERS),
     ("GET", "/api/v1/audit/verify", AUDIT_READERS),
+    ("GET", "/api/v1/reports/coverage", ALL),
 ]
 
 SAMPLE = {"code": "CBP", "officer_id": "1", "incident_id": "1", "source_id": "1",
