@@ -189,7 +189,7 @@ def lacking():
 
 
 def paged(query, number, represent):
-    """One page of `query` for a page of ours: items, total, page (past the end: the last), pages."""
+    """One page of `query`: items, total, page (past the end: the last one), pages."""
     total = query.count()
     pages = max(1, math.ceil(total / PAGE_SIZE))
     number = min(number, pages)
