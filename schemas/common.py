@@ -1,6 +1,6 @@
 """Fields and schemas shared by every resource."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from service.timeutil import isoformat_z, to_naive_utc
 
@@ -30,7 +30,10 @@ class UTCDateTime(fields.AwareDateTime):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str) and len(value) > 64:
             raise self.make_error("invalid")
-        return to_naive_utc(super()._deserialize(value, attr, data, **kwargs))
+        try:
+            return to_naive_utc(super()._deserialize(value, attr, data, **kwargs))
+        except OverflowError as exc:  # e.g. year 1 with a positive offset: before year 1 in UTC
+            raise self.make_error("invalid") from exc
 
 
 class DayDate(fields.Date):
@@ -52,16 +55,29 @@ def QueryId(**kwargs):
     return fields.Integer(validate=validate.Range(1, MAX_ID), **kwargs)
 
 
+def storable_text(value):
+    """Refuse what no database column can hold: NUL (PostgreSQL rejects it in text) and
+    lone UTF-16 surrogates (JSON can spell them, UTF-8 cannot encode them)."""
+    if "\x00" in value:
+        raise ValidationError("Must not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError("Must be valid Unicode (no lone surrogates).") from exc
+
+
 def Text(max_length, min_length=None, **kwargs):
     """Free text of bounded length (PostgreSQL enforces column sizes; SQLite would not)."""
-    return fields.String(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+    return fields.String(
+        validate=[validate.Length(min=min_length, max=max_length), storable_text], **kwargs
+    )
 
 
-def Choice(choices, **kwargs):
+def Choice(choices, metadata=None, **kwargs):
     """One value of an enum; the error lists the allowed values."""
     return fields.String(
         validate=validate.OneOf(choices, error="Must be one of: {choices}."),
-        metadata={"enum": list(choices)},
+        metadata={"enum": list(choices), **(metadata or {})},
         **kwargs,
     )
 

@@ -96,6 +96,26 @@ def demo(if_empty):
     )
 
 
+@main.command("verify-custody")
+@click.option("--source", "source_ids", type=int, multiple=True,
+              help="verify only this source's chain (repeatable); default: every chain")
+@with_database
+def verify_custody(source_ids):
+    """Recompute every chain of custody; exit 1 when any is broken."""
+    from .custody import verify_all
+
+    checked = broken = 0
+    for verdict in verify_all(source_ids):
+        checked += 1
+        if not verdict["valid"]:
+            broken += 1
+            click.echo(f"source {verdict['source_id']}: BROKEN at seq "
+                       f"{verdict['first_invalid_seq']}: {verdict['problem']}")
+    click.echo(f"{checked} chain(s) checked, {broken} broken")
+    if broken:
+        sys.exit(1)
+
+
 @main.group()
 def tokens():
     """Create, list and revoke API tokens."""

@@ -8,8 +8,9 @@ person is named.
 import random
 from datetime import datetime, timedelta
 
-from . import inventory
+from . import custody, holds, inventory, reviews
 from .db import database
+from .models import Incident, Source
 
 INVENTED = "Invented for the demo."
 CST = timedelta(hours=-6)
@@ -36,7 +37,8 @@ def _sha(rng):
 class _Builder:
     def __init__(self, seed=2026):
         self.rng = random.Random(seed)
-        self.counts = {"agencies": 0, "officers": 0, "incidents": 0, "sources": 0}
+        self.counts = {"agencies": 0, "officers": 0, "incidents": 0, "sources": 0,
+                       "custody events": 0, "reviews": 0, "legal holds": 0}
         self.badges = {}
 
     def officer(self, agency, camera_issued=True, label=None):
@@ -58,6 +60,8 @@ class _Builder:
     def source(self, incident, kind, start=None, minutes=None, offset=0.0, **values):
         self.counts["sources"] += 1
         values.setdefault("notes", INVENTED)
+        # Catalogued the day after the recording (or the incident), so backlog ages mean something.
+        values.setdefault("created_at", (start or incident.started_at) + timedelta(days=1))
         end = start + timedelta(minutes=minutes) if start is not None and minutes else None
         return inventory.create_source({
             "kind": kind,
@@ -193,6 +197,152 @@ def _older(b, count=36):
                      obtained_via=b.rng.choice(["public_submission", "agency_upload", "subpoena"]))
 
 
+# ---------------------------------------------------------------- custody, reviews, holds
+# Recorded through the same domain functions as the API uses, after the catalogue is built
+# and with their own random stream, so the catalogue above stays what it was.
+
+ACTOR = "demo"
+EVIDENCE_ROOM = "HSI Minneapolis evidence room (invented)"
+
+
+class _Custody:
+    def __init__(self, b, seed=2027):
+        self.b = b
+        self.rng = random.Random(seed)
+
+    def event(self, source, action, at, **values):
+        self.b.counts["custody events"] += 1
+        return custody.append_event(source.id, {"action": action, "occurred_at": at, **values},
+                                    ACTOR)
+
+    def receive(self, source, at, observed=None, checked=True, **values):
+        """Received; the file's hash is checked on arrival unless `checked` is false."""
+        return self.event(source, "received", at, custodian=EVIDENCE_ROOM,
+                          location=values.pop("location", EVIDENCE_ROOM),
+                          sha256_observed=(observed or source.sha256) if checked else None,
+                          **values)
+
+    def review(self, source, status, reviewer, flags=(), notes=None):
+        self.b.counts["reviews"] += 1
+        return reviews.add_review(source.id, {"status": status, "reviewer": reviewer,
+                                              "flags": list(flags), "notes": notes}, ACTOR)
+
+    def hold(self, **values):
+        self.b.counts["legal holds"] += 1
+        return holds.place_hold(values, ACTOR)
+
+
+def _sources(external_prefix):
+    return list(Source.select().where(Source.external_id.startswith(external_prefix))
+                .order_by(Source.id))
+
+
+def _pretti_custody(c):
+    incident = Incident.get(Incident.external_id == "demo-pretti")
+    day = incident.started_at
+    c.hold(name="Preservation order: Pretti shooting (invented)", incident_id=incident.id,
+           authority="U.S. Department of Justice, Civil Rights Division (invented order)",
+           reason="Civil rights investigation; preserve all recordings of the incident.")
+    reviewers = ["HSI analyst 1 (invented)", "HSI analyst 2 (invented)", "FBI agent (invented)"]
+    for source in _sources("demo-pretti-bwc-"):
+        n = int(source.external_id.rsplit("-", 1)[1])  # the agent's place in _pretti's roster
+        arrived = day + timedelta(hours=6, minutes=7 * n)
+        if n in (9, 21):  # the agency's upload never came
+            c.event(source, "identified", day + timedelta(hours=3),
+                    note="Camera assigned to an involved agent; no upload found (invented).")
+            c.event(source, "requested", day + timedelta(days=2), custodian="USBP records unit",
+                    note="Formal request for the camera's footage (invented).")
+            continue
+        if n == 4:
+            c.receive(source, arrived, observed=_sha(c.rng),
+                      note="Hash of the agency export differs from the catalogued file; "
+                      "re-export requested (invented).")
+        else:
+            c.receive(source, arrived, note="Agency upload (invented).")
+        if n % 5 == 1:
+            c.event(source, "transferred", arrived + timedelta(days=3),
+                    custodian="FBI laboratory (invented)", location="FBI laboratory (invented)")
+            c.event(source, "verified", arrived + timedelta(days=4), sha256_observed=source.sha256,
+                    custodian="FBI laboratory (invented)")
+        elif n % 5 == 2:
+            c.event(source, "checked_out", arrived + timedelta(days=2),
+                    custodian=reviewers[n % 3], note="For frame-by-frame review (invented).")
+            if n % 10 == 2:
+                c.event(source, "returned", arrived + timedelta(days=5), custodian=EVIDENCE_ROOM)
+        elif n % 5 == 3:
+            c.event(source, "copied", arrived + timedelta(days=1),
+                    note="Working copy made for reviewers (invented).")
+        # Agents 0 and 14 fired (see _pretti).
+        if n == 0:
+            c.review(source, "flagged", reviewers[0], ["late_activation"],
+                     "Camera switched on after the first shots (invented finding).")
+        elif n == 14:
+            c.review(source, "in_review", reviewers[1])
+            c.review(source, "flagged", reviewers[1], ["obstructed", "muted"],
+                     "View blocked by another agent; audio muted (invented finding).")
+        elif n % 4 == 0:
+            c.review(source, "reviewed", reviewers[n % 3])
+        elif n % 4 == 1:
+            c.review(source, "in_review", reviewers[n % 3])
+    for n, source in enumerate(_sources("demo-pretti-bystander-"), start=1):
+        at = day + timedelta(days=n)
+        c.receive(source, at, checked=n % 2 == 0, location="Public tip line upload (invented)")
+        if n == 2:
+            c.review(source, "reviewed", reviewers[0])
+        elif n == 4:
+            c.review(source, "excluded", reviewers[2],
+                     notes="Re-upload of bystander clip 1 with a filter applied (invented).")
+    (cctv,) = _sources("demo-pretti-cctv-")
+    c.event(cctv, "identified", day + timedelta(days=1),
+            note="Storefront camera faces the intersection (invented).")
+    c.event(cctv, "requested", day + timedelta(days=3), custodian="Store owner (invented)",
+            note="Subpoena served; footage not yet produced (invented).")
+    (media,) = _sources("demo-pretti-media-")
+    c.receive(media, day + timedelta(days=1), checked=False, location="Station newsroom")
+    c.event(media, "copied", day + timedelta(days=1, hours=2))
+    c.review(media, "reviewed", reviewers[1])
+
+
+def _good_custody(c):
+    incident = Incident.get(Incident.external_id == "demo-good")
+    (phone,) = _sources("demo-good-phone-")
+    c.receive(phone, incident.started_at + timedelta(days=1),
+              note="Submitted by the officer through counsel (invented).")
+    c.review(phone, "in_review", "HSI analyst 1 (invented)")
+    bystanders = _sources("demo-good-bystander-")
+    for n, source in enumerate(bystanders, start=1):
+        c.receive(source, incident.started_at + timedelta(days=n), checked=False,
+                  location="Downloaded from a social media post (invented)")
+    c.review(bystanders[0], "reviewed", "HSI analyst 2 (invented)")
+    c.hold(name="Litigation hold: Good shooting recordings (invented)",
+           source_ids=[phone.id, *[s.id for s in bystanders]],
+           authority="Hennepin County Attorney (invented)",
+           reason="Anticipated civil litigation.")
+
+
+def _older_custody(c):
+    """Older cases: mostly received and reviewed; closed cases carry retention dates,
+    some already disposed, some now due for disposal."""
+    incidents = Incident.select().where(Incident.external_id.startswith("demo-older-"))
+    for incident in incidents.order_by(Incident.id):
+        for source in Source.select().where(Source.incident == incident).order_by(Source.id):
+            roll = c.rng.random()
+            if roll < 0.1:
+                c.event(source, "requested", incident.started_at + timedelta(days=1),
+                        custodian="Agency records unit (invented)")
+                continue
+            received = incident.started_at + timedelta(days=c.rng.randint(1, 10))
+            c.receive(source, received)
+            if c.rng.random() < 0.7:
+                c.review(source, "reviewed", "Oversight analyst (invented)")
+            if incident.status == "closed":
+                retain = (incident.started_at + timedelta(days=c.rng.choice([180, 240, 400])))
+                inventory.update_source(source, {"retain_until": retain.date()})
+                if roll > 0.8 and retain < datetime(2026, 1, 1):
+                    c.event(source, "disposed", datetime(2026, 1, 15, 15, 0),
+                            note="Retention period over; file destroyed (invented).")
+
+
 def load_demo():
     """Load the whole scenario in one transaction; returns what was created."""
     b = _Builder()
@@ -203,6 +353,10 @@ def load_demo():
         _pretti(b)
         _good(b)
         _older(b)
+        c = _Custody(b)
+        _pretti_custody(c)
+        _good_custody(c)
+        _older_custody(c)
     return b.counts
 
 

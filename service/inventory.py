@@ -9,12 +9,12 @@ from datetime import timedelta
 
 from .db import for_update
 from .errors import Conflict, Invalid, NotFound
+from .holds import incident_is_on_hold, refresh_legal_hold
 from .models import (
     Agency,
     Incident,
     IncidentAgency,
     Involvement,
-    LegalHold,
     Officer,
     Source,
 )
@@ -454,14 +454,6 @@ def _source_values(values):
     return values
 
 
-def incident_is_on_hold(incident_id):
-    return (
-        LegalHold.select()
-        .where((LegalHold.incident == incident_id) & (LegalHold.active == True))  # noqa: E712
-        .exists()
-    )
-
-
 def create_source(values, incident_id=None):
     values = _source_values(values)
     incident_id = incident_id or values.pop("incident_id", None)
@@ -479,14 +471,28 @@ def create_source(values, incident_id=None):
 
 def update_source(source, changes):
     changes = _source_values(changes)
+    moved = False
     if "incident_id" in changes:
         new_incident = changes.pop("incident_id")
         if Incident.get_or_none(Incident.id == new_incident) is None:
             raise Invalid("incident_id", f"incident {new_incident} does not exist")
+        moved = new_incident != source.incident_id
         changes["incident"] = new_incident
+    # Only the columns this update owns: the status columns follow custody events, reviews
+    # and holds, and are written by them (a stale copy of the row must not roll them back).
+    written = [Source._meta.fields.get(k) or Source._meta.columns[k] for k in changes]
+    written += [Source.corrected_started_at, Source.corrected_ended_at, Source.updated_at]
+    if "sha256" in changes and changes["sha256"] != source.sha256:
+        # Observations were compared with the old hash; they say nothing about the new one.
+        source.integrity = "unverified"
+        written.append(Source.integrity)
     _apply(source, changes)
     _check_source(source, is_new=False)
     source.updated_at = utcnow()
-    source.save()
+    source.save(only=written)
+    if moved:
+        # Holds on the old incident no longer cover it; those on the new one do.
+        refresh_legal_hold([source.id])
+        source.legal_hold = Source.get_by_id(source.id).legal_hold
     return source
 

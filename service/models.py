@@ -161,6 +161,10 @@ class Source(BaseModel):
     review_status = CharField(max_length=16, default="unreviewed")
     integrity = CharField(max_length=16, default="unverified")
     legal_hold = BooleanField(default=False)
+    # The custody chain's length and last hash, written with each append: a chain cut
+    # short in the database (its last events deleted) no longer matches them.
+    custody_last_seq = IntegerField(default=0)
+    custody_head_hash = CharField(max_length=64, null=True)
     created_at = DateTimeField(default=lambda: utcnow())
     updated_at = DateTimeField(default=lambda: utcnow())
 
@@ -171,6 +175,8 @@ class Source(BaseModel):
             (("officer", "incident", "kind"), False),
             (("custody_status",), False),
             (("review_status",), False),
+            # the retention query: past retain_until and not on hold
+            (("retain_until", "legal_hold"), False),
         )
 
 
@@ -221,6 +227,9 @@ class LegalHold(BaseModel):
     released_by = CharField(max_length=200, null=True)
     created_at = DateTimeField(default=lambda: utcnow())
     released_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("incident", "active"), False),)
 
 
 class HoldSource(BaseModel):

@@ -1,5 +1,20 @@
 """The REST API: one flask-smorest blueprint per resource."""
 
-from . import agencies, audit, incidents, officers, reports, sources
+from . import (
+    agencies,
+    audit,
+    backlog,
+    custody,
+    evidence_report,
+    holds,
+    incidents,
+    officers,
+    reports,
+    reviews,
+    sources,
+)
 
-BLUEPRINTS = [agencies.blp, officers.blp, incidents.blp, sources.blp, audit.blp, reports.blp]
+BLUEPRINTS = [
+    agencies.blp, officers.blp, incidents.blp, sources.blp, custody.blp, reviews.blp, holds.blp,
+    backlog.blp, evidence_report.blp, audit.blp, reports.blp,
+]

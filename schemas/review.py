@@ -1,0 +1,22 @@
+from marshmallow import Schema, fields, validate
+
+from service.models import REVIEW_FLAGS
+from service.reviews import VERDICTS
+
+from .common import Choice, Id, PageArgs, Text, UTCDateTime
+
+
+class ReviewSchema(Schema):
+    id = Id(dump_only=True)
+    source_id = Id(dump_only=True)
+    status = Choice(VERDICTS, required=True)
+    reviewer = Text(200, allow_none=True, metadata={"description": "default: the token's name"})
+    notes = Text(20000, allow_none=True)
+    flags = fields.List(Choice(REVIEW_FLAGS), load_default=list,
+                        validate=validate.Length(max=len(REVIEW_FLAGS) * 2))
+    actor = fields.String(dump_only=True)
+    created_at = UTCDateTime(dump_only=True)
+
+
+class ReviewListArgs(PageArgs):
+    pass

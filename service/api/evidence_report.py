@@ -1,0 +1,31 @@
+from flask import Response, g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from schemas.evidence_report import EvidenceReportArgs, EvidenceReportSchema
+from service.evidence_report import evidence_report, evidence_report_html
+
+from .common import actor
+
+blp = Blueprint(
+    "evidence_report", __name__, url_prefix="/api/v1/incidents",
+    description="Evidence reports: each source of an incident with its custody chain, the "
+    "chain's verification, its reviews and the legal holds",
+)
+
+
+@blp.route("/<int:incident_id>/evidence-report")
+class EvidenceReport(MethodView):
+    @blp.arguments(EvidenceReportArgs, location="query")
+    @blp.response(200, EvidenceReportSchema)
+    @blp.doc(responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
+    def get(self, args, incident_id):
+        """An incident's evidence report, for the case file (JSON or printable HTML)
+
+        `?format=html` answers a printable, self-contained text/html page.
+        """
+        report = evidence_report(incident_id, actor())
+        if args["format"] == "html":
+            # The page's inline style carries the nonce the response's CSP allows.
+            return Response(evidence_report_html(report, g.csp_nonce), mimetype="text/html")
+        return report

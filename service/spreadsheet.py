@@ -1,0 +1,33 @@
+"""CSV that is safe to open in a spreadsheet, and reversibly so.
+
+A cell starting with `=`, `+`, `-`, `@` (or a tab or carriage return) would be run
+as a formula by spreadsheet programs; such a cell gets a leading `'`, as does a cell
+that starts with `'` itself, so removing one leading `'` always gives the value back.
+Empty cells are nulls.
+"""
+
+import csv
+import io
+
+from .timeutil import isoformat_z
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def spreadsheet_cell(value):
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat") and hasattr(value, "hour"):
+        return isoformat_z(value)
+    text = value if isinstance(value, str) else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_text(columns, rows):
+    """A CSV document: a header of `columns`, then one line per dict in `rows`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([spreadsheet_cell(row.get(c)) for c in columns])
+    return out.getvalue()
