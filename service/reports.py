@@ -7,8 +7,6 @@ from any of them says the same thing. Documents are produced as a stream of text
 the list of incidents is read from the database a page at a time, never all at once.
 """
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +16,7 @@ from schemas.coverage import CoverageFilters, LackingIncidentSchema, SummaryRowS
 
 from . import coverage, templating
 from .models import SOURCE_KINDS
+from .spreadsheet import csv_chunks
 from .timeutil import isoformat_z, utcnow
 
 FORMATS = ("csv", "json", "html")
@@ -33,8 +32,6 @@ INCIDENT_COLUMNS = ("id", "external_id", "title", "kind", "state", "started_at",
                     "agencies") + tuple(f"sources_{kind}" for kind in SOURCE_KINDS)
 # Incidents read from the database at a time while a report is written.
 PAGE_SIZE = 500
-# A cell starting with one of these would be run as a formula by spreadsheet programs.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -124,21 +121,7 @@ def content_disposition(report, fmt, table="incidents"):
     return f'{kind}; filename="{filename(report, fmt, table)}"'
 
 
-# ---------------------------------------------------------------- CSV
-
-
-def spreadsheet_cell(value):
-    """A value as a CSV cell that a spreadsheet shows as text and never runs as a formula.
-
-    A cell starting with =, +, -, @, a tab or a carriage return gets a leading single quote
-    (the convention spreadsheets read as 'text follows'); every other cell is unchanged.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return isoformat_z(value)
-    text = value if isinstance(value, str) else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+# ---------------------------------------------------------------- CSV (service/spreadsheet.py)
 
 
 def summary_cells(row):
@@ -152,24 +135,11 @@ def incident_cells(item):
         counts.get(kind, 0) for kind in SOURCE_KINDS]
 
 
-def csv_chunks(header, rows, batch=PAGE_SIZE):
-    """CSV text in chunks of `batch` lines: a header, then one line per row of cells."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    for n, cells in enumerate(rows, start=1):
-        writer.writerow([spreadsheet_cell(cell) for cell in cells])
-        if n % batch == 0:
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-    yield out.getvalue()
-
-
 def csv_document(report, table="incidents"):
     if table == "summary":
         return csv_chunks(SUMMARY_COLUMNS, (summary_cells(row) for row in report.summary))
-    return csv_chunks(INCIDENT_COLUMNS, (incident_cells(item) for item in report.lacking()))
+    return csv_chunks(INCIDENT_COLUMNS, (incident_cells(item) for item in report.lacking()),
+                      batch=PAGE_SIZE)
 
 
 # ---------------------------------------------------------------- JSON
