@@ -55,31 +55,37 @@ def _shorten(label, size=18):
     return label if len(label) <= size else label[: size - 1] + "…"
 
 
-def rate_bars(rows, title, desc="", label_width=150):
-    """Horizontal bars of a rate (0..1) per group: rows of (label, rate or None, detail)."""
-    width, bar_width, row_height, top = 640, 400, 28, 26
+def rate_bars(rows, title, desc="", label_width=112):
+    """Horizontal bars of a rate (0..1) per group: rows of (label, rate or None, detail).
+
+    Drawn narrow (480 units) with large type, so that it still reads when a phone shrinks it.
+    """
+    width, row_height, top = 480, 30, 28
+    bar_width = width - label_width - 48  # room for the value after a full bar
     height = top + row_height * max(len(rows), 1) + 8
     body = []
     for tick in (0, 0.25, 0.5, 0.75, 1):
         x = label_width + tick * bar_width
         body.append(f'<line x1="{_num(x)}" y1="{top - 6}" x2="{_num(x)}" y2="{height - 8}" '
                     f'stroke="{GRID}" stroke-width="1"/>')
-        body.append(_text(x, top - 10, percent(tick), "middle", 11, "tick"))
+        body.append(_text(x, top - 12, percent(tick), "middle", 12, "tick"))
     if not rows:
-        body.append(_text(label_width, top + 18, "no incidents match", cls="empty"))
+        body.append(_text(label_width, top + 20, "no incidents match", size=14, cls="empty"))
     for n, (label, rate, detail) in enumerate(rows):
         y = top + n * row_height
         body.append(f"<g class=\"bar-row\"><title>{escape(label)}: {percent(rate)}"
                     f"{escape(' - ' + detail) if detail else ''}</title>")
-        body.append(_text(label_width - 8, y + 18, _shorten(label), "end", 12))
+        body.append(_text(label_width - 8, y + 20, _shorten(label, 14), "end", 14))
         if rate is None:
-            body.append(_text(label_width + 4, y + 18, "no incidents", cls="none", fill="#555555"))
+            body.append(_text(label_width + 4, y + 20, "no incidents", size=14, cls="none",
+                              fill="#555555"))
         else:
             length = max(rate * bar_width, 1)
             body.append(f'<rect class="bar" x="{label_width}" y="{y + 5}" '
                         f'width="{_num(length)}" height="{row_height - 10}" '
                         f'fill="{WITH_COLOUR}" data-rate="{rate}"/>')
-            body.append(_text(label_width + length + 6, y + 18, percent(rate), cls="value"))
+            body.append(_text(label_width + length + 6, y + 20, percent(rate), size=14,
+                              cls="value"))
         body.append("</g>")
     return _svg(width, height, title, desc, body, "rate-bars")
 
@@ -100,7 +106,7 @@ def month_lines(points, title, desc=""):
     Months are drawn at even spacing in the order given; the caller fills the months
     without incidents with zeros so that the line does not skip them.
     """
-    width, height, left, right, top, bottom = 640, 260, 44, 34, 34, 40
+    width, height, left, right, top, bottom = 480, 250, 36, 26, 40, 34
     plot_w, plot_h = width - left - right, height - top - bottom
     peak, tick_step = _count_axis(max([max(w, wo) for _, w, wo in points], default=0))
     body = []
@@ -108,17 +114,17 @@ def month_lines(points, title, desc=""):
         y = top + plot_h - plot_h * value / peak
         body.append(f'<line x1="{left}" y1="{_num(y)}" x2="{width - right}" y2="{_num(y)}" '
                     f'stroke="{GRID}" stroke-width="1"/>')
-        body.append(_text(left - 6, y + 4, str(value), "end", 11, "tick"))
+        body.append(_text(left - 6, y + 4, str(value), "end", 12, "tick"))
     step = plot_w / max(len(points) - 1, 1)
-    every = max(1, math.ceil(len(points) / 12))
+    every = max(1, math.ceil(len(points) / 6))
 
     def xy(n, value):
         x = left + (step * n if len(points) > 1 else plot_w / 2)
         return x, top + plot_h - plot_h * value / peak
 
     for n, (month, _, _) in enumerate(points):
-        if n % every == 0 or n == len(points) - 1:
-            body.append(_text(xy(n, 0)[0], height - bottom + 16, month, "middle", 11, "tick"))
+        if (len(points) - 1 - n) % every == 0:  # evenly spaced, ending on the latest month
+            body.append(_text(xy(n, 0)[0], height - bottom + 18, month, "middle", 12, "tick"))
     if not points:
         body.append(_text(left + plot_w / 2, top + plot_h / 2, "no incidents match", "middle",
                           cls="empty"))
@@ -132,14 +138,14 @@ def month_lines(points, title, desc=""):
                         f'stroke="{colour}" stroke-width="2.5"{dash}/>')
         for (x, y), point in zip(coords, points, strict=True):
             body.append(f'<circle class="point {cls}" cx="{_num(x)}" cy="{_num(y)}" r="3.5" '
-                        f'fill="{colour}"><title>{escape(point[0])}: {point[index]} '
+                        f'fill="{colour}"><title>{escape(point[0])}: {point[index]} incidents '
                         f"{escape(name)}</title></circle>")
     legend_x = left
     for name, _, colour, _, dash in series:
         body.append(f'<line x1="{legend_x}" y1="14" x2="{legend_x + 24}" y2="14" '
                     f'stroke="{colour}" stroke-width="2.5"{dash}/>')
-        body.append(_text(legend_x + 30, 18, f"incidents {name}", size=12, cls="legend"))
-        legend_x += 230
+        body.append(_text(legend_x + 30, 18, name, size=13, cls="legend"))
+        legend_x += 200
     return _svg(width, height, title, desc, body, "month-lines")
 
 

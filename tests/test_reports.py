@@ -271,7 +271,7 @@ def test_every_month_fills_the_quiet_months():
 def test_charts_escape_labels_and_mark_gaps():
     svg = charts.rate_bars([("<b>", 0.5, "1 of 2"), ("none", None, "")], "t & t")
     assert "&lt;b&gt;" in svg and "<b>" not in svg and "t &amp; t" in svg
-    assert 'width="200"' in svg and "no incidents" in svg
+    assert 'width="160"' in svg and "no incidents" in svg  # half of the 320 units of 100%
     start, end = scenario.GAPS[0][0].replace(minute=0), scenario.GAPS[1][1]
     rows = [{"id": 1, "kind": "bodycam", "label": "#1",
              "spans": [(start, scenario.GAPS[0][0])]}]
