@@ -33,11 +33,16 @@ class IncidentSchema(Schema):
     updated_at = UTCDateTime(dump_only=True)
 
 
-class IncidentListArgs(ListArgs):
+class IncidentFilters(Schema):
+    """Which incidents a question is about (shared by the incident list and coverage)."""
+
     kind = Choice(INCIDENT_KINDS)
-    status = Choice(INCIDENT_STATUSES)
     agency = fields.String(validate=AGENCY_CODE)
     state = Text(64)
-    case_number = Text(100)
     from_ = UTCDateTime(data_key="from", metadata={"description": "started_at at or after"})
     to = UTCDateTime(metadata={"description": "started_at before"})
+
+
+class IncidentListArgs(ListArgs, IncidentFilters):
+    status = Choice(INCIDENT_STATUSES)
+    case_number = Text(100)

@@ -17,6 +17,8 @@ from .timeutil import isoformat_z
 AUDITED_READS = (
     "/api/v1/sources",
     "/api/v1/incidents/<int:incident_id>/sources",
+    # answers with the full source records recording at an instant
+    "/api/v1/incidents/<int:incident_id>/coverage/at",
     "/api/v1/incidents/<int:incident_id>/evidence-report",
     "/api/v1/reports",
     "/api/v1/audit",

@@ -179,7 +179,7 @@ def update_officer(officer, changes):
 LOCATION_FIELDS = ("address", "city", "state", "latitude", "longitude")
 
 
-def _agency_codes_by_incident(incident_ids):
+def agency_codes_by_incident(incident_ids):
     codes = {i: [] for i in incident_ids}
     if incident_ids:
         query = (
@@ -196,7 +196,7 @@ def _agency_codes_by_incident(incident_ids):
 
 def incident_as_dict(incident, agency_codes=None):
     if agency_codes is None:
-        agency_codes = _agency_codes_by_incident([incident.id])[incident.id]
+        agency_codes = agency_codes_by_incident([incident.id])[incident.id]
     return {
         "id": incident.id,
         "external_id": incident.external_id,
@@ -217,7 +217,7 @@ def incident_as_dict(incident, agency_codes=None):
 
 def incidents_as_dicts(incidents):
     incidents = list(incidents)
-    codes = _agency_codes_by_incident([i.id for i in incidents])
+    codes = agency_codes_by_incident([i.id for i in incidents])
     return [incident_as_dict(i, codes[i.id]) for i in incidents]
 
 
@@ -225,23 +225,34 @@ def get_incident(incident_id, lock=False):
     return _get(Incident, incident_id, "incident", lock)
 
 
-def list_incidents(filters):
-    query = Incident.select().order_by(Incident.started_at.desc(), Incident.id.desc())
+def incident_conditions(filters):
+    """The WHERE terms for incident filters (`kind`, `state`, `from_`, `to`, `agency`...).
+
+    Shared by the incident list and the coverage questions, so a filter means the
+    same thing everywhere: `from_` inclusive, `to` exclusive, both on started_at.
+    """
+    conditions = []
     for name in ("external_id", "kind", "status", "state", "case_number"):
         if filters.get(name) is not None:
-            query = query.where(getattr(Incident, name) == filters[name])
+            conditions.append(getattr(Incident, name) == filters[name])
     if filters.get("from_") is not None:
-        query = query.where(Incident.started_at >= filters["from_"])
+        conditions.append(Incident.started_at >= filters["from_"])
     if filters.get("to") is not None:
-        query = query.where(Incident.started_at < filters["to"])
+        conditions.append(Incident.started_at < filters["to"])
     if filters.get("agency"):
         linked = (
             IncidentAgency.select(IncidentAgency.incident)
             .join(Agency)
             .where(Agency.code == filters["agency"])
         )
-        query = query.where(Incident.id.in_(linked))
-    return query
+        conditions.append(Incident.id.in_(linked))
+    return conditions
+
+
+def list_incidents(filters):
+    query = Incident.select().order_by(Incident.started_at.desc(), Incident.id.desc())
+    conditions = incident_conditions(filters)
+    return query.where(*conditions) if conditions else query
 
 
 def _incident_columns(values):

@@ -125,6 +125,8 @@ class Involvement(BaseModel):
         indexes = (
             (("incident", "officer"), True),
             (("officer",), False),
+            # Coverage: the officers of an incident who were expected to wear a camera.
+            (("incident", "camera_expected", "officer"), False),
         )
 
 
@@ -171,7 +173,9 @@ class Source(BaseModel):
     class Meta:
         indexes = (
             (("incident", "sha256"), True),
-            (("incident", "kind", "custody_status"), False),
+            # Covers every coverage question about an incident's footage (has it a bodycam?
+            # this officer's own? how many sources, how many reviewed?) without reading rows.
+            (("incident", "kind", "officer", "custody_status", "review_status"), False),
             (("officer", "incident", "kind"), False),
             (("custody_status",), False),
             (("review_status",), False),

@@ -196,3 +196,11 @@ class Builders:
 
     def source(self, incident_id, kind="bodycam", **extra):
         return self.api.create(f"/incidents/{incident_id}/sources", {"kind": kind, **extra})
+
+    def custody(self, source_id, *actions):
+        """Custody events in order, e.g. custody(id, "received", "checked_out")."""
+        return [self.api.create(f"/sources/{source_id}/custody", {"action": action})
+                for action in actions]
+
+    def review(self, source_id, status, **extra):
+        return self.api.create(f"/sources/{source_id}/reviews", {"status": status, **extra})

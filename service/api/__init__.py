@@ -4,6 +4,7 @@ from . import (
     agencies,
     audit,
     backlog,
+    coverage,
     custody,
     evidence_report,
     holds,
@@ -16,5 +17,5 @@ from . import (
 
 BLUEPRINTS = [
     agencies.blp, officers.blp, incidents.blp, sources.blp, custody.blp, reviews.blp, holds.blp,
-    backlog.blp, evidence_report.blp, audit.blp, reports.blp,
+    backlog.blp, coverage.blp, evidence_report.blp, audit.blp, reports.blp,
 ]

@@ -1,0 +1,16 @@
+"""Benchmarks (not tests): `python -m bench NAME [options]`, one module per benchmark.
+
+Each benchmark module has `run(args)` taking the remaining command-line arguments.
+"""
+
+import importlib
+
+# name -> module under bench/; add yours here.
+BENCHMARKS = {
+    "generate": "bench.generate",
+    "coverage": "bench.coverage",
+}
+
+
+def run(name, args):
+    importlib.import_module(BENCHMARKS[name]).run(args)

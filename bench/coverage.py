@@ -1,0 +1,292 @@
+"""Coverage questions through the API versus the same questions in hand-written SQL.
+
+    python -m bench coverage                      # 100,000 incidents, 1,000,000 sources
+    python -m bench coverage --incidents 2000 --sources 20000 --runs 3
+    python -m bench coverage --write-docs docs/performance.md
+
+Builds (or reuses, --reuse) a seeded catalogue (bench/generate.py), then times, on
+the same database in the same run, alternating so that both sides see the same
+machine load:
+- `GET /coverage/incidents?lacking=bodycam` (first page of 50 with its total), and
+- `GET /coverage/summary?group_by=state`,
+each answered by the service (Flask test client: auth, validation, peewee, JSON)
+and by hand-written SQL producing the same facts. Both answers are compared
+before anything is timed. Reports the median of --runs runs and the ratio.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import sqlite3
+import statistics
+import sys
+import time
+import uuid
+from datetime import date
+
+from bench.generate import generate
+from service import create_app
+from service.auth import create_token
+from service.db import backend_name, database
+from service.models import SOURCE_KINDS
+
+PAGE_SIZE = 50
+TARGET_RATIO = 2.0
+
+COUNTED = "s.custody_status <> 'disposed'"
+NO_BODYCAM = (f"NOT EXISTS (SELECT 1 FROM source s WHERE s.incident_id = i.id "
+              f"AND s.kind = 'bodycam' AND {COUNTED})")
+
+HAND_LACKING_TOTAL = f"SELECT COUNT(*) FROM incident i WHERE {NO_BODYCAM}"
+HAND_LACKING_PAGE = (f"SELECT i.id, i.external_id, i.title, i.started_at FROM incident i "
+                     f"WHERE {NO_BODYCAM} ORDER BY i.started_at DESC, i.id DESC "
+                     f"LIMIT {PAGE_SIZE}")
+HAND_AGENCIES = ("SELECT ia.incident_id, a.code FROM incident_agency ia "
+                 "JOIN agency a ON a.id = ia.agency_id WHERE ia.incident_id IN ({ids}) "
+                 "ORDER BY a.code")
+HAND_SOURCE_COUNTS = (f"SELECT s.incident_id, s.kind, COUNT(*) FROM source s "
+                      f"WHERE s.incident_id IN ({{ids}}) AND {COUNTED} "
+                      f"GROUP BY s.incident_id, s.kind")
+# Sources and involvements aggregated per incident in derived tables, then by state:
+# the way one writes it by hand (and a different formulation from the service's).
+HAND_SUMMARY_BY_STATE = f"""
+SELECT i.state,
+       COUNT(*),
+       SUM(COALESCE(f.bodycam, 0)),
+       SUM(COALESCE(f.sources, 0)),
+       SUM(COALESCE(f.reviewed, 0)),
+       SUM(COALESCE(o.expected, 0)),
+       SUM(COALESCE(o.covered, 0))
+FROM incident i
+LEFT JOIN (
+    SELECT s.incident_id,
+           COUNT(*) AS sources,
+           MAX(CASE WHEN s.kind = 'bodycam' THEN 1 ELSE 0 END) AS bodycam,
+           SUM(CASE WHEN s.review_status IN ('reviewed', 'flagged', 'excluded')
+               THEN 1 ELSE 0 END) AS reviewed
+    FROM source s WHERE {COUNTED} GROUP BY s.incident_id
+) f ON f.incident_id = i.id
+LEFT JOIN (
+    SELECT v.incident_id,
+           COUNT(*) AS expected,
+           SUM(CASE WHEN EXISTS (SELECT 1 FROM source s WHERE s.incident_id = v.incident_id
+                                 AND s.kind = 'bodycam' AND s.officer_id = v.officer_id
+                                 AND {COUNTED}) THEN 1 ELSE 0 END) AS covered
+    FROM involvement v WHERE v.camera_expected GROUP BY v.incident_id
+) o ON o.incident_id = i.id
+GROUP BY i.state
+"""
+
+
+def _rows(sql):
+    return database.execute_sql(sql).fetchall()
+
+
+def hand_lacking():
+    """The first page of incidents without a counted bodycam, with the total, in plain SQL."""
+    total = _rows(HAND_LACKING_TOTAL)[0][0]
+    page = _rows(HAND_LACKING_PAGE)
+    ids = ", ".join(str(row[0]) for row in page) or "NULL"
+    agencies = {row[0]: [] for row in page}
+    for incident_id, code in _rows(HAND_AGENCIES.format(ids=ids)):
+        agencies[incident_id].append(code)
+    counts = {row[0]: dict.fromkeys(SOURCE_KINDS, 0) for row in page}
+    for incident_id, kind, n in _rows(HAND_SOURCE_COUNTS.format(ids=ids)):
+        counts[incident_id][kind] = n
+    items = [{"id": i, "external_id": e, "title": t, "started_at": s, "agencies": agencies[i],
+              "source_counts": counts[i]} for i, e, t, s in page]
+    return total, items
+
+
+def hand_summary():
+    """Coverage per state in plain SQL: (state, incidents, with_bodycam, sources, reviewed,
+    officers_expected, officers_covered) rows."""
+    return _rows(HAND_SUMMARY_BY_STATE)
+
+
+class Service:
+    """The service's answers, asked over HTTP through Flask's test client."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+        with app.app_context():
+            database.connect(reuse_if_open=True)
+            with database.atomic():
+                token = create_token(f"bench-coverage-{uuid.uuid4().hex[:8]}", "oversight")
+            database.close()
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, url):
+        response = self.client.get(url, headers=self.headers)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url}: {response.status_code} {response.get_data(as_text=True)}")
+        return response
+
+    def lacking(self):
+        response = self.get(f"/api/v1/coverage/incidents?lacking=bodycam&page_size={PAGE_SIZE}")
+        return json.loads(response.headers["X-Pagination"])["total"], response.get_json()
+
+    def summary(self):
+        return self.get("/api/v1/coverage/summary?group_by=state").get_json()
+
+
+def check_same_answers(app, service):
+    """Refuse to time two sides that do not answer the same question."""
+    total, items = service.lacking()
+    with app.app_context():
+        hand_total, hand_items = hand_lacking()
+        hand_rows = hand_summary()
+    assert total == hand_total, (total, hand_total)
+    assert [i["id"] for i in items] == [i["id"] for i in hand_items]
+    for mine, theirs in zip(items, hand_items, strict=True):
+        assert mine["agencies"] == theirs["agencies"], (mine, theirs)
+        assert mine["source_counts"] == theirs["source_counts"], (mine, theirs)
+    by_key = {row["key"]: row for row in service.summary()}
+    assert len(by_key) == len(hand_rows)
+    for state, *numbers in hand_rows:
+        # PostgreSQL sums are Decimals
+        incidents, bodycam, sources, reviewed, expected, covered = (int(n) for n in numbers)
+        row = by_key[state]
+        reviewed_rate = round(reviewed / sources, 4) if sources else None
+        assert (row["incidents"], row["with_bodycam"], row["sources"], row["reviewed_rate"],
+                row["officers_expected"], row["officers_covered"]) == (
+            incidents, bodycam, sources, reviewed_rate, expected, covered), (row, state)
+    return total, len(by_key)
+
+
+def timed(fn, app=None):
+    started = time.perf_counter()
+    if app is None:
+        fn()
+    else:
+        with app.app_context():
+            database.connect(reuse_if_open=True)
+            fn()
+            database.close()
+    return time.perf_counter() - started
+
+
+def measure(app, service, runs):
+    """Median seconds per question for each side, runs interleaved."""
+    questions = {
+        "lacking=bodycam, page 1 + total": (service.lacking, hand_lacking),
+        "summary?group_by=state": (service.summary, hand_summary),
+    }
+    results = {}
+    for name, (by_service, by_hand) in questions.items():
+        timed(by_service)  # warm the page cache for both sides
+        timed(by_hand, app)
+        service_times, hand_times = [], []
+        for _ in range(runs):
+            service_times.append(timed(by_service))
+            hand_times.append(timed(by_hand, app))
+        results[name] = {
+            "service": statistics.median(service_times),
+            "hand": statistics.median(hand_times),
+            "service_all": service_times,
+            "hand_all": hand_times,
+        }
+        results[name]["ratio"] = results[name]["service"] / results[name]["hand"]
+    return results
+
+
+def _environment(url, counts):
+    size = ""
+    if url.startswith("sqlite:///"):
+        size = f", {os.path.getsize(url[len('sqlite:///'):]) / 1e6:.0f} MB file"
+    if backend_name() == "sqlite":
+        engine = f"SQLite {sqlite3.sqlite_version}"
+    else:
+        engine = "PostgreSQL " + _rows("SHOW server_version")[0][0]
+    return (f"{counts['incidents']:,} incidents, {counts['sources']:,} sources, "
+            f"{counts['involvements']:,} involvements{size}; {engine}, "
+            f"Python {platform.python_version()}, "
+            f"{os.cpu_count()} CPU cores shared with other work (load average "
+            f"{os.getloadavg()[0]:.1f} at the end)")
+
+
+def _table_counts():
+    return {name: _rows(f"SELECT COUNT(*) FROM {name}")[0][0]
+            for name in ("incident", "source", "involvement")}
+
+
+def report(results, environment, runs, total, groups):
+    lines = [
+        f"Measured {date.today().isoformat()}: {environment}.",
+        f"Median of {runs} interleaved runs after one warm-up run each; the service side is "
+        "a full HTTP request through Flask's test client (token check, validation, peewee, "
+        "JSON), the hand-written side the same facts straight from SQL.",
+        "",
+        "| question | service (median) | hand-written SQL (median) | ratio | target |",
+        "|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        verdict = "met" if r["ratio"] <= TARGET_RATIO else "MISSED"
+        lines.append(f"| `{name}` | {r['service'] * 1000:.0f} ms | {r['hand'] * 1000:.0f} ms "
+                     f"| {r['ratio']:.2f}x | <= {TARGET_RATIO:.0f}x: {verdict} |")
+    lines.append("")
+    lines.append(f"The lacking=bodycam total was {total:,} incidents; the summary had "
+                 f"{groups} state rows. All runs (seconds):")
+    lines.append("")
+    for name, r in results.items():
+        service = ", ".join(f"{t:.3f}" for t in r["service_all"])
+        hand = ", ".join(f"{t:.3f}" for t in r["hand_all"])
+        lines.append(f"- `{name}`: service {service}; hand-written {hand}")
+    return "\n".join(lines)
+
+
+def write_section(path, name, body):
+    """Replace (or append) the section between `<!-- name:begin -->` and `<!-- name:end -->`."""
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    text = open(path).read() if os.path.exists(path) else "# Performance\n"
+    block = f"{begin}\n{body}\n{end}"
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: block, text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    with open(path, "w") as handle:
+        handle.write(text)
+
+
+def run(args):
+    parser = argparse.ArgumentParser(prog="python -m bench coverage", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", default="sqlite:///var/bench-coverage.db", help="database URL")
+    parser.add_argument("--incidents", type=int, default=100_000)
+    parser.add_argument("--sources", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--reuse", action="store_true",
+                        help="use the catalogue already at --db instead of generating one")
+    parser.add_argument("--write-docs", metavar="PATH",
+                        help="write the results into PATH's coverage section")
+    options = parser.parse_args(args)
+
+    if not options.reuse:
+        started = time.perf_counter()
+        counts = generate(options.db, options.incidents, options.sources, options.seed)
+        print(f"generated {counts} in {time.perf_counter() - started:.1f} s", flush=True)
+    app = create_app({"DATABASE_URL": options.db})
+    with app.app_context():
+        database.connect(reuse_if_open=True)
+        table_counts = _table_counts()
+        database.close()
+    counts = {"incidents": table_counts["incident"], "sources": table_counts["source"],
+              "involvements": table_counts["involvement"]}
+    service = Service(app)
+    total, groups = check_same_answers(app, service)
+    print("the service and the hand-written SQL give the same answers", flush=True)
+    results = measure(app, service, options.runs)
+    with app.app_context():
+        environment = _environment(options.db, counts)
+    text = report(results, environment, options.runs, total, groups)
+    print(text)
+    if options.write_docs:
+        write_section(options.write_docs, "coverage", "## Coverage queries\n\n" + text)
+        print(f"written to {options.write_docs}")
+    missed = [name for name, r in results.items() if r["ratio"] > TARGET_RATIO]
+    if missed:
+        print(f"over {TARGET_RATIO}x: {', '.join(missed)}", file=sys.stderr)

@@ -1,0 +1,134 @@
+"""The coverage questions' parameters and answers (docs/coverage.md defines each number)."""
+
+from marshmallow import Schema, fields
+
+from service.coverage import COUNTING, GROUP_BY, LACKING
+from service.models import SOURCE_KINDS
+
+from .common import Choice, Id, PageArgs, UTCDateTime
+from .incident import IncidentFilters
+from .source import SourceSchema
+
+
+class CountingArgs(Schema):
+    counting = Choice(
+        COUNTING, load_default="any",
+        metadata={"description": "any: every source not disposed; in_custody: only sources "
+                  "whose custody status is in_custody or checked_out"},
+    )
+
+
+class CoverageFilters(IncidentFilters, CountingArgs):
+    """Which incidents (kind, agency, state, from, to) and which sources (counting)."""
+
+
+class LackingArgs(PageArgs, CoverageFilters):
+    lacking = Choice(
+        LACKING, load_default="bodycam",
+        metadata={"description": "bodycam: no bodycam source; any: no source at all; "
+                  "officer_bodycam: an officer expected to wear a camera has no bodycam "
+                  "source of their own"},
+    )
+
+
+class SummaryArgs(CoverageFilters):
+    group_by = Choice(GROUP_BY, load_default="agency",
+                      metadata={"description": "month is YYYY-MM of started_at in UTC"})
+
+
+class InstantArgs(CountingArgs):
+    t = UTCDateTime(required=True, metadata={"description": "the instant asked about"})
+
+
+def SourceCounts(**kwargs):
+    return fields.Dict(
+        keys=fields.String(metadata={"enum": list(SOURCE_KINDS)}), values=fields.Integer(),
+        metadata={"description": "counted sources per kind (every kind, 0 when none)"},
+        **kwargs,
+    )
+
+
+class LackingIncidentSchema(Schema):
+    id = Id()
+    external_id = fields.String(allow_none=True)
+    title = fields.String()
+    kind = fields.String()
+    state = fields.String(allow_none=True)
+    started_at = UTCDateTime()
+    agencies = fields.List(fields.String())
+    source_counts = SourceCounts()
+
+
+class SummaryRowSchema(Schema):
+    key = fields.String(allow_none=True,
+                        metadata={"description": "agency code, state, YYYY-MM or incident "
+                                  "kind; null for incidents without one (no agency, no state)"})
+    incidents = fields.Integer()
+    with_bodycam = fields.Integer()
+    without_bodycam = fields.Integer()
+    bodycam_rate = fields.Float(allow_none=True)
+    sources = fields.Integer()
+    officers_expected = fields.Integer(
+        metadata={"description": "involvements with camera_expected"})
+    officers_covered = fields.Integer(
+        metadata={"description": "of those, officers with a bodycam source of their own"})
+    reviewed_rate = fields.Float(
+        allow_none=True,
+        metadata={"description": "share of counted sources reviewed, flagged or excluded"})
+
+
+class SpanSchema(Schema):
+    start = UTCDateTime()
+    end = UTCDateTime()
+
+
+class TimelineIntervalSchema(SpanSchema):
+    source_ids = fields.List(fields.Integer())
+
+
+class CoveredOfficerSchema(Schema):
+    officer_id = Id()
+    name = fields.String(allow_none=True)
+    badge_number = fields.String()
+    agency = fields.String()
+    role = fields.String()
+    camera_expected = fields.Boolean()
+    bodycam_source_ids = fields.List(fields.Integer())
+    covered = fields.Boolean(metadata={"description": "a bodycam source of their own exists"})
+    not_recorded_reason = fields.String(allow_none=True)
+
+
+class IncidentCoverageSchema(Schema):
+    incident_id = Id()
+    counting = fields.String(metadata={"enum": list(COUNTING)})
+    window = fields.Nested(SpanSchema)
+    officers = fields.List(fields.Nested(CoveredOfficerSchema))
+    source_counts = SourceCounts()
+    timeline = fields.Dict(
+        keys=fields.String(metadata={"enum": list(SOURCE_KINDS)}),
+        values=fields.List(fields.Nested(TimelineIntervalSchema)),
+        metadata={"description": "merged recording intervals per source kind"},
+    )
+    gaps = fields.List(fields.Nested(SpanSchema),
+                       metadata={"description": "parts of the window no source covers"})
+    covered_seconds = fields.Float()
+    window_seconds = fields.Float()
+    coverage_ratio = fields.Float(allow_none=True,
+                                  metadata={"description": "null when the window is an instant"})
+    sources_without_span = fields.List(
+        fields.Integer(),
+        metadata={"description": "counted sources with no known recording span: they count "
+                  "as footage but cannot be placed on the timeline"},
+    )
+
+
+class SourcesAtSchema(Schema):
+    incident_id = Id()
+    t = UTCDateTime()
+    counting = fields.String(metadata={"enum": list(COUNTING)})
+    sources = fields.List(fields.Nested(SourceSchema),
+                          metadata={"description": "sources whose corrected span contains t"})
+    sources_without_span = fields.List(
+        fields.Integer(), metadata={"description": "sources that may have been recording: "
+                                    "their span is unknown"})
+
