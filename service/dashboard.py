@@ -12,9 +12,9 @@ from datetime import date, timedelta
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from peewee import JOIN
+
 from schemas.backlog import BacklogArgs
 from schemas.coverage import LackingArgs, SummaryArgs
-
 from schemas.report import ReportArgs
 
 from . import backlog, coverage, inventory, reports, signin
