@@ -318,5 +318,53 @@ def audit_export(since, until, actor, resource, fmt, output):
     audit.export(filters, fmt, output)
 
 
+@main.group("report")
+def report_group():
+    """Reports to file, made offline straight from the database."""
+
+
+@report_group.command("coverage")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]), default="html",
+              show_default=True)
+@click.option("--table", type=click.Choice(["incidents", "summary"]), default="incidents",
+              show_default=True, help="CSV only: which table")
+@click.option("--group-by", default="agency", show_default=True,
+              type=click.Choice(["agency", "state", "month", "kind"]))
+@click.option("--agency", default=None, help="agency code")
+@click.option("--state", default=None)
+@click.option("--kind", default=None, help="incident kind")
+@click.option("--from", "from_", default=None, help="incidents started at or after "
+              "(RFC 3339 with offset)")
+@click.option("--to", default=None, help="incidents started before (RFC 3339 with offset)")
+@click.option("--counting", type=click.Choice(["any", "in_custody"]), default="any",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="file to write (default: stdout)")
+@with_database
+def report_coverage(fmt, table, group_by, output, **filters):
+    """The coverage report (as GET /api/v1/reports/coverage answers it)."""
+    from marshmallow import ValidationError
+
+    from schemas.report import ReportArgs
+
+    from . import reports
+
+    raw = {"from" if name == "from_" else name: value for name, value in filters.items()
+           if value is not None}
+    try:
+        args = ReportArgs().load({**raw, "format": fmt, "table": table, "group_by": group_by})
+    except ValidationError as exc:
+        raise click.BadParameter(str(exc.messages)) from exc
+    report = reports.coverage_report(args, group_by, "command line")
+    chunks = reports.document(report, fmt, table)
+    if output is None:
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
+        return
+    with open(output, "w", encoding="utf-8", newline="") as out:
+        out.writelines(chunks)
+    click.echo(f"wrote {output}", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -11,11 +11,12 @@ from . import (
     imports,
     incidents,
     officers,
+    reports,
     reviews,
     sources,
 )
 
 BLUEPRINTS = [
     agencies.blp, officers.blp, incidents.blp, sources.blp, custody.blp, reviews.blp, holds.blp,
-    backlog.blp, coverage.blp, evidence_report.blp, audit.blp, imports.blp,
+    backlog.blp, coverage.blp, evidence_report.blp, audit.blp, reports.blp, imports.blp,
 ]
