@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-sqlite test-postgres lint bench bench-tools fuzz clean
+.PHONY: install browser run test test-sqlite test-postgres lint bench bench-tools fuzz clean
 
 install: $(STAMP)
 
@@ -17,6 +17,21 @@ $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $(STAMP)
+
+# The dashboard's browser tests drive Debian's chromium through Playwright; no tool ever
+# downloads a browser of its own. Installed here when missing and we are root; otherwise
+# those tests skip, saying why, loudly.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "== installing Debian's chromium for the browser tests =="; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+			|| echo "!!!!! WARNING: could not install chromium: the browser tests will SKIP !!!!!"; \
+	else \
+		echo "!!!!! WARNING: $(CHROMIUM) is missing and only root can install it" \
+			"(apt-get install chromium): the browser tests will SKIP !!!!!"; \
+	fi
 
 run: install
 	$(BIN)/evidence init-db
@@ -31,7 +46,7 @@ run: install
 
 # The whole suite on SQLite, then on PostgreSQL when EVIDENCE_TEST_POSTGRES_URL is set
 # (e.g. postgresql://postgres@127.0.0.1:5432/test; each run makes its own database there).
-test: install
+test: install browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 	@if [ -n "$$EVIDENCE_TEST_POSTGRES_URL" ]; then \
 		echo "== the same suite on PostgreSQL =="; \

@@ -9,6 +9,7 @@ import importlib
 BENCHMARKS = {
     "generate": "bench.generate",
     "coverage": "bench.coverage",
+    "imports": "bench.imports",
     "http": "bench.http",
 }
 

@@ -11,8 +11,9 @@ from peewee import IntegrityError, InterfaceError, InternalError, OperationalErr
 from playhouse.pool import MaxConnectionsExceeded
 
 from . import config as settings
-from . import hooks
+from . import hooks, signin, templating
 from .api import BLUEPRINTS
+from .dashboard import blp as dashboard_blueprint
 from .db import backend_name, database, make_database
 from .errors import DomainError
 
@@ -75,6 +76,8 @@ def create_app(config=None):
     )
 
     hooks.install(app)
+    templating.install(app)
+    signin.install(app)
     # Unknown query parameters are refused (422) like unknown body fields: a misspelt filter
     # must not silently answer with everything.
     Blueprint.ARGUMENTS_PARSER.unknown = None
@@ -82,6 +85,8 @@ def create_app(config=None):
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
 
+    # The dashboard is HTML for people, not part of the API (nor of its OpenAPI document).
+    app.register_blueprint(dashboard_blueprint)
     _register_service_routes(app)
     _register_error_handlers(app)
     return app

@@ -86,6 +86,26 @@ def authenticate(token):
     record = ApiToken.get_or_none(ApiToken.token_hash == digest)
     if record is None or not hmac.compare_digest(record.token_hash, digest):
         return None
+    return _in_use(record)
+
+
+def token_in_session(token_id, hash_prefix):
+    """The active ApiToken a dashboard session names, or None.
+
+    The session carries part of the token's hash as well as its id, so that a session
+    never passes to another token that later gets the same id (a rebuilt database).
+    """
+    if not isinstance(token_id, int) or len(hash_prefix or "") < 16:
+        return None
+    record = ApiToken.get_or_none(ApiToken.id == token_id)
+    if record is None or not hmac.compare_digest(record.token_hash[:len(hash_prefix)],
+                                                 hash_prefix):
+        return None
+    return _in_use(record)
+
+
+def _in_use(record):
+    """`record` when it is neither revoked nor expired (noting its use), else None."""
     now = utcnow()
     if record.revoked_at is not None or (record.expires_at and record.expires_at <= now):
         return None

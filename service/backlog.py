@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from peewee import Case
 
+from .inventory import source_as_dict
 from .models import Source
 from .timeutil import utcnow
 
@@ -75,6 +76,12 @@ def backlog(filters, now=None):
 def reasons_of(row):
     """The reasons a row of `backlog()` is in the backlog."""
     return [r for r in REASONS if getattr(row, f"in_{r}")]
+
+
+def as_dicts(rows, now):
+    """Rows of `backlog()` as answers: the source, its reasons and its age in days."""
+    return [{**source_as_dict(row), "reasons": reasons_of(row),
+             "age_days": (now - row.created_at).days} for row in rows]
 
 
 def counts(filters, now=None):

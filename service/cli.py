@@ -1,13 +1,20 @@
 """The `evidence` console script."""
 
+import csv
+import getpass
+import os
 import sys
+import time
 
 import click
 from flask import current_app, has_app_context
 
+from schemas.imports import IMPORT_KINDS
+
 from . import auth, create_app
 from .db import database
 from .errors import DomainError
+from .import_readers import FORMATS, format_of_name
 from .migrations import upgrade
 from .models import ROLES, ApiToken, Incident
 from .timeutil import isoformat_z
@@ -184,6 +191,111 @@ def migrate_to(url, batch_size):
                f"tables; row counts match; {chains}")
 
 
+class ImportProgress:
+    """A one-line progress report (rows, rows/s, share of the file) on a terminal."""
+
+    def __init__(self, stream, kind, size):
+        self.stream = stream
+        self.kind = kind
+        self.size = size
+        self.started = self.shown = time.monotonic()
+
+    def __call__(self, job, final=False):
+        now = time.monotonic()
+        if not final and now - self.shown < 0.25:
+            return
+        self.shown = now
+        rows = job.counts["received"]
+        rate = rows / max(now - self.started, 1e-6)
+        line = f"{self.kind}: {rows:,} rows  {rate:,.0f} rows/s"
+        if self.size:
+            try:
+                line += f"  {min(self.stream.tell() / self.size, 1):.0%}"
+            except (OSError, ValueError):
+                pass
+        click.echo(f"\r{line}\x1b[K", nl=final, err=True)
+
+
+def _open_import_file(path):
+    if path == "-":
+        return sys.stdin.buffer, None
+    stream = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    return stream, os.fstat(stream.fileno()).st_size
+
+
+def _summary_line(job):
+    c = job.counts
+    line = (f"{job.kind}: {c['received']:,} received, {c['created']:,} created, "
+            f"{c['updated']:,} updated, {c['unchanged']:,} unchanged, "
+            f"{c['rejected']:,} rejected")
+    if job.dry_run:
+        line += " (dry run: nothing was written)"
+    elif c["rejected"] and not job.partial:
+        line += " (atomic: nothing was written; fix the rows or use --partial)"
+    return line
+
+
+@main.command("import")
+@click.argument("kind", type=click.Choice(sorted(IMPORT_KINDS)))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="default: from the file name (.csv, .ndjson or .jsonl, .json)")
+@click.option("--dry-run", is_flag=True, help="check every row, write nothing")
+@click.option("--partial", is_flag=True,
+              help="write the good rows even if some are rejected (default: all or nothing)")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, writable=True),
+              help="write every rejected row's errors to this CSV file (row, field, message)")
+@click.option("--actor", default=None, help="who is importing (default: the login name)")
+@click.option("--batch-size", default=1000, hidden=True, type=click.IntRange(1, 100_000))
+@with_database
+def import_rows(kind, file, fmt, dry_run, partial, errors_path, actor, batch_size):
+    """Import KIND records from FILE (CSV, NDJSON or a JSON array; - for stdin).
+
+    Exit status: 0 all rows imported, 1 some rows rejected, 2 the file cannot be read.
+    """
+    from .importer import run_import
+
+    fmt = fmt or (format_of_name(file) if file != "-" else None)
+    if fmt is None:
+        raise click.UsageError("cannot tell the format from the file name: give --format")
+    try:
+        stream, size = _open_import_file(file)
+    except OSError as exc:
+        raise click.UsageError(f"cannot read {file}: {exc.strerror}") from exc
+    upgrade()
+    errors_file = open(errors_path, "w", newline="", encoding="utf-8") if errors_path else None  # noqa: SIM115
+    on_error = None
+    if errors_file:
+        writer = csv.DictWriter(errors_file, ["row", "field", "message"])
+        writer.writeheader()
+        on_error = writer.writerow
+    progress = ImportProgress(stream, kind, size) if sys.stderr.isatty() else None
+    try:
+        job = run_import(kind, stream, fmt, dry_run=dry_run, partial=partial,
+                         actor=actor or f"cli:{getpass.getuser()}", batch_size=batch_size,
+                         on_error=on_error, on_progress=progress)
+    except DomainError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+        if errors_file:
+            errors_file.close()
+    if progress:
+        progress(job, final=True)
+    for error in job.errors[:20]:
+        field = f" {error['field']}:" if error["field"] else ""
+        click.echo(f"row {error['row']}:{field} {error['message']}", err=True)
+    if job.errors_total > 20:
+        click.echo(f"... and {job.errors_total - 20:,} more errors"
+                   + (f" (all in {errors_path})" if errors_path else " (see --errors FILE)"),
+                   err=True)
+    click.echo(_summary_line(job))
+    if job.counts["rejected"]:
+        sys.exit(1)
+
+
 @main.command("verify-audit")
 @with_database
 def verify_audit():
@@ -229,6 +341,54 @@ def audit_export(since, until, actor, resource, fmt, output):
     except ValidationError as exc:
         raise click.BadParameter(str(exc.messages)) from exc
     audit.export(filters, fmt, output)
+
+
+@main.group("report")
+def report_group():
+    """Reports to file, made offline straight from the database."""
+
+
+@report_group.command("coverage")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]), default="html",
+              show_default=True)
+@click.option("--table", type=click.Choice(["incidents", "summary"]), default="incidents",
+              show_default=True, help="CSV only: which table")
+@click.option("--group-by", default="agency", show_default=True,
+              type=click.Choice(["agency", "state", "month", "kind"]))
+@click.option("--agency", default=None, help="agency code")
+@click.option("--state", default=None)
+@click.option("--kind", default=None, help="incident kind")
+@click.option("--from", "from_", default=None, help="incidents started at or after "
+              "(RFC 3339 with offset)")
+@click.option("--to", default=None, help="incidents started before (RFC 3339 with offset)")
+@click.option("--counting", type=click.Choice(["any", "in_custody"]), default="any",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="file to write (default: stdout)")
+@with_database
+def report_coverage(fmt, table, group_by, output, **filters):
+    """The coverage report (as GET /api/v1/reports/coverage answers it)."""
+    from marshmallow import ValidationError
+
+    from schemas.report import ReportArgs
+
+    from . import reports
+
+    raw = {"from" if name == "from_" else name: value for name, value in filters.items()
+           if value is not None}
+    try:
+        args = ReportArgs().load({**raw, "format": fmt, "table": table, "group_by": group_by})
+    except ValidationError as exc:
+        raise click.BadParameter(str(exc.messages)) from exc
+    report = reports.coverage_report(args, group_by, "command line")
+    chunks = reports.document(report, fmt, table)
+    if output is None:
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
+        return
+    with open(output, "w", encoding="utf-8", newline="") as out:
+        out.writelines(chunks)
+    click.echo(f"wrote {output}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

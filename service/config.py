@@ -3,6 +3,7 @@
 import os
 
 DEFAULT_DATABASE_URL = "sqlite:///var/evidence.db"
+DEFAULT_SECRET_KEY_FILE = "var/secret_key"
 
 
 def _int_env(name, default):
@@ -13,6 +14,17 @@ def _int_env(name, default):
         return int(value)
     except ValueError as exc:
         raise RuntimeError(f"{name} must be a whole number, not {value!r}") from exc
+
+
+def _flag_env(name, default=False):
+    value = (os.environ.get(name) or "").strip().lower()
+    if value == "":
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise RuntimeError(f"{name} must be true or false, not {value!r}")
 
 
 def from_environment():
@@ -29,5 +41,17 @@ def from_environment():
         "SQLITE_BUSY_TIMEOUT_MS": _int_env("EVIDENCE_SQLITE_BUSY_TIMEOUT_MS", 15000),
         # Origins allowed for cross-origin requests; empty means CORS stays off.
         "CORS_ORIGINS": [o for o in os.environ.get("EVIDENCE_CORS_ORIGINS", "").split(",") if o],
-        "SECRET_KEY": os.environ.get("EVIDENCE_SECRET_KEY"),
+        # Signs the dashboard's session cookies. Unset: a random key kept in SECRET_KEY_FILE,
+        # made on first use, so sign-ins survive restarts and are shared by the workers of
+        # one machine (several machines need the same EVIDENCE_SECRET_KEY). See docs/reports.md.
+        "SECRET_KEY": os.environ.get("EVIDENCE_SECRET_KEY") or None,
+        "SECRET_KEY_FILE": os.environ.get("EVIDENCE_SECRET_KEY_FILE") or DEFAULT_SECRET_KEY_FILE,
+        # A dashboard sign-in lasts this long at most (hours), even with the browser open.
+        "SESSION_HOURS": _int_env("EVIDENCE_SESSION_HOURS", 12),
+        # Send the session cookie over HTTPS only: set it wherever the service is behind TLS.
+        "SESSION_COOKIE_SECURE": _flag_env("EVIDENCE_SESSION_COOKIE_SECURE"),
+        "SESSION_COOKIE_NAME": "evidence_session",
+        "SESSION_COOKIE_PATH": "/dashboard",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Strict",
     }

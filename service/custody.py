@@ -207,7 +207,7 @@ def _check_rule(source, action):
             )
 
 
-def _event_values(values):
+def event_values(values):
     """Checks that do not need the chain; empty text is stored as null (so that a CSV
     export, where the two look alike, still recomputes to the same hash)."""
     action = values.get("action")
@@ -242,7 +242,7 @@ def append_event(source, values, actor):
     sha256_observed, note. `actor` is who records it (a token name). Raises Conflict
     naming the rule when the action is not allowed now.
     """
-    values = _event_values(values)
+    values = event_values(values)
     source_id = source.id if isinstance(source, Source) else source
     with database.atomic():
         # The lock makes concurrent appends to one chain take turns (PostgreSQL; on

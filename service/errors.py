@@ -37,3 +37,17 @@ class Conflict(DomainError):
 
 class PreconditionFailed(DomainError):
     status = 412
+
+
+class BadRequest(DomainError):
+    """The request as a whole cannot be read (an empty or malformed body)."""
+
+    status = 400
+
+
+class TooLarge(DomainError):
+    status = 413
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415

@@ -19,7 +19,7 @@ API_PREFIX = "/api/v1"
 PUBLIC_API_PATHS = (f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs")
 MAX_PATH_ID = 2**62
 # Endpoints that manage their own transactions (bulk imports commit in batches).
-SELF_TRANSACTED = set()
+SELF_TRANSACTED = {"imports.Imports"}
 
 STATUS_NAMES = {
     400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",

@@ -31,18 +31,27 @@ def _get(model, ident, what, lock=False):
     return row
 
 
-def _unique_external_id(model, external_id, own_id=None, what="record"):
+def _external_id_owner(model, external_id, own_id=None):
+    """The id of the other `model` row carrying `external_id`, or None."""
     if external_id is None:
-        return
+        return None
     query = model.select(model.id).where(model.external_id == external_id)
     if own_id is not None:
         query = query.where(model.id != own_id)
     existing = query.first()
-    if existing is not None:
+    return existing.id if existing else None
+
+
+def _refuse_taken_external_id(external_id, owner_id, what):
+    if owner_id is not None:
         raise Conflict(
-            f"external_id {external_id!r} is already used by {what} {existing.id}",
-            {"json": {"external_id": [f"already used by {what} {existing.id}"]}},
+            f"external_id {external_id!r} is already used by {what} {owner_id}",
+            {"json": {"external_id": [f"already used by {what} {owner_id}"]}},
         )
+
+
+def _unique_external_id(model, external_id, own_id=None, what="record"):
+    _refuse_taken_external_id(external_id, _external_id_owner(model, external_id, own_id), what)
 
 
 def _require_order(start, end, start_field, end_field):
@@ -424,69 +433,111 @@ def corrected_span(started_at, ended_at, offset):
         raise Invalid("clock_offset_seconds", "moves the recording out of the calendar") from exc
 
 
-def _check_source(source, is_new):
+class SourceFacts:
+    """What the source rules need to know about other records, one query per question.
+
+    The rules below ask through this object so that the bulk importer can answer
+    the same questions from lookups it made for a whole batch, while the rules
+    themselves stay defined once.
+    """
+
+    def incident_exists(self, incident_id):
+        return Incident.select().where(Incident.id == incident_id).exists()
+
+    def incident_on_hold(self, incident_id):
+        return incident_is_on_hold(incident_id)
+
+    def officer_exists(self, officer_id):
+        return Officer.select().where(Officer.id == officer_id).exists()
+
+    def source_exists(self, source_id):
+        return Source.select().where(Source.id == source_id).exists()
+
+    def external_id_owner(self, external_id, own_id=None):
+        return _external_id_owner(Source, external_id, own_id)
+
+    def sha256_owner(self, incident_id, sha256, own_id=None):
+        """The id of another source of `incident_id` with this sha256, or None."""
+        query = Source.select(Source.id).where(
+            (Source.incident == incident_id) & (Source.sha256 == sha256)
+        )
+        if own_id is not None:
+            query = query.where(Source.id != own_id)
+        existing = query.first()
+        return existing.id if existing else None
+
+
+def _check_incident_exists(incident_id, facts):
+    if not facts.incident_exists(incident_id):
+        raise Invalid("incident_id", f"incident {incident_id} does not exist")
+
+
+def _check_source(source, is_new, facts):
     """Rules across fields and records, on the source as it would be saved."""
     _require_order(
         source.recording_started_at, source.recording_ended_at,
         "recording_started_at", "recording_ended_at",
     )
-    officer_id = source.officer_id
-    if officer_id is not None and Officer.get_or_none(Officer.id == officer_id) is None:
+    if source.officer_id is not None and not facts.officer_exists(source.officer_id):
         raise Invalid("officer_id", f"officer {source.officer_id} does not exist")
     if source.derived_from_id is not None:
         if not is_new and source.derived_from_id == source.id:
             raise Invalid("derived_from_id", "a source cannot be derived from itself")
-        if Source.get_or_none(Source.id == source.derived_from_id) is None:
+        if not facts.source_exists(source.derived_from_id):
             raise Invalid("derived_from_id", f"source {source.derived_from_id} does not exist")
     own_id = None if is_new else source.id
-    _unique_external_id(Source, source.external_id, own_id, "source")
+    _refuse_taken_external_id(
+        source.external_id, facts.external_id_owner(source.external_id, own_id), "source"
+    )
     if source.sha256:
-        query = Source.select(Source.id).where(
-            (Source.incident == source.incident_id) & (Source.sha256 == source.sha256)
-        )
-        if own_id is not None:
-            query = query.where(Source.id != own_id)
-        existing = query.first()
+        existing = facts.sha256_owner(source.incident_id, source.sha256, own_id)
         if existing is not None:
             raise Conflict(
-                f"incident {source.incident_id} already has source {existing.id} "
+                f"incident {source.incident_id} already has source {existing} "
                 f"with sha256 {source.sha256}",
-                {"json": {"sha256": [f"already recorded as source {existing.id}"]}},
+                {"json": {"sha256": [f"already recorded as source {existing}"]}},
             )
     source.corrected_started_at, source.corrected_ended_at = corrected_span(
         source.recording_started_at, source.recording_ended_at, source.clock_offset_seconds
     )
 
 
-def _source_values(values):
+def source_values(values):
+    """Source fields as stored (a sha256 in lower case)."""
     values = dict(values)
     if values.get("sha256"):
         values["sha256"] = values["sha256"].lower()
     return values
 
 
-def create_source(values, incident_id=None):
-    values = _source_values(values)
+def new_source(values, incident_id=None, facts=None):
+    """A checked, not yet saved source (the importer saves many at once)."""
+    facts = facts or SourceFacts()
+    values = source_values(values)
     incident_id = incident_id or values.pop("incident_id", None)
     values.pop("incident_id", None)
     if incident_id is None:
         raise Invalid("incident_id", "Missing data for required field.")
-    if Incident.get_or_none(Incident.id == incident_id) is None:
-        raise Invalid("incident_id", f"incident {incident_id} does not exist")
+    _check_incident_exists(incident_id, facts)
     source = Source(incident=incident_id, **values)
-    _check_source(source, is_new=True)
-    source.legal_hold = incident_is_on_hold(incident_id)
+    _check_source(source, True, facts)
+    source.legal_hold = facts.incident_on_hold(incident_id)
+    return source
+
+
+def create_source(values, incident_id=None):
+    source = new_source(values, incident_id)
     source.save(force_insert=True)
     return source
 
 
-def update_source(source, changes):
-    changes = _source_values(changes)
+def update_source(source, changes, facts=None):
+    facts = facts or SourceFacts()
+    changes = source_values(changes)
     moved = False
     if "incident_id" in changes:
         new_incident = changes.pop("incident_id")
-        if Incident.get_or_none(Incident.id == new_incident) is None:
-            raise Invalid("incident_id", f"incident {new_incident} does not exist")
+        _check_incident_exists(new_incident, facts)
         moved = new_incident != source.incident_id
         changes["incident"] = new_incident
     # Only the columns this update owns: the status columns follow custody events, reviews
@@ -498,7 +549,7 @@ def update_source(source, changes):
         source.integrity = "unverified"
         written.append(Source.integrity)
     _apply(source, changes)
-    _check_source(source, is_new=False)
+    _check_source(source, False, facts)
     source.updated_at = utcnow()
     source.save(only=written)
     if moved:
@@ -506,4 +557,3 @@ def update_source(source, changes):
         refresh_legal_hold([source.id])
         source.legal_hold = Source.get_by_id(source.id).legal_hold
     return source
-

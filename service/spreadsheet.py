@@ -23,11 +23,21 @@ def spreadsheet_cell(value):
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def csv_text(columns, rows):
-    """A CSV document: a header of `columns`, then one line per dict in `rows`."""
+def csv_chunks(header, rows, batch=500):
+    """A CSV document as text chunks of `batch` lines (for streaming): a `header` line, then
+    one line per row of cells in `rows`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([spreadsheet_cell(row.get(c)) for c in columns])
-    return out.getvalue()
+    writer.writerow(header)
+    for n, cells in enumerate(rows, start=1):
+        writer.writerow([spreadsheet_cell(cell) for cell in cells])
+        if n % batch == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+def csv_text(columns, rows):
+    """A CSV document: a header of `columns`, then one line per dict in `rows`."""
+    return "".join(csv_chunks(columns, ([row.get(c) for c in columns] for row in rows)))

@@ -55,6 +55,9 @@ MATRIX = [
     ("GET", "/api/v1/incidents/<int:incident_id>/evidence-report", ALL),
     ("GET", "/api/v1/audit", AUDIT_READERS),
     ("GET", "/api/v1/audit/verify", AUDIT_READERS),
+    ("GET", "/api/v1/reports/coverage", ALL),
+    ("POST", "/api/v1/imports/<any(agencies, officers, incidents, involvements, sources, custody)"
+     ":kind>", {"admin", "importer"}),
 ]
 
 SAMPLE = {"code": "CBP", "officer_id": "1", "incident_id": "1", "source_id": "1",

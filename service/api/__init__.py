@@ -8,13 +8,15 @@ from . import (
     custody,
     evidence_report,
     holds,
+    imports,
     incidents,
     officers,
+    reports,
     reviews,
     sources,
 )
 
 BLUEPRINTS = [
     agencies.blp, officers.blp, incidents.blp, sources.blp, custody.blp, reviews.blp, holds.blp,
-    backlog.blp, coverage.blp, evidence_report.blp, audit.blp,
+    backlog.blp, coverage.blp, evidence_report.blp, audit.blp, reports.blp, imports.blp,
 ]

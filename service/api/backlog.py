@@ -2,7 +2,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schemas.backlog import BacklogArgs, BacklogFilters, BacklogItemSchema, BacklogSummarySchema
-from service import backlog, inventory
+from service import backlog
 from service.timeutil import utcnow
 
 from .common import page_of
@@ -21,15 +21,7 @@ class Backlog(MethodView):
     def get(self, args):
         """List the sources in the backlog, oldest first, each with its reasons"""
         now = utcnow()
-
-        def represent(rows):
-            return [
-                {**inventory.source_as_dict(row), "reasons": backlog.reasons_of(row),
-                 "age_days": (now - row.created_at).days}
-                for row in rows
-            ]
-
-        return page_of(backlog.backlog(args, now), args, represent)
+        return page_of(backlog.backlog(args, now), args, lambda rows: backlog.as_dicts(rows, now))
 
 
 @blp.route("/backlog/summary")

@@ -1,0 +1,59 @@
+from marshmallow import Schema, fields
+
+from .common import Choice
+
+IMPORT_KINDS = ("agencies", "officers", "incidents", "involvements", "sources", "custody")
+
+
+class ImportArgs(Schema):
+    dry_run = fields.Boolean(load_default=False,
+                             metadata={"description": "validate everything, write nothing"})
+    mode = Choice(("atomic", "partial"), load_default="atomic", metadata={
+        "description": "atomic: any bad row and nothing is written (422); "
+                       "partial: good rows are written, bad rows reported (200)"})
+
+
+class ImportErrorSchema(Schema):
+    row = fields.Integer(metadata={"description": "data row, counted from 1"})
+    field = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class ImportSummarySchema(Schema):
+    kind = Choice(IMPORT_KINDS)
+    mode = Choice(("atomic", "partial"))
+    dry_run = fields.Boolean()
+    received = fields.Integer()
+    created = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    rejected = fields.Integer()
+    errors_total = fields.Integer(
+        metadata={"description": "all errors found; `errors` lists the first 1000"})
+    errors = fields.List(fields.Nested(ImportErrorSchema))
+
+
+class ImportRejectedSchema(ImportSummarySchema):
+    """422: rows were rejected in atomic mode (`errors` lists them), or the query string
+    or a CSV header was invalid (`errors` maps the fields to their problems)."""
+
+    code = fields.Integer()
+    status = fields.String()
+    message = fields.String()
+    errors = fields.Raw(metadata={
+        "description": "a list of {row, field, message} for rejected rows; an object of "
+                       "field problems for an invalid query string or CSV header"})
+
+
+# The body is read as a stream, not through a schema: documented here for OpenAPI.
+IMPORT_BODY = {
+    "required": True,
+    "description": "The rows: CSV with a header row, NDJSON (one JSON object a line) or a "
+                   "JSON array of objects, UTF-8. Fields as in the resource, plus references "
+                   "by external key; see docs/import.md.",
+    "content": {
+        "text/csv": {"schema": {"type": "string"}},
+        "application/x-ndjson": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+    },
+}

@@ -1,0 +1,177 @@
+"""The dashboard in a real browser: Debian's chromium driven by Playwright.
+
+`make test` installs chromium when it is missing (as root). Playwright never downloads a
+browser of its own here: it launches /usr/bin/chromium. Without that browser these tests
+skip, saying so loudly; they never skip for any other reason.
+"""
+
+import os
+import threading
+
+import pytest
+import scenario
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = pytest.mark.browser
+
+NO_BROWSER = (f"!!! BROWSER TESTS SKIPPED: {CHROMIUM} is missing. Run `make test` as root "
+              "(it installs Debian's chromium) or `apt-get install chromium` !!!")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(NO_BROWSER)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The test's app (and database) served on a free local port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+class Watched:
+    """A page whose console errors (CSP violations among them) and page errors are kept."""
+
+    def __init__(self, context):
+        self.page = context.new_page()
+        self.problems = []
+        self.page.on("console", lambda m: m.type == "error" and self.problems.append(m.text))
+        self.page.on("pageerror", lambda e: self.problems.append(str(e)))
+
+
+@pytest.fixture
+def desktop(browser):
+    context = browser.new_context(viewport=DESKTOP)
+    yield Watched(context)
+    context.close()
+
+
+def sign_in(page, base, token):
+    page.goto(f"{base}/dashboard/")
+    assert page.url.startswith(f"{base}/dashboard/login")
+    page.fill("#token", token)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/dashboard/")
+
+
+def no_sideways_scrolling(page):
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_sign_in_find_lacking_incidents_and_see_the_gaps(desktop, browser, live_server, make,
+                                                         tokens, tmp_path):
+    data = scenario.build(make)
+    page, base = desktop.page, live_server
+    sign_in(page, base, tokens["oversight"])
+    assert page.locator("h1").inner_text() == "Bodycam coverage"
+    assert page.locator("#total-incidents").inner_text() == "3"
+    assert page.locator("svg.rate-bars rect.bar").count() == 2
+    page.screenshot(path=str(tmp_path / "overview-1280.png"), full_page=True)
+
+    page.click("nav >> text=Lacking footage")
+    page.wait_for_url(f"{base}/dashboard/incidents")
+    rows = page.locator("table.lacking tbody tr")
+    assert rows.count() == 2
+    assert page.locator("#lacking-total").inner_text().startswith("2 incidents")
+    page.select_option("#f-kind", "arrest")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**/dashboard/incidents?**kind=arrest**")
+    assert rows.count() == 1
+    page.screenshot(path=str(tmp_path / "lacking-1280.png"), full_page=True)
+
+    page.select_option("#f-lacking", "officer_bodycam")
+    page.select_option("#f-kind", "")
+    page.click("form.filters button[type=submit]")
+    page.click(f"text={data['covered']['title']}")
+    page.wait_for_url(f"{base}/dashboard/incidents/{data['covered']['id']}")
+    gaps = page.locator("svg.timeline rect.gap")
+    assert gaps.count() == 2
+    drawn = [(gaps.nth(n).get_attribute("data-start"), gaps.nth(n).get_attribute("data-end"))
+             for n in range(2)]
+    assert drawn == [("2026-01-24T15:10:00Z", "2026-01-24T15:15:00Z"),
+                     ("2026-01-24T15:20:00Z", "2026-01-24T15:30:00Z")]
+    # Gaps are drawn where no bar is: between the bodycam's end and the bystander's start.
+    bars = page.locator("svg.timeline rect.span")
+    bodycam, bystander = bars.nth(0).bounding_box(), bars.nth(1).bounding_box()
+    first_gap = gaps.nth(0).bounding_box()
+    assert bodycam["x"] + bodycam["width"] <= first_gap["x"] + 1
+    assert first_gap["x"] + first_gap["width"] <= bystander["x"] + 1
+    assert first_gap["width"] > 20  # visible: five minutes of a thirty-minute window
+    assert page.locator("#gaps li").count() == 2
+    assert page.locator("#officers tr[data-covered=no]").inner_text().count("battery died") == 1
+    page.screenshot(path=str(tmp_path / "incident-1280.png"), full_page=True)
+
+    page.click("nav >> text=Backlog")
+    page.wait_for_url(f"{base}/dashboard/backlog")
+    assert page.locator("h1").inner_text() == "Review and custody backlog"
+    assert no_sideways_scrolling(page)
+
+    page.click("text=Sign out")
+    page.wait_for_url("**/dashboard/login?signed_out=1")
+    page.goto(f"{base}/dashboard/incidents")
+    assert "/dashboard/login" in page.url
+    assert desktop.problems == []
+
+
+def test_phone_width_and_keyboard(browser, live_server, make, tokens, tmp_path):
+    data = scenario.build(make)
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    watched = Watched(context)
+    page, base = watched.page, live_server
+    try:
+        # Sign in with the keyboard alone: the token field has the focus from the start.
+        page.goto(f"{base}/dashboard/login")
+        assert page.evaluate("document.activeElement.id") == "token"
+        page.keyboard.type(tokens["investigator"])
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{base}/dashboard/")
+        # The first Tab lands on the skip link, which then shows; it leads to the content.
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip-link"
+        box = page.locator(".skip-link").bounding_box()
+        assert box["y"] >= 0 and box["height"] > 10
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "content"
+        for path, name in (("/dashboard/", "overview"), ("/dashboard/incidents", "lacking"),
+                           (f"/dashboard/incidents/{data['covered']['id']}", "incident"),
+                           ("/dashboard/backlog", "backlog")):
+            page.goto(base + path)
+            assert no_sideways_scrolling(page), path
+            page.screenshot(path=str(tmp_path / f"{name}-390.png"), full_page=True)
+        # A visible focus ring on the links and buttons reached by Tab.
+        page.goto(f"{base}/dashboard/incidents")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert outline == "solid"
+        assert watched.problems == []
+    finally:
+        context.close()
+
+
+def test_a_csp_violation_would_be_seen(desktop, live_server, tokens):
+    """The console watch catches CSP violations: an inline style without the nonce is one."""
+    page = desktop.page
+    page.goto(f"{live_server}/dashboard/login")
+    page.evaluate("""() => { const s = document.createElement('script');
+                              s.textContent = '1'; document.body.appendChild(s); }""")
+    page.wait_for_timeout(100)
+    assert any("Content Security Policy" in problem for problem in desktop.problems)
