@@ -29,7 +29,6 @@ from peewee import (
     IntegrityError,
     NodeList,
     Tuple,
-    __exception_wrapper__,
     chunked,
 )
 
@@ -41,7 +40,7 @@ from schemas.officer import OfficerSchema
 from schemas.source import SourceSchema
 
 from . import custody, holds, inventory
-from .db import database, for_update, is_postgresql
+from .db import bulk_insert, database, for_update, is_postgresql
 from .errors import Conflict, DomainError, Invalid
 from .import_readers import RowProblem, read_rows
 from .models import Agency, CustodyEvent, Incident, Involvement, Officer, Source
@@ -718,26 +717,14 @@ class SourceImport(RecordKind):
         rows = [[f.db_value(source.__data__.get(f.name)) for f in self.insert_fields]
                 for _, source in new]
         try:
-            with database.atomic(), __exception_wrapper__:  # driver errors as peewee's
-                self._write(rows)
+            with database.atomic():
+                bulk_insert(Source, self.insert_fields, rows)
         except IntegrityError:
             # Someone else wrote a conflicting row meanwhile: find out which rows.
             for row, source in new:
                 job.attempt(row, self._insert_one, source)
         else:
             job.count("created", len(new))
-
-    def _write(self, rows):
-        fields_ = self.insert_fields
-        if is_postgresql():
-            columns = ", ".join(f'"{f.column_name}"' for f in fields_)
-            table = Source._meta.table_name
-            with database.cursor().copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            sql, _ = Source.insert_many([[None] * len(fields_)], fields=fields_).returning().sql()
-            database.cursor().executemany(sql, rows)
 
     @staticmethod
     def _insert_one(source):

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from peewee import AutoField, PostgresqlDatabase, sort_models
 
 from . import audit
-from .db import database, make_database
+from .db import bulk_insert, database, make_database
 from .errors import Conflict
 from .migrations import pending, upgrade
 from .models import ALL_MODELS
@@ -93,8 +93,8 @@ def _copy_table(model, source, target, batch_size):
                  for row in rows if any(row[i] is not None for i in later)]
         if later:
             rows = [tuple(None if i in later else v for i, v in enumerate(row)) for row in rows]
-        # as_rowcount: no RETURNING, which the proxy's database may have asked for.
-        model.insert_many(rows, fields=fields).as_rowcount().execute(target)
+        bulk_insert(model, fields, [[f.db_value(v) for f, v in zip(fields, row, strict=True)]
+                                    for row in rows], target)
         for row_id, values in links:
             model.update(values).where(pk == row_id).execute(target)
         copied += len(rows)
