@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import stream_template
+
 from schemas.coverage import CoverageFilters, LackingIncidentSchema, SummaryRowSchema
 
 from . import coverage, templating
