@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install browser run test test-sqlite test-postgres lint bench bench-tools fuzz clean
+.PHONY: install browser run test lint bench bench-tools fuzz clean
 
 install: $(STAMP)
 
