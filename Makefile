@@ -62,8 +62,15 @@ lint: install
 fuzz: install
 	EVIDENCE_FUZZ_EXAMPLES=$${EVIDENCE_FUZZ_EXAMPLES:-200} $(BIN)/pytest tests/test_fuzz.py
 
+# Every benchmark at full size (100k incidents / 1M sources; PostgreSQL too when
+# EVIDENCE_BENCH_POSTGRES_URL or EVIDENCE_TEST_POSTGRES_URL is set), results into docs/performance.md.
+# Takes a while (tens of minutes); `python -m bench NAME --help` runs one at a chosen size.
+BENCH_DOCS := --write-docs docs/performance.md
 bench: install bench-tools
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench coverage $(BENCH_DOCS)
+	$(BIN)/python -m bench incident_coverage --reuse $(BENCH_DOCS)
+	$(BIN)/python -m bench imports $(BENCH_DOCS)
+	$(BIN)/python -m bench http $(BENCH_DOCS)
 
 # wrk (Debian's package) drives `python -m bench http`; without it (not root, no apt) the
 # benchmark falls back to Python threads, which take more of the CPU the server needs.

@@ -9,6 +9,7 @@ import importlib
 BENCHMARKS = {
     "generate": "bench.generate",
     "coverage": "bench.coverage",
+    "incident_coverage": "bench.incident_coverage",
     "imports": "bench.imports",
     "http": "bench.http",
 }
