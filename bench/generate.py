@@ -30,6 +30,7 @@ from service.models import (
     Officer,
     Source,
 )
+from service.transfer import fix_sequences
 
 AGENCIES = ["CBP", "USBP", "ICE", "HSI", "FBI", "MPD", "LAPD", "CPD", "NYPD", "HPD", "DPS", "SO"]
 # Heavier weight first: federal operations concentrate in a few states.
@@ -237,13 +238,7 @@ def generate(url, incidents=100_000, sources=1_000_000, seed=2026, analyze=False
             model._schema.create_indexes(safe=True)
         if analyze:
             database.execute_sql("ANALYZE")
-        if not url.startswith("sqlite"):
-            for model in ALL_MODELS:  # ids were given explicitly: move the sequences on
-                table = model._meta.table_name
-                if "id" in model._meta.fields and model._meta.primary_key.name == "id":
-                    database.execute_sql(
-                        f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                        f"COALESCE((SELECT MAX(id) FROM \"{table}\"), 1))")
+        fix_sequences(database.obj)  # ids were given explicitly
     finally:
         database.close()
     return counts
