@@ -19,13 +19,31 @@ def _active():
     return LegalHold.active == True  # noqa: E712 (SQL, not Python truth)
 
 
+def lock_incidents(incident_ids):
+    """Make hold placement on these incidents and source creation in them take turns.
+
+    On PostgreSQL (READ COMMITTED) a source created while a hold is being placed on its
+    incident would otherwise miss the hold: neither transaction sees the other's row.
+    Both lock the incident row first. On SQLite the write transaction already holds the
+    whole database.
+    """
+    ids = sorted(set(incident_ids))
+    if ids:
+        list(for_update(Incident.select(Incident.id).where(Incident.id.in_(ids))
+                        .order_by(Incident.id)))
+
+
 def incident_is_on_hold(incident_id):
-    """Whether an active hold covers the whole incident (and so any source added to it)."""
+    """Whether an active hold covers the whole incident (and so any source added to it);
+    locks the incident row so that the answer holds until the transaction ends."""
+    lock_incidents([incident_id])
     return LegalHold.select().where((LegalHold.incident == incident_id) & _active()).exists()
 
 
 def incidents_on_hold(incident_ids):
-    """The ids among `incident_ids` that an active hold covers whole (one query for many)."""
+    """The ids among `incident_ids` that an active hold covers whole (one query for many);
+    locks their rows like incident_is_on_hold."""
+    lock_incidents(incident_ids)
     query = _held_by_incident().where(LegalHold.incident.in_(list(incident_ids)))
     return {incident_id for (incident_id,) in query.tuples()}
 
@@ -142,6 +160,8 @@ def place_hold(values, actor):
         raise Invalid("incident_id", "give either incident_id or source_ids (not both)")
     if incident_id is not None and Incident.get_or_none(Incident.id == incident_id) is None:
         raise Invalid("incident_id", f"incident {incident_id} does not exist")
+    if incident_id is not None:
+        lock_incidents([incident_id])
     if len(source_ids) > MAX_LISTED_SOURCES:
         raise Invalid("source_ids", f"at most {MAX_LISTED_SOURCES} sources per hold")
     if source_ids:
@@ -166,6 +186,12 @@ def place_hold(values, actor):
 def release_hold(hold_id, actor):
     """Release an active hold; its sources stay held while another active hold covers them."""
     hold = get_hold(hold_id, lock=True)
+    if hold.incident_id is not None:
+        lock_incidents([hold.incident_id])
+    # Two releases covering one source take turns, so the second sees the first's release
+    # when it recomputes the flag.
+    list(for_update(Source.select(Source.id).where(Source.id.in_(_covered_ids(hold)))
+                    .order_by(Source.id)))
     if not hold.active:
         raise Conflict(
             f"legal hold {hold.id} was already released at {hold.released_at:%Y-%m-%d %H:%M} UTC"
