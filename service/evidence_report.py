@@ -8,7 +8,7 @@ from flask import render_template
 
 from . import custody, holds, inventory, reviews
 from .models import CUSTODY_STATUSES, INTEGRITY_STATES, REVIEW_STATUSES, Source
-from .timeutil import isoformat_z, utcnow
+from .timeutil import utcnow
 
 
 def _tally(values, names):
@@ -53,7 +53,7 @@ def evidence_report(incident_id, generated_by):
     }
 
 
-def evidence_report_html(report, nonce):
-    """The printable page: one self-contained HTML file (no external assets); `nonce` is the
-    Content-Security-Policy nonce that lets its inline style apply."""
-    return render_template("evidence_report.html", report=report, utc=isoformat_z, nonce=nonce)
+def evidence_report_html(report):
+    """The printable page: one self-contained HTML file (no external assets); its inline
+    style carries the response's CSP nonce (service/templating.py)."""
+    return render_template("evidence_report.html", report=report)

@@ -31,15 +31,20 @@ def _get(model, ident, what, lock=False):
     return row
 
 
-def _external_id_owner(model, external_id, own_id=None):
-    """The id of the other `model` row carrying `external_id`, or None."""
-    if external_id is None:
-        return None
-    query = model.select(model.id).where(model.external_id == external_id)
+def _other_row_id(model, condition, own_id=None):
+    """The id of a `model` row other than `own_id` matching `condition`, or None."""
+    query = model.select(model.id).where(condition)
     if own_id is not None:
         query = query.where(model.id != own_id)
     existing = query.first()
     return existing.id if existing else None
+
+
+def _external_id_owner(model, external_id, own_id=None):
+    """The id of the other `model` row carrying `external_id`, or None."""
+    if external_id is None:
+        return None
+    return _other_row_id(model, model.external_id == external_id, own_id)
 
 
 def _refuse_taken_external_id(external_id, owner_id, what):
@@ -146,16 +151,13 @@ def list_officers(filters):
 
 
 def _check_badge_free(agency, badge_number, own_id=None):
-    query = Officer.select(Officer.id).where(
-        (Officer.agency == agency) & (Officer.badge_number == badge_number)
+    existing = _other_row_id(
+        Officer, (Officer.agency == agency) & (Officer.badge_number == badge_number), own_id
     )
-    if own_id is not None:
-        query = query.where(Officer.id != own_id)
-    existing = query.first()
     if existing is not None:
         raise Conflict(
-            f"badge {badge_number!r} of {agency.code} is already officer {existing.id}",
-            {"json": {"badge_number": [f"already used by officer {existing.id}"]}},
+            f"badge {badge_number!r} of {agency.code} is already officer {existing}",
+            {"json": {"badge_number": [f"already used by officer {existing}"]}},
         )
 
 
@@ -458,13 +460,9 @@ class SourceFacts:
 
     def sha256_owner(self, incident_id, sha256, own_id=None):
         """The id of another source of `incident_id` with this sha256, or None."""
-        query = Source.select(Source.id).where(
-            (Source.incident == incident_id) & (Source.sha256 == sha256)
+        return _other_row_id(
+            Source, (Source.incident == incident_id) & (Source.sha256 == sha256), own_id
         )
-        if own_id is not None:
-            query = query.where(Source.id != own_id)
-        existing = query.first()
-        return existing.id if existing else None
 
 
 def _check_incident_exists(incident_id, facts):
