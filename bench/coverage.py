@@ -27,10 +27,10 @@ import uuid
 from datetime import date
 
 from bench.generate import generate
-from service import create_app
-from service.auth import create_token
-from service.db import backend_name, database
-from service.models import SOURCE_KINDS
+from service.domain.auth import create_token
+from service.domain.vocabulary import SOURCE_KINDS
+from service.storage.db import backend_name, database
+from service.web import create_app
 
 PAGE_SIZE = 50
 TARGET_RATIO = 2.0

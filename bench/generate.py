@@ -17,12 +17,10 @@ import sqlite3
 import time
 from datetime import datetime, timedelta
 
-from service.db import database, is_postgresql, make_database
-from service.models import (
+from service.domain.vocabulary import INCIDENT_KINDS, INVOLVEMENT_ROLES, SOURCE_KINDS
+from service.storage.db import database, is_postgresql, make_database
+from service.storage.models import (
     ALL_MODELS,
-    INCIDENT_KINDS,
-    INVOLVEMENT_ROLES,
-    SOURCE_KINDS,
     Agency,
     Incident,
     IncidentAgency,
@@ -30,7 +28,7 @@ from service.models import (
     Officer,
     Source,
 )
-from service.transfer import fix_sequences
+from service.storage.transfer import fix_sequences
 
 AGENCIES = ["CBP", "USBP", "ICE", "HSI", "FBI", "MPD", "LAPD", "CPD", "NYPD", "HPD", "DPS", "SO"]
 # Heavier weight first: federal operations concentrate in a few states.
@@ -216,7 +214,7 @@ SOURCE_COLUMNS = [
 def generate(url, incidents=100_000, sources=1_000_000, seed=2026, analyze=False):
     """Create a fresh catalogue at `url` (a SQLite file is replaced); returns the row counts.
 
-    Tables first, then rows in one transaction, then every index of service.models.
+    Tables first, then rows in one transaction, then every index of service.storage.models.
     `analyze=True` also gathers planner statistics (ANALYZE).
     """
     if url.startswith("sqlite:///"):

@@ -103,7 +103,7 @@ GIVEN_COLUMNS = (
 def _defaults():
     """The columns a row needs beyond the CSV's (NOT NULL with a default: custody_status,
     created_at...), with their defaults, read from the model so the baseline keeps up."""
-    from service.models import Source
+    from service.storage.models import Source
 
     defaults = {}
     for field in Source._meta.sorted_fields:

@@ -19,11 +19,12 @@ from datetime import datetime, timedelta
 
 from bench.coverage import _environment, _rows, _table_counts, timed, write_section
 from bench.generate import generate
-from service import create_app, inventory
-from service.auth import create_token
-from service.coverage import gaps, merge_intervals
-from service.db import database
-from service.models import Incident
+from service.domain import inventory
+from service.domain.auth import create_token
+from service.domain.coverage import gaps, merge_intervals
+from service.storage.db import database
+from service.storage.models import Incident
+from service.web import create_app
 
 TARGET_MS = 20.0
 EXTERNAL_ID = "bench-30-officers"

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from service.models import JURISDICTIONS
+from service.domain.vocabulary import JURISDICTIONS
 
 from .common import Choice, PageArgs, Text
 

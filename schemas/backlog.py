@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 
-from service.backlog import REASONS
-from service.models import SOURCE_KINDS
+from service.domain.backlog import REASONS
+from service.domain.vocabulary import SOURCE_KINDS
 
 from .common import Choice, PageArgs, QueryId, UTCDateTime
 from .source import SourceSchema

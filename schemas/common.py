@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from service.timeutil import isoformat_z, to_naive_utc
+from service.domain.time import isoformat_z, to_naive_utc
 
 MAX_ID = 2**62
 MAX_PAGE = 1_000_000

@@ -2,8 +2,7 @@
 
 from marshmallow import Schema, fields
 
-from service.coverage import COUNTING, GROUP_BY, LACKING
-from service.models import SOURCE_KINDS
+from service.domain.vocabulary import COUNTING, GROUP_BY, LACKING, SOURCE_KINDS
 
 from .common import Choice, Id, PageArgs, UTCDateTime
 from .incident import IncidentFilters

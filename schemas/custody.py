@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields
 
-from service.models import CUSTODY_ACTIONS
+from service.domain.vocabulary import CUSTODY_ACTIONS
 
 from .common import Choice, Id, PageArgs, Text, UTCDateTime
 from .source import SHA256

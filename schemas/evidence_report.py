@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields
 
-from service.models import CUSTODY_STATUSES, INTEGRITY_STATES, REVIEW_STATUSES
+from service.domain.vocabulary import CUSTODY_STATUSES, INTEGRITY_STATES, REVIEW_STATUSES
 
 from .common import Choice, Id, UTCDateTime
 from .custody import CustodyEventSchema, CustodyVerificationSchema

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from service.holds import MAX_LISTED_SOURCES
+from service.domain.holds import MAX_LISTED_SOURCES
 
 from .common import Id, PageArgs, QueryId, Text, UTCDateTime
 

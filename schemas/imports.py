@@ -1,8 +1,8 @@
 from marshmallow import Schema, fields
 
-from .common import Choice
+from service.domain.vocabulary import IMPORT_KINDS
 
-IMPORT_KINDS = ("agencies", "officers", "incidents", "involvements", "sources", "custody")
+from .common import Choice
 
 
 class ImportArgs(Schema):

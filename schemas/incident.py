@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from service.models import INCIDENT_KINDS, INCIDENT_STATUSES
+from service.domain.vocabulary import INCIDENT_KINDS, INCIDENT_STATUSES
 
 from .agency import AGENCY_CODE
 from .common import Choice, Id, ListArgs, Text, UTCDateTime

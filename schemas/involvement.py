@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields
 
-from service.models import INVOLVEMENT_ROLES
+from service.domain.vocabulary import INVOLVEMENT_ROLES
 
 from .common import Choice, Id, PageArgs, Text
 

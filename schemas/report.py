@@ -2,7 +2,8 @@
 
 from marshmallow import Schema, fields
 
-from service.reports import FORMATS, TABLES
+from service.domain.vocabulary import REPORT_FORMATS as FORMATS
+from service.domain.vocabulary import REPORT_TABLES as TABLES
 
 from .common import Choice, UTCDateTime
 from .coverage import LackingIncidentSchema, SummaryArgs, SummaryRowSchema

@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 
-from service.models import REVIEW_FLAGS
-from service.reviews import VERDICTS
+from service.domain.reviews import VERDICTS
+from service.domain.vocabulary import REVIEW_FLAGS
 
 from .common import Choice, Id, PageArgs, Text, UTCDateTime
 

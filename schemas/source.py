@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from service.models import (
+from service.domain.vocabulary import (
     CUSTODY_STATUSES,
     INTEGRITY_STATES,
     OBTAINED_VIA,

@@ -1,74 +1,90 @@
-"""The `evidence` console script."""
+"""The `evidence` console script: click commands run in the app's context (Flask's
+FlaskGroup and with_appcontext).
 
-import csv
-import getpass
+Each command imports what it uses when it runs, so `evidence --help` loads neither the web
+application nor the database layer.
+"""
+
+import functools
 import os
 import sys
 import time
 
 import click
-from flask import current_app, has_app_context
+from flask.cli import FlaskGroup, with_appcontext
 
-from schemas.imports import IMPORT_KINDS
+from service.domain.vocabulary import (
+    COUNTING,
+    GROUP_BY,
+    IMPORT_FORMATS,
+    IMPORT_KINDS,
+    INCIDENT_KINDS,
+    REPORT_FORMATS,
+    REPORT_TABLES,
+    ROLES,
+)
 
-from . import auth, create_app
-from .db import database
-from .errors import DomainError
-from .import_readers import FORMATS, format_of_name
-from .migrations import upgrade
-from .models import ROLES, ApiToken, Incident
-from .timeutil import isoformat_z
+
+def _create_app():
+    from service.web import create_app
+
+    return create_app()
 
 
-class AppContext:
-    """Creates the app lazily, so `--help` works without a database.
+class EvidenceGroup(FlaskGroup):
+    """Our commands only: no `flask run`/`shell`/`routes`, no plugin commands, and no app
+    loaded to list them (so `--help` stays fast and works without a database)."""
 
-    Inside an app context (tests, or a caller embedding the CLI) that app is used.
-    """
+    def __init__(self, **kwargs):
+        super().__init__(create_app=_create_app, add_default_commands=False,
+                         add_version_option=False, load_dotenv=False, set_debug_flag=False,
+                         **kwargs)
 
-    def __init__(self):
-        self._app = None
+    def _load_plugin_commands(self):
+        pass
 
-    @property
-    def app(self):
-        if self._app is None:
-            self._app = current_app._get_current_object() if has_app_context() else create_app()
-        return self._app
+    def get_command(self, ctx, name):
+        return click.Group.get_command(self, ctx, name)
+
+    def list_commands(self, ctx):
+        return click.Group.list_commands(self, ctx)
 
 
 def with_database(fn):
-    """Run a command inside the app's context with the database connected."""
+    """Run a command in the app's context with the database connected; domain errors
+    (a rule refused, a record not found) end it with their message."""
 
-    @click.pass_obj
-    def wrapper(ctx, *args, **kwargs):
-        with ctx.app.app_context():
-            database.connect(reuse_if_open=True)
-            try:
-                return fn(*args, **kwargs)
-            except DomainError as exc:
-                raise click.ClickException(exc.message) from exc
-            finally:
-                database.close()
+    @with_appcontext
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from service.domain.errors import DomainError
+        from service.storage.db import database
 
-    wrapper.__name__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
+        database.connect(reuse_if_open=True)
+        try:
+            return fn(*args, **kwargs)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        finally:
+            database.close()
+
     return wrapper
 
 
-@click.group()
-@click.pass_context
-def main(ctx):
+@click.group(cls=EvidenceGroup)
+def main():
     """Evidence inventory: video sources per incident, custody and coverage.
 
     The database comes from EVIDENCE_DATABASE_URL (default sqlite:///var/evidence.db).
     """
-    ctx.obj = AppContext()
 
 
 @main.command("init-db")
 @with_database
 def init_db():
     """Create missing tables, then apply pending schema migrations (safe to run again)."""
+    from service.storage.migrations import upgrade
+
     applied = upgrade()
     for name in applied:
         click.echo(f"applied migration {name}", err=True)
@@ -84,7 +100,7 @@ def init_db():
               help="threads per worker")
 def serve(host, port, workers, threads):
     """Serve the API with gunicorn (a production WSGI server)."""
-    from .server import run
+    from service.web.server import run
 
     run(host=host, port=port, workers=workers, threads=threads)
 
@@ -94,7 +110,9 @@ def serve(host, port, workers, threads):
 @with_database
 def demo(if_empty):
     """Load the demo scenario (the Minneapolis shootings of January 2026 and older cases)."""
-    from .demo import load_demo
+    from service.demo import load_demo
+    from service.storage.migrations import upgrade
+    from service.storage.models import Incident
 
     upgrade()
     if if_empty and Incident.select().exists():
@@ -112,7 +130,7 @@ def demo(if_empty):
 @with_database
 def verify_custody(source_ids):
     """Recompute every chain of custody; exit 1 when any is broken."""
-    from .custody import verify_all
+    from service.domain.custody import verify_all
 
     checked = broken = 0
     for verdict in verify_all(source_ids):
@@ -138,6 +156,10 @@ def tokens():
 @with_database
 def tokens_create(name, role, expires_in):
     """Create a token and print it (only the token, on stdout)."""
+    from service.domain import auth
+    from service.storage.db import database
+    from service.storage.migrations import upgrade
+
     upgrade()
     with database.atomic():
         token = auth.create_token(name, role, expires_in)
@@ -148,6 +170,9 @@ def tokens_create(name, role, expires_in):
 @with_database
 def tokens_list():
     """Show token names, roles and dates (never the tokens)."""
+    from service.domain.time import isoformat_z
+    from service.storage.models import ApiToken
+
     rows = ApiToken.select().order_by(ApiToken.name)
     click.echo(f"{'name':24} {'role':12} {'created':21} {'expires':21} {'last used':21} state")
     for t in rows:
@@ -164,6 +189,9 @@ def tokens_list():
 @with_database
 def tokens_revoke(name):
     """Revoke a token; it stops working at once."""
+    from service.domain import auth
+    from service.storage.db import database
+
     with database.atomic():
         auth.revoke_token(name)
     click.echo(f"revoked {name}", err=True)
@@ -180,12 +208,17 @@ def migrate_to(url, batch_size):
     Point EVIDENCE_DATABASE_URL at URL afterwards. Writes to this database wait while it is
     copied (SQLite), so stop the service or expect 503s meanwhile.
     """
-    from .transfer import copy_inventory
+    from service.domain.chains import all_chains_valid
+    from service.storage.transfer import TransferRefused, copy_inventory
 
     def progress(table, rows):
         click.echo(f"{table}: {rows} rows", err=True)
 
-    result = copy_inventory(url, batch_size=batch_size, progress=progress)
+    try:
+        result = copy_inventory(url, batch_size=batch_size, progress=progress,
+                                chain_checks=all_chains_valid)
+    except TransferRefused as exc:
+        raise click.ClickException(str(exc)) from exc
     chains = ", ".join(f"{name} chain verified" for name in result["chains"])
     click.echo(f"copied {sum(result['tables'].values())} rows in {len(result['tables'])} "
                f"tables; row counts match; {chains}")
@@ -238,7 +271,7 @@ def _summary_line(job):
 @main.command("import")
 @click.argument("kind", type=click.Choice(sorted(IMPORT_KINDS)))
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--format", "fmt", type=click.Choice(FORMATS),
+@click.option("--format", "fmt", type=click.Choice(IMPORT_FORMATS),
               help="default: from the file name (.csv, .ndjson or .jsonl, .json)")
 @click.option("--dry-run", is_flag=True, help="check every row, write nothing")
 @click.option("--partial", is_flag=True,
@@ -253,7 +286,13 @@ def import_rows(kind, file, fmt, dry_run, partial, errors_path, actor, batch_siz
 
     Exit status: 0 all rows imported, 1 some rows rejected, 2 the file cannot be read.
     """
-    from .importer import run_import
+    import getpass
+
+    from service.bulk.importer import run_import
+    from service.bulk.readers import format_of_name
+    from service.bulk.spreadsheet import SpreadsheetWriter
+    from service.domain.errors import DomainError
+    from service.storage.migrations import upgrade
 
     fmt = fmt or (format_of_name(file) if file != "-" else None)
     if fmt is None:
@@ -266,9 +305,8 @@ def import_rows(kind, file, fmt, dry_run, partial, errors_path, actor, batch_siz
     errors_file = open(errors_path, "w", newline="", encoding="utf-8") if errors_path else None  # noqa: SIM115
     on_error = None
     if errors_file:
-        writer = csv.DictWriter(errors_file, ["row", "field", "message"])
-        writer.writeheader()
-        on_error = writer.writerow
+        writer = SpreadsheetWriter(errors_file, ["row", "field", "message"])
+        on_error = writer.write_dict
     progress = ImportProgress(stream, kind, size) if sys.stderr.isatty() else None
     try:
         job = run_import(kind, stream, fmt, dry_run=dry_run, partial=partial,
@@ -300,7 +338,7 @@ def import_rows(kind, file, fmt, dry_run, partial, errors_path, actor, batch_siz
 @with_database
 def verify_audit():
     """Recompute the audit log's hash chain; exit 1 when it is broken."""
-    from . import audit
+    from service.domain import audit
 
     result = audit.verify()
     if result["valid"]:
@@ -331,8 +369,7 @@ def audit_export(since, until, actor, resource, fmt, output):
     from marshmallow import ValidationError
 
     from schemas.audit import AuditArgs
-
-    from . import audit
+    from service.domain import audit
 
     raw = {k: v for k, v in {"since": since, "until": until, "actor": actor,
                              "resource": resource}.items() if v is not None}
@@ -349,19 +386,19 @@ def report_group():
 
 
 @report_group.command("coverage")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "html"]), default="html",
+@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="html",
               show_default=True)
-@click.option("--table", type=click.Choice(["incidents", "summary"]), default="incidents",
+@click.option("--table", type=click.Choice(REPORT_TABLES), default="incidents",
               show_default=True, help="CSV only: which table")
 @click.option("--group-by", default="agency", show_default=True,
-              type=click.Choice(["agency", "state", "month", "kind"]))
+              type=click.Choice(GROUP_BY))
 @click.option("--agency", default=None, help="agency code")
 @click.option("--state", default=None)
-@click.option("--kind", default=None, help="incident kind")
+@click.option("--kind", default=None, type=click.Choice(INCIDENT_KINDS), help="incident kind")
 @click.option("--from", "from_", default=None, help="incidents started at or after "
               "(RFC 3339 with offset)")
 @click.option("--to", default=None, help="incidents started before (RFC 3339 with offset)")
-@click.option("--counting", type=click.Choice(["any", "in_custody"]), default="any",
+@click.option("--counting", type=click.Choice(COUNTING), default="any",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="file to write (default: stdout)")
@@ -371,8 +408,8 @@ def report_coverage(fmt, table, group_by, output, **filters):
     from marshmallow import ValidationError
 
     from schemas.report import ReportArgs
-
-    from . import reports
+    from service.domain.reports import coverage_report
+    from service.web import reports
 
     raw = {"from" if name == "from_" else name: value for name, value in filters.items()
            if value is not None}
@@ -380,7 +417,7 @@ def report_coverage(fmt, table, group_by, output, **filters):
         args = ReportArgs().load({**raw, "format": fmt, "table": table, "group_by": group_by})
     except ValidationError as exc:
         raise click.BadParameter(str(exc.messages)) from exc
-    report = reports.coverage_report(args, group_by, "command line")
+    report = coverage_report(args, group_by, "command line")
     chunks = reports.document(report, fmt, table)
     if output is None:
         for chunk in chunks:

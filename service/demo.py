@@ -8,9 +8,9 @@ person is named.
 import random
 from datetime import datetime, timedelta
 
-from . import custody, holds, inventory, reviews
-from .db import database
-from .models import Incident, Source
+from service.domain import custody, holds, inventory, reviews
+from service.storage.db import database
+from service.storage.models import Incident, Source
 
 INVENTED = "Invented for the demo."
 CST = timedelta(hours=-6)

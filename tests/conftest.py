@@ -11,11 +11,12 @@ import shutil
 import pytest
 from live import LiveServer, prepare_database, throwaway_postgres
 
-from service import create_app
-from service.auth import create_token
-from service.db import database, make_database
-from service.migrations import upgrade
-from service.models import ALL_MODELS, ROLES, create_tables
+from service.domain.auth import create_token
+from service.domain.vocabulary import ROLES
+from service.storage.db import database, make_database
+from service.storage.migrations import upgrade
+from service.storage.models import ALL_MODELS, create_tables
+from service.web import create_app
 
 
 def pytest_addoption(parser):

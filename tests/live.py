@@ -19,11 +19,12 @@ from urllib.parse import urlparse, urlunparse
 
 import psycopg
 
-from service.auth import create_token
-from service.db import make_database
-from service.migrations import upgrade
-from service.models import ROLES
-from service.transfer import bound_to, chain_checks
+from service.domain.auth import create_token
+from service.domain.chains import all_chains_valid
+from service.domain.vocabulary import ROLES
+from service.storage.db import make_database
+from service.storage.migrations import upgrade
+from service.storage.transfer import bound_to
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -75,7 +76,7 @@ def prepare_database(url):
 def verified_chains(url):
     """{"audit": valid, "custody": valid (once custody exists)} for the database at `url`."""
     with connected(url):
-        return chain_checks()
+        return all_chains_valid()
 
 
 class Client:

@@ -7,9 +7,9 @@ import json
 
 from freezegun import freeze_time
 
-from service import hashchain
 from service.cli import main
-from service.models import AuditEntry
+from service.domain import hashchain
+from service.storage.models import AuditEntry
 
 
 def entries():

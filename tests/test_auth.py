@@ -3,7 +3,7 @@
 from freezegun import freeze_time
 
 from service.cli import main
-from service.models import ApiToken
+from service.storage.models import ApiToken
 
 
 def test_no_token_or_a_bad_one_is_401(client, tokens):

@@ -5,7 +5,7 @@ import json
 import pytest
 from freezegun import freeze_time
 
-from service import backlog
+from service.domain import backlog
 
 
 def events(api, source_id, *actions):

@@ -16,7 +16,7 @@ Without s2's clock correction its span would leave a gap at 15:10-15:12.
 
 import pytest
 
-from service.models import AuditEntry
+from service.storage.models import AuditEntry
 
 KINDS = ("bodycam", "dashcam", "officer_phone", "bystander", "surveillance", "media", "other")
 

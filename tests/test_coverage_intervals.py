@@ -1,8 +1,14 @@
-"""Interval arithmetic of one incident's coverage (service.coverage), without a database."""
+"""Interval arithmetic of one incident's coverage (service.domain.coverage), without a database."""
 
 from datetime import datetime, timedelta
 
-from service.coverage import Interval, covered_seconds, gaps, incident_window, merge_intervals
+from service.domain.coverage import (
+    Interval,
+    covered_seconds,
+    gaps,
+    incident_window,
+    merge_intervals,
+)
 
 T0 = datetime(2026, 1, 24, 15, 0)
 

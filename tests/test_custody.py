@@ -8,11 +8,11 @@ import json
 import pytest
 from freezegun import freeze_time
 
-from service import custody, inventory
 from service.cli import main as cli
-from service.db import database
-from service.errors import Conflict
-from service.models import AuditEntry, CustodyEvent, Source
+from service.domain import custody, inventory
+from service.domain.errors import Conflict
+from service.storage.db import database
+from service.storage.models import AuditEntry, CustodyEvent, Source
 
 SHA = "ab" * 32
 OTHER_SHA = "cd" * 32

@@ -13,10 +13,10 @@ import pytest
 import scenario
 from freezegun import freeze_time
 
-from service import signin
-from service.auth import revoke_token
-from service.models import AuditEntry
-from service.timeutil import utcnow
+from service.domain.auth import revoke_token
+from service.domain.time import utcnow
+from service.storage.models import AuditEntry
+from service.web import signin
 
 HIDDEN_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -133,7 +133,7 @@ def test_revoking_the_token_ends_the_session_at_once(oversight, data):
 
 
 def test_an_expired_token_ends_the_session(oversight, tokens):
-    from service.models import ApiToken
+    from service.storage.models import ApiToken
 
     ApiToken.update(expires_at=utcnow() - timedelta(seconds=1)).where(
         ApiToken.name == "oversight").execute()
@@ -149,8 +149,8 @@ def test_sessions_last_session_hours_at_most(app, oversight, data):
 
 
 def test_a_session_names_one_token_only(app, tokens):
-    from service.auth import token_in_session
-    from service.models import ApiToken
+    from service.domain.auth import token_in_session
+    from service.storage.models import ApiToken
 
     token = ApiToken.get(ApiToken.name == "oversight")
     assert token_in_session(token.id, token.token_hash[:16]).name == "oversight"
@@ -242,7 +242,7 @@ def test_lacking_list_and_its_filters(oversight, data):
 
 
 def test_lacking_list_pages(oversight, make, monkeypatch):
-    from service import dashboard
+    from service.web import dashboard
 
     monkeypatch.setattr(dashboard, "PAGE_SIZE", 2)
     make.agency("CBP")

@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from service import backlog, custody
-from service.db import database
 from service.demo import load_demo
-from service.models import Incident, LegalHold, Source
+from service.domain import backlog, custody
+from service.storage.db import database
+from service.storage.models import Incident, LegalHold, Source
 
 
 def test_demo_has_custody_reviews_and_holds_in_varied_states(app):

@@ -5,7 +5,7 @@ import re
 import pytest
 from freezegun import freeze_time
 
-from service.db import database
+from service.storage.db import database
 
 SHA = "12" * 32
 

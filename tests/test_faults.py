@@ -15,9 +15,9 @@ import psycopg
 import pytest
 from live import connected, prepare_database, throwaway_postgres, verified_chains
 
-from service import create_app
-from service.db import database, make_database
-from service.models import Source
+from service.storage.db import database, make_database
+from service.storage.models import Source
+from service.web import create_app
 
 WRITERS = 6
 

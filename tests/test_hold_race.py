@@ -6,9 +6,9 @@ the incident's row lock first, so they take turns. On SQLite BEGIN IMMEDIATE doe
 
 import threading
 
-from service import holds, inventory
-from service.db import database
-from service.models import Source
+from service.domain import holds, inventory
+from service.storage.db import database
+from service.storage.models import Source
 
 
 def _in_thread(app, fn, results, key):

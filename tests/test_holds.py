@@ -3,8 +3,8 @@
 import pytest
 from freezegun import freeze_time
 
-from service import holds
-from service.db import database
+from service.domain import holds
+from service.storage.db import database
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from service.cli import main
-from service.db import database, is_postgresql
-from service.models import Source
+from service.storage.db import database, is_postgresql
+from service.storage.models import Source
 
 AGENCIES_CSV = "code,name,jurisdiction\nCBP,Customs and Border Protection,federal\n"
 INCIDENTS_CSV = (
@@ -253,8 +253,8 @@ def test_the_wapo_converter_makes_importable_files(runner, api, files, tmp_path)
 
 
 def test_the_progress_line_shows_rows_rate_and_share_of_the_file(capsys):
+    from service.bulk.importer import ImportJob
     from service.cli import ImportProgress
-    from service.importer import ImportJob
 
     stream = io.BytesIO(b"x" * 1000)
     stream.seek(250)

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from service.import_readers import READ_SIZE, read_rows
-from service.models import LegalHold, Source
+from service.bulk.readers import READ_SIZE, read_rows
+from service.storage.models import LegalHold, Source
 
 FORMATS = ("csv", "ndjson", "json")
 MEDIA = {"csv": "text/csv", "ndjson": "application/x-ndjson", "json": "application/json"}

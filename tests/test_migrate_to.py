@@ -10,7 +10,7 @@ import pytest
 from live import connected, throwaway_postgres
 
 from service.cli import main
-from service.models import ALL_MODELS, AuditEntry, CustodyEvent, Incident, Source
+from service.storage.models import ALL_MODELS, AuditEntry, CustodyEvent, Incident, Source
 
 
 def _catalogue(make, api):

@@ -3,11 +3,17 @@
 import pytest
 from peewee import CharField, IntegerField
 
-from service import migrations
 from service.cli import main
-from service.db import database
-from service.migrations import SchemaVersion, add_column_if_missing, has_index, pending, upgrade
-from service.models import BaseModel, Source
+from service.storage import migrations
+from service.storage.db import database
+from service.storage.migrations import (
+    SchemaVersion,
+    add_column_if_missing,
+    has_index,
+    pending,
+    upgrade,
+)
+from service.storage.models import BaseModel, Source
 
 
 def _versions():

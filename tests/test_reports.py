@@ -9,9 +9,11 @@ import pytest
 import scenario
 from freezegun import freeze_time
 
-from service import charts, reports, spreadsheet
-from service.audit import AuditEntry
+from service.bulk import spreadsheet
 from service.cli import main
+from service.domain.reports import every_month
+from service.storage.models import AuditEntry
+from service.web import charts, reports
 
 REPORT = "/reports/coverage"
 
@@ -262,10 +264,10 @@ def test_cli_writes_to_stdout_and_refuses_bad_filters(runner, data):
 def test_every_month_fills_the_quiet_months():
     rows = [{"key": "2025-11", "incidents": 2, "with_bodycam": 1, "without_bodycam": 1},
             {"key": "2026-02", "incidents": 1, "with_bodycam": 1, "without_bodycam": 0}]
-    filled = reports.every_month(rows)
+    filled = every_month(rows)
     assert [row["key"] for row in filled] == ["2025-11", "2025-12", "2026-01", "2026-02"]
     assert filled[1]["incidents"] == 0 and filled[0] is rows[0]
-    assert reports.every_month([]) == []
+    assert every_month([]) == []
 
 
 def test_charts_escape_labels_and_mark_gaps():

@@ -4,8 +4,9 @@ import logging
 
 import pytest
 
-from service import create_app, inventory
-from service.models import ALL_MODELS
+from service.domain import inventory
+from service.storage.models import ALL_MODELS
+from service.web import create_app
 
 
 def test_json_body_over_the_limit_is_413_and_writes_nothing(app, api):

@@ -1,7 +1,7 @@
 """The service around the API: health, OpenAPI, docs UI, CLI set-up commands, demo."""
 
 from service.cli import main
-from service.models import Incident, Source
+from service.storage.models import Incident, Source
 
 
 def test_health_names_the_database(client, database_url):

@@ -1,0 +1,884 @@
+"""Bulk import of one kind of record from CSV, NDJSON or a JSON array (API and CLI).
+
+Every row goes through the marshmallow schema the API uses for that resource and
+then through the same domain rules (service.domain.inventory, service.domain.custody), so an
+imported record is exactly what the API would have accepted. Rows find their record again by a key
+(`external_id`; an agency's `code`; an officer's agency and badge; an involvement's
+incident and officer), so importing a file twice leaves everything `unchanged`.
+Other records are referenced by external keys (`incident_external_id`,
+`officer_external_id`, `officer_agency` + `officer_badge`, ...) or by ids.
+
+Transactions: atomic mode (the default) and dry runs run in one transaction,
+rolled back when any row was rejected (atomic) or always (dry run), so rows that
+depend on earlier rows of the same file are checked against them. Partial mode
+commits batch by batch: a killed import leaves whole batches, and importing the
+same file again completes it. Within a batch each row is applied on its own
+savepoint, so a rejected row leaves nothing behind; sources, the kind imported by
+the hundred thousand, are checked against lookups made once per batch and
+inserted many at a time.
+"""
+
+import json
+from contextlib import nullcontext
+
+from marshmallow import ValidationError, fields
+from marshmallow.utils import missing as MISSING
+from peewee import SQL, DataError, IntegrityError, NodeList, Tuple, chunked
+
+from schemas.agency import AgencySchema
+from schemas.custody import CustodyEventSchema
+from schemas.incident import IncidentSchema
+from schemas.involvement import InvolvementSchema
+from schemas.officer import OfficerSchema
+from schemas.source import SourceSchema
+from service.bulk.readers import RowProblem, read_rows
+from service.domain import custody, holds, inventory
+from service.domain.errors import Conflict, DomainError, Invalid
+from service.domain.time import isoformat_z
+from service.storage.db import bulk_insert, database, for_update, is_postgresql
+from service.storage.models import Agency, CustodyEvent, Incident, Involvement, Officer, Source
+
+BATCH_SIZE = 1000
+MAX_ERRORS = 1000
+CONFLICT_AT_ONCE = "conflicts with a record saved at the same time; import the row again"
+
+
+class RowRejected(Exception):
+    """A row that cannot be imported: `problems` is a list of (field, message)."""
+
+    def __init__(self, problems):
+        super().__init__(problems)
+        self.problems = problems
+
+
+class _Discard(Exception):
+    """Rolls back an import's transaction (dry run, or atomic mode with rejected rows)."""
+
+
+# ---------------------------------------------------------------- the result
+
+
+class ImportJob:
+    """Counts and errors of one import, in the shape of the API's answer."""
+
+    def __init__(self, kind, dry_run, partial, on_error=None):
+        self.kind = kind
+        self.dry_run = dry_run
+        self.partial = partial
+        self.on_error = on_error
+        self.counts = dict(received=0, created=0, updated=0, unchanged=0, rejected=0)
+        self.errors = []
+        self.errors_total = 0
+        self._batch_errors = []
+        self.committed = 0  # rows written and committed (partial mode)
+
+    def count(self, outcome, n=1):
+        self.counts[outcome] += n
+
+    def reject(self, row_number, problems):
+        self.counts["rejected"] += 1
+        for field, message in problems:
+            self._batch_errors.append({"row": row_number, "field": field, "message": message})
+
+    def end_batch(self):
+        """Report the batch's errors in row order (rows are checked in several passes)."""
+        self._batch_errors.sort(key=lambda error: error["row"])
+        for error in self._batch_errors:
+            self.errors_total += 1
+            if len(self.errors) < MAX_ERRORS:
+                self.errors.append(error)
+            if self.on_error:
+                self.on_error(error)
+        self._batch_errors = []
+
+    def attempt(self, row, apply, *args):
+        """Apply one row on its own savepoint; a failure rejects the row and undoes it."""
+        try:
+            with database.atomic():
+                outcome = apply(*args)
+        except (RowRejected, ValidationError, DomainError, IntegrityError, DataError) as exc:
+            self.reject(row.number, problems_of(exc, row.separator))
+        else:
+            self.count(outcome)
+
+    @property
+    def written(self):
+        return self.counts["created"] + self.counts["updated"]
+
+    def as_dict(self):
+        return {
+            "kind": self.kind,
+            "mode": "partial" if self.partial else "atomic",
+            "dry_run": self.dry_run,
+            **self.counts,
+            "errors_total": self.errors_total,
+            "errors": self.errors,
+        }
+
+
+def problems_of(exc, separator="."):
+    """(field, message) pairs for one rejected row; field None for the row as a whole."""
+    if isinstance(exc, RowRejected):
+        return exc.problems
+    if isinstance(exc, ValidationError):
+        return list(_flatten(exc.messages, separator))
+    if isinstance(exc, Invalid):
+        return [(exc.field, exc.problem)]
+    if isinstance(exc, DomainError):
+        named = (exc.errors or {}).get("json") or {}
+        return [(field, exc.message) for field in named] or [(None, exc.message)]
+    if isinstance(exc, IntegrityError):
+        return [(None, CONFLICT_AT_ONCE)]
+    return [(None, "a value does not fit its column")]
+
+
+def _flatten(messages, separator, prefix=""):
+    for key, value in messages.items():
+        if key == "_schema":
+            yield (prefix.rstrip(separator) or None), _joined(value)
+        elif isinstance(value, dict) and all(isinstance(k, int) for k in value):
+            items = "; ".join(f"item {k + 1}: {_joined(v)}" for k, v in sorted(value.items()))
+            yield prefix + str(key), items
+        elif isinstance(value, dict):
+            yield from _flatten(value, separator, f"{prefix}{key}{separator}")
+        else:
+            yield prefix + str(key), _joined(value)
+
+
+def _joined(messages):
+    if isinstance(messages, dict):
+        return "; ".join(_joined(v) for v in messages.values())
+    return " ".join(messages) if isinstance(messages, list) else str(messages)
+
+
+# ---------------------------------------------------------------- lookups by the batch
+
+# A batch looks up a thousand keys at once. Bound as one parameter (an array on
+# PostgreSQL, a JSON array on SQLite) instead of a thousand: building a long IN list
+# through the ORM costs more than running the query.
+
+
+def one_of(column, values):
+    """`column IN values`."""
+    values = list(values)
+    if is_postgresql():
+        return NodeList((column, SQL("= ANY(%s)", [values])))
+    return NodeList((column, SQL("IN (SELECT value FROM json_each(?))", [json.dumps(values)])))
+
+
+def incident_and_sha256_in(pairs):
+    """`(incident_id, sha256) IN pairs`: pairs, not two lists, which SQLite would probe in
+    every combination."""
+    incidents, hashes = [p[0] for p in pairs], [p[1] for p in pairs]
+    columns = Tuple(Source.incident, Source.sha256)
+    if is_postgresql():
+        return NodeList((columns, SQL("IN (SELECT * FROM unnest(%s::integer[], %s::text[]))",
+                                      [incidents, hashes])))
+    return NodeList((columns, SQL(
+        "IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
+        "FROM json_each(?))", [json.dumps(list(zip(incidents, hashes, strict=True)))])))
+
+
+# ---------------------------------------------------------------- rows and references
+
+
+class Row:
+    """One data row: its number, its values for the schema, its references."""
+
+    __slots__ = ("number", "values", "refs", "ids", "problems", "separator")
+
+    def __init__(self, number, values, separator):
+        self.number = number
+        self.values = values
+        self.separator = separator
+        self.refs = {}  # target -> (column, key) as the row gave it
+        self.ids = {}  # target -> id found
+        self.problems = []
+
+
+def _given(value):
+    return value not in (None, "")
+
+
+def _as_id(value):
+    """A positive whole number from JSON or a CSV cell, or None."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    return None
+
+
+class Reference:
+    """A row's pointer to another record: `{prefix}_external_id` or `{prefix}_id`."""
+
+    def __init__(self, prefix, model, what, required=False):
+        self.model = model
+        self.what = what
+        self.required = required
+        self.target = f"{prefix}_id"
+        self.external_column = f"{prefix}_external_id"
+
+    @property
+    def columns(self):
+        return (self.external_column, self.target)
+
+    def alternatives(self):
+        """The ways of giving this reference, for messages and the CSV header check."""
+        return [self.external_column, self.target]
+
+    def take(self, values, required=None):
+        """Remove the reference's columns from `values`; (column, key) or None."""
+        given = {c: values.pop(c) for c in self.columns if c in values and _given(values[c])}
+        for column in self.columns:
+            values.pop(column, None)
+        if len(given) > 1:
+            raise RowRejected([(self.external_column,
+                                f"give one of {', '.join(sorted(given))}, not both")])
+        if not given:
+            if self.required if required is None else required:
+                raise RowRejected([(self.external_column, "Missing data: give "
+                                    + " or ".join(self.alternatives()))])
+            return None
+        (column, value), = given.items()
+        return column, self._key(column, value)
+
+    def _key(self, column, value):
+        if column == self.target:
+            ident = _as_id(value)
+            if ident is None:
+                raise RowRejected([(column, "must be a positive whole number")])
+            return ident
+        if not isinstance(value, str) or len(value) > 200:
+            raise RowRejected([(column, "must be text of at most 200 characters")])
+        return value.strip()
+
+    def lookup(self, wanted):
+        """{(column, key): id} for the wanted references that exist (one query per column)."""
+        model, found = self.model, {}
+        ids = [key for column, key in wanted if column == self.target]
+        for chunk in chunked(ids, BATCH_SIZE):
+            for (ident,) in model.select(model.id).where(one_of(model.id, chunk)).tuples():
+                found[(self.target, ident)] = ident
+        external = [key for column, key in wanted if column == self.external_column]
+        for chunk in chunked(external, BATCH_SIZE):
+            query = model.select(model.external_id, model.id).where(
+                one_of(model.external_id, chunk))
+            for key, ident in query.tuples():
+                found[(self.external_column, key)] = ident
+        return found
+
+    def not_found(self, column, key):
+        if column == self.target:
+            return f"{self.what} {key} does not exist"
+        return f"no {self.what} has external_id {key!r}"
+
+
+class OfficerReference(Reference):
+    """An officer also goes by agency code and badge number."""
+
+    pair = ("officer_agency", "officer_badge")
+
+    def __init__(self, required=False):
+        super().__init__("officer", Officer, "officer", required)
+
+    @property
+    def columns(self):
+        return (self.external_column, self.target, *self.pair)
+
+    def alternatives(self):
+        return [self.external_column, " + ".join(self.pair), self.target]
+
+    def take(self, values):
+        agency, badge = (values.pop(c, None) for c in self.pair)
+        pair_given = _given(agency) or _given(badge)
+        taken = super().take(values, required=self.required and not pair_given)
+        if not pair_given:
+            return taken
+        if taken is not None:
+            raise RowRejected([(taken[0], "give one of "
+                                + ", ".join(self.alternatives()) + ", not several")])
+        if not (_given(agency) and _given(badge)):
+            raise RowRejected([("officer_badge", "give both officer_agency and officer_badge")])
+        if not all(isinstance(v, str) for v in (agency, badge)):
+            raise RowRejected([("officer_badge", "officer_agency and officer_badge are text")])
+        return "officer_badge", (agency.strip(), badge.strip())
+
+    def lookup(self, wanted):
+        found = super().lookup(wanted)
+        pairs = [key for column, key in wanted if column == "officer_badge"]
+        for chunk in chunked(pairs, BATCH_SIZE):
+            query = (
+                Officer.select(Agency.code, Officer.badge_number, Officer.id)
+                .join(Agency)
+                .where(Tuple(Agency.code, Officer.badge_number).in_(chunk))
+            )
+            for code, badge, ident in query.tuples():
+                found[("officer_badge", (code, badge))] = ident
+        return found
+
+    def not_found(self, column, key):
+        if column == "officer_badge":
+            return f"no officer of agency {key[0]!r} has badge {key[1]!r}"
+        return super().not_found(column, key)
+
+
+# ---------------------------------------------------------------- CSV cells
+
+
+class CsvCells:
+    """A kind's CSV cells as schema input.
+
+    Nested fields are flattened (`location_city`), lists are `;`-separated, strict
+    whole-number fields get ints, and an empty cell is null, or absent for a field
+    that cannot be null (so its default applies on create and an update keeps it).
+    """
+
+    def __init__(self, schema, extra_columns):
+        self.columns = {}  # column -> (path, convert)
+        for name, field in schema.load_fields.items():
+            key = field.data_key or name
+            if isinstance(field, fields.Nested):
+                for sub_name, sub in field.schema.load_fields.items():
+                    sub_key = sub.data_key or sub_name
+                    self.columns[f"{key}_{sub_key}"] = ((key, sub_key), _converter(sub))
+            else:
+                self.columns[key] = ((key,), _converter(field))
+        for column in extra_columns:
+            self.columns[column] = ((column,), _text_or_none)
+
+    def values(self, cells):
+        values = {}
+        for column, cell in cells.items():
+            spec = self.columns.get(column)
+            if spec is None:
+                continue  # a read-only column (the header check refused unknown ones)
+            path, convert = spec
+            value = convert(cell.strip())
+            if value is MISSING:
+                continue
+            if len(path) == 1:
+                values[path[0]] = value
+            else:
+                values.setdefault(path[0], {})[path[1]] = value
+        return values
+
+
+def _text_or_none(cell):
+    return cell or None
+
+
+def _converter(field):
+    empty = None if field.allow_none else MISSING
+    if isinstance(field, fields.List):
+        return lambda cell: [i.strip() for i in cell.split(";") if i.strip()] if cell else empty
+    if isinstance(field, fields.Integer) and field.strict:
+        def whole_number(cell):
+            if not cell:
+                return empty
+            try:
+                return int(cell)
+            except ValueError:
+                return cell  # the schema names the problem
+        return whole_number
+    return lambda cell: cell if cell else empty
+
+
+# ---------------------------------------------------------------- kinds
+
+
+class RecordKind:
+    """How rows of one kind become records: the schema, the key, the domain calls."""
+
+    name = ""
+    schema_class = None
+    references = ()
+    # Fields a row must carry for imports to find the record again.
+    required_keys = ()
+    # Key fields an update never clears (an empty cell does not unlink a record).
+    key_fields = ()
+
+    def __init__(self, fmt, actor=None):
+        self.actor = actor
+        self.separator = "_" if fmt == "csv" else "."
+        self.create_schema = self.schema_class()
+        self.update_schema = self.schema_class(partial=True)
+        load_fields = self.create_schema.load_fields
+        reference_columns = list(dict.fromkeys(c for ref in self.references for c in ref.columns))
+        self.read_only = (
+            set(self.create_schema.dump_fields) - set(load_fields) - set(reference_columns)
+        )
+        self.targets_in_schema = {r.target for r in self.references if r.target in load_fields}
+        self.csv = CsvCells(self.create_schema, reference_columns) if fmt == "csv" else None
+
+    # -- the CSV header
+
+    def check_columns(self, header):
+        allowed = set(self.csv.columns) | self.read_only
+        unknown = [c for c in header if c not in allowed]
+        if unknown:
+            raise Invalid("columns", f"unknown column(s): {', '.join(unknown)}; the columns of "
+                          f"{self.name} are: {', '.join(self.csv.columns)}", location="body")
+        needed = [name for name, field in self.create_schema.load_fields.items()
+                  if field.required and name not in self.targets_in_schema]
+        needed += [k for k in self.required_keys if k not in needed]
+        missing = [c for c in needed if c not in header]
+        for ref in self.references:
+            if ref.required and not any(c in header for c in ref.columns):
+                missing.append(" or ".join(ref.alternatives()))
+        if missing:
+            raise Invalid("columns", f"missing column(s): {'; '.join(missing)}",
+                          location="body")
+
+    # -- one row
+
+    def prepare(self, number, data):
+        """The row's values and references, before any lookup."""
+        if isinstance(data, RowProblem):
+            raise RowRejected([(None, f"the row {data.message}")])
+        if self.csv is not None:
+            values = self.csv.values(data)
+        else:
+            values = {k: v for k, v in data.items() if k not in self.read_only}
+        for key in self.required_keys:
+            if not _given(values.get(key)):
+                raise RowRejected([(key, "Missing data for required field "
+                                    "(imports find the record again by it).")])
+            if not isinstance(values[key], str):
+                raise RowRejected([(key, "Not a valid string.")])
+        row = Row(number, values, self.separator)
+        for ref in self.references:
+            try:
+                taken = ref.take(values)
+            except RowRejected as exc:
+                row.problems += exc.problems
+                continue
+            if taken is not None:
+                row.refs[ref.target] = taken
+        if row.problems:
+            raise RowRejected(row.problems)
+        return row
+
+    def resolve_references(self, rows, job):
+        """Rows whose references all exist, their ids filled in; the others rejected."""
+        for ref in self.references:
+            wanted = {row.refs[ref.target] for row in rows if ref.target in row.refs}
+            found = ref.lookup(wanted) if wanted else {}
+            for row in rows:
+                taken = row.refs.get(ref.target)
+                if taken is None:
+                    continue
+                ident = found.get(taken)
+                if ident is None:
+                    row.problems.append((taken[0], ref.not_found(*taken)))
+                    continue
+                row.ids[ref.target] = ident
+                if ref.target in self.targets_in_schema:
+                    row.values[ref.target] = ident
+        good = []
+        for row in rows:
+            if row.problems:
+                job.reject(row.number, row.problems)
+            else:
+                good.append(row)
+        return good
+
+    # -- a batch
+
+    def process(self, rows, job):
+        for row in self.resolve_references(rows, job):
+            job.attempt(row, self.upsert, row)
+
+    def upsert(self, row):
+        existing = self.find(row)
+        if existing is None:
+            self.create(row, self.create_schema.load(row.values))
+            return "created"
+        values = self.update_schema.load(row.values)
+        for key in self.key_fields:
+            if values.get(key) is None:
+                values.pop(key, None)
+        changes = changes_between(self.represent(existing), self.comparable(values))
+        if not changes:
+            return "unchanged"
+        self.update(existing, changes)
+        return "updated"
+
+    def comparable(self, values):
+        return values
+
+    def find(self, row):
+        """The record the row's key names, locked for the update, or None."""
+        raise NotImplementedError
+
+    def create(self, row, values):
+        self.create_record(values)
+
+    # The API's own domain functions, set by each kind: create_record(values),
+    # represent(record) -> the API's dict, update(record, changes).
+    create_record = represent = update = None
+
+
+def changes_between(current, values):
+    """The values that differ from the record as the API shows it (nested objects by
+    field, lists as sets: an incident's agencies have no order)."""
+    changes = {}
+    for key, value in values.items():
+        now = current.get(key)
+        if isinstance(value, dict):
+            changed = {k: v for k, v in value.items() if (now or {}).get(k) != v}
+            if changed:
+                changes[key] = changed
+        elif isinstance(value, list):
+            if sorted(set(value)) != sorted(set(now or ())):
+                changes[key] = value
+        elif now != value:
+            changes[key] = value
+    return changes
+
+
+def _text_key(values, name):
+    value = values.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _locked_first(query):
+    return for_update(query).first()
+
+
+class AgencyImport(RecordKind):
+    name = "agencies"
+    schema_class = AgencySchema
+    create_record = staticmethod(inventory.create_agency)
+    represent = staticmethod(inventory.agency_as_dict)
+    update = staticmethod(inventory.update_agency)
+
+    def find(self, row):
+        code = _text_key(row.values, "code")
+        if not code:
+            return None
+        return _locked_first(Agency.select().where(Agency.code == code))
+
+
+
+class OfficerImport(RecordKind):
+    name = "officers"
+    schema_class = OfficerSchema
+    key_fields = ("external_id",)
+    create_record = staticmethod(inventory.create_officer)
+    represent = staticmethod(inventory.officer_as_dict)
+    update = staticmethod(inventory.update_officer)
+
+    def find(self, row):
+        external_id = _text_key(row.values, "external_id")
+        if external_id:
+            officer = _locked_first(Officer.select().where(Officer.external_id == external_id))
+            if officer is not None:
+                return officer
+        agency, badge = _text_key(row.values, "agency"), _text_key(row.values, "badge_number")
+        if agency and badge:
+            return _locked_first(
+                Officer.select().join(Agency)
+                .where((Agency.code == agency) & (Officer.badge_number == badge))
+            )
+        return None
+
+
+
+class IncidentImport(RecordKind):
+    name = "incidents"
+    schema_class = IncidentSchema
+    required_keys = key_fields = ("external_id",)
+    create_record = staticmethod(inventory.create_incident)
+    represent = staticmethod(inventory.incident_as_dict)
+    update = staticmethod(inventory.update_incident)
+
+    def find(self, row):
+        return _locked_first(
+            Incident.select().where(Incident.external_id == row.values["external_id"])
+        )
+
+
+
+class InvolvementImport(RecordKind):
+    name = "involvements"
+    schema_class = InvolvementSchema
+    references = (
+        Reference("incident", Incident, "incident", required=True),
+        OfficerReference(required=True),
+    )
+
+    def find(self, row):
+        return _locked_first(Involvement.select().where(
+            (Involvement.incident == row.ids["incident_id"])
+            & (Involvement.officer == row.ids["officer_id"])
+        ))
+
+    def create(self, row, values):
+        inventory.involve_officer(inventory.get_incident(row.ids["incident_id"]), values)
+
+    represent = staticmethod(inventory.involvement_as_dict)
+    update = staticmethod(inventory.update_involvement)
+
+    def comparable(self, values):
+        # No value means "as the officer's camera_issued", which only applies on create.
+        if values.get("camera_expected") is None:
+            values.pop("camera_expected", None)
+        return values
+
+
+class SourceImport(RecordKind):
+    """Sources come by the hundred thousand: checked against lookups made once per
+    batch (the same rules, asked through inventory.SourceFacts) and inserted many
+    rows per statement."""
+
+    name = "sources"
+    schema_class = SourceSchema
+    required_keys = key_fields = ("external_id",)
+    references = (
+        Reference("incident", Incident, "incident", required=True),
+        OfficerReference(),
+        Reference("derived_from", Source, "source"),
+    )
+    insert_fields = [f for f in Source._meta.sorted_fields if f.name != "id"]
+
+    def process(self, rows, job):
+        for run in self._independent_runs(rows):
+            run = self.resolve_references(run, job)
+            facts = BatchSourceFacts(run)
+            new = []
+            for row in run:
+                existing = facts.existing.get(row.values["external_id"])
+                try:
+                    if existing is None:
+                        values = self.create_schema.load(row.values)
+                        new.append((row, inventory.new_source(values, facts=facts)))
+                        continue
+                    values = inventory.source_values(self.update_schema.load(row.values))
+                    changes = changes_between(inventory.source_as_dict(existing), values)
+                except (ValidationError, DomainError) as exc:
+                    job.reject(row.number, problems_of(exc, row.separator))
+                    continue
+                if changes:
+                    job.attempt(row, self._update, existing, changes, facts)
+                else:
+                    job.count("unchanged")
+            self._insert(new, job)
+
+    @staticmethod
+    def _own_keys(row):
+        keys = set()
+        external_id = _text_key(row.values, "external_id")
+        if external_id:
+            keys.add(("external_id", external_id))
+        sha256 = _text_key(row.values, "sha256")
+        if sha256:
+            keys.add(("sha256", sha256.lower()))
+        return keys
+
+    def _independent_runs(self, rows):
+        """Split a batch where a row depends on an earlier row of the same batch (its
+        key, its sha256, the master it was copied from), so that every lookup made
+        for a run sees the rows before it written."""
+        run, seen = [], set()
+        for row in rows:
+            keys = self._own_keys(row)
+            copied_from = row.refs.get("derived_from_id")
+            needs = keys | ({("external_id", copied_from[1])} if copied_from else set())
+            if needs & seen:
+                yield run
+                run, seen = [], set()
+            run.append(row)
+            seen |= keys
+        if run:
+            yield run
+
+    @staticmethod
+    def _update(source, changes, facts):
+        before = (source.incident_id, source.sha256)
+        inventory.update_source(source, changes, facts)
+        facts.moved(source, *before)
+        return "updated"
+
+    def _insert(self, new, job):
+        """Insert the run's new sources in one go: COPY on PostgreSQL, one prepared
+        statement (executemany) on SQLite. Building a many-row INSERT through the ORM
+        would cost more than the insert itself."""
+        if not new:
+            return
+        rows = [[f.db_value(source.__data__.get(f.name)) for f in self.insert_fields]
+                for _, source in new]
+        try:
+            with database.atomic():
+                bulk_insert(Source, self.insert_fields, rows)
+        except IntegrityError:
+            # Someone else wrote a conflicting row meanwhile: find out which rows.
+            for row, source in new:
+                job.attempt(row, self._insert_one, source)
+        else:
+            job.count("created", len(new))
+
+    @staticmethod
+    def _insert_one(source):
+        source.save(force_insert=True)
+        return "created"
+
+
+class BatchSourceFacts(inventory.SourceFacts):
+    """The source rules' questions answered from lookups made once for a run of rows
+    (falling back to a query for anything not looked up)."""
+
+    def __init__(self, rows):
+        self.incidents = {row.ids["incident_id"] for row in rows}
+        self.officers = {row.ids["officer_id"] for row in rows if "officer_id" in row.ids}
+        self.masters = {row.ids["derived_from_id"] for row in rows if "derived_from_id" in row.ids}
+        self.held = holds.incidents_on_hold(self.incidents) if self.incidents else set()
+        external_ids = [row.values["external_id"] for row in rows]
+        self.existing = {}
+        if external_ids:
+            query = for_update(Source.select().where(one_of(Source.external_id, external_ids)))
+            self.existing = {s.external_id: s for s in query}
+        self.owners = {e: (self.existing[e].id if e in self.existing else None)
+                       for e in external_ids}
+        self.shas = {row.values["sha256"].lower() for row in rows
+                     if isinstance(row.values.get("sha256"), str)}
+        self.sha_owners = {}
+        if self.shas and self.incidents:
+            pairs = {(row.ids["incident_id"], row.values["sha256"].lower()) for row in rows
+                     if isinstance(row.values.get("sha256"), str)}
+            query = Source.select(Source.id, Source.incident, Source.sha256).where(
+                incident_and_sha256_in(pairs))
+            self.sha_owners = {(i, sha): ident for ident, i, sha in query.tuples()}
+
+    def incident_exists(self, incident_id):
+        return incident_id in self.incidents or super().incident_exists(incident_id)
+
+    def incident_on_hold(self, incident_id):
+        if incident_id in self.incidents:
+            return incident_id in self.held
+        return super().incident_on_hold(incident_id)
+
+    def officer_exists(self, officer_id):
+        return officer_id in self.officers or super().officer_exists(officer_id)
+
+    def source_exists(self, source_id):
+        return source_id in self.masters or super().source_exists(source_id)
+
+    def external_id_owner(self, external_id, own_id=None):
+        if external_id not in self.owners:
+            return super().external_id_owner(external_id, own_id)
+        owner = self.owners[external_id]
+        return None if owner == own_id else owner
+
+    def sha256_owner(self, incident_id, sha256, own_id=None):
+        if sha256 not in self.shas or incident_id not in self.incidents:
+            return super().sha256_owner(incident_id, sha256, own_id)
+        owner = self.sha_owners.get((incident_id, sha256))
+        return None if owner == own_id else owner
+
+    def moved(self, source, old_incident_id, old_sha256):
+        """An update saved: the sha256 it had is free, the one it has is taken.
+        (Incidents outside the run are asked of the database anyway.)"""
+        if self.sha_owners.get((old_incident_id, old_sha256)) == source.id:
+            del self.sha_owners[(old_incident_id, old_sha256)]
+        if source.sha256 and source.incident_id in self.incidents:
+            self.shas.add(source.sha256)
+            self.sha_owners[(source.incident_id, source.sha256)] = source.id
+
+
+class CustodyImport(RecordKind):
+    """Custody rows append events, in file order, through custody.append_event (the
+    state rules and the hash chain of the API). Events are append-only: a row finds its
+    event again by source, action and occurred_at, and is unchanged when it says the
+    same; a row that says something else about a recorded event is refused."""
+
+    name = "custody"
+    schema_class = CustodyEventSchema
+    required_keys = ("occurred_at",)
+    references = (Reference("source", Source, "source", required=True),)
+
+    def upsert(self, row):
+        values = self.create_schema.load(row.values)
+        source_id = row.ids["source_id"]
+        recorded = CustodyEvent.get_or_none(
+            (CustodyEvent.source == source_id) & (CustodyEvent.action == values["action"])
+            & (CustodyEvent.occurred_at == values["occurred_at"])
+        )
+        if recorded is None:
+            custody.append_event(source_id, values, self.actor)
+            return "created"
+        wanted = custody.event_values(values)
+        differ = [name for name in custody.TEXT_FIELDS
+                  if wanted[name] != getattr(recorded, name)]
+        if not differ:
+            return "unchanged"
+        raise Conflict(
+            f"custody events are append-only: event {recorded.seq} of source {source_id} "
+            f"({recorded.action} at {isoformat_z(recorded.occurred_at)}) was recorded with "
+            f"another {', '.join(differ)}",
+            {"json": {name: ["differs from the recorded event"] for name in differ}},
+        )
+
+
+KINDS = {
+    kind.name: kind
+    for kind in (AgencyImport, OfficerImport, IncidentImport, InvolvementImport, SourceImport,
+                 CustodyImport)
+}
+
+
+# ---------------------------------------------------------------- the import
+
+
+def run_import(kind, stream, fmt, *, dry_run=False, partial=False, actor=None,
+               batch_size=BATCH_SIZE, on_error=None, on_progress=None):
+    """Import the rows of `stream` (binary, format `fmt`) as records of `kind`.
+
+    Returns the ImportJob (counts and errors). In atomic mode a rejected row means
+    nothing was written and the counts of written rows are 0. A body that cannot be
+    read raises a DomainError (BadRequest, Invalid for a CSV header).
+    """
+    importer = KINDS[kind](fmt, actor)
+    job = ImportJob(kind, dry_run, partial, on_error)
+    rows = read_rows(stream, fmt, importer.check_columns if fmt == "csv" else None)
+    all_or_nothing = dry_run or not partial
+    try:
+        with database.atomic() if all_or_nothing else nullcontext():
+            for batch in _batches(rows, importer, job, batch_size):
+                with database.atomic():
+                    importer.process(batch, job)
+                job.end_batch()
+                if not all_or_nothing:
+                    job.committed = job.written
+                if on_progress:
+                    on_progress(job)
+            job.end_batch()
+            if dry_run or (job.counts["rejected"] and not partial):
+                raise _Discard()
+    except _Discard:
+        pass
+    except DomainError as exc:
+        if job.committed:
+            exc.message += (
+                f" ({job.committed} rows before it were written in partial mode; importing "
+                "the corrected file again leaves them unchanged)"
+            )
+        raise
+    if job.counts["rejected"] and not partial:
+        job.counts.update(created=0, updated=0, unchanged=0)
+    return job
+
+
+def _batches(rows, importer, job, size):
+    batch = []
+    for number, data in rows:
+        job.counts["received"] += 1
+        try:
+            batch.append(importer.prepare(number, data))
+        except RowRejected as exc:
+            job.reject(number, exc.problems)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,428 @@
+"""Coverage: which incidents, officers and moments lack footage (docs/coverage.md).
+
+The list and summary questions are single SQL statements over indexed columns
+(NOT EXISTS anti-joins, GROUP BY) that run alike on SQLite and PostgreSQL; only
+one page of incidents or one row per group ever reaches Python. Intervals are
+merged in Python, for one incident at a time.
+
+Every question uses the clock-corrected spans stored on each source
+(`corrected_started_at`/`corrected_ended_at`) and ignores disposed sources;
+`counting="in_custody"` narrows the footage to sources actually held.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from peewee import JOIN, SQL, Case, fn
+
+from service.domain import inventory
+from service.domain.errors import Invalid
+from service.domain.vocabulary import COUNTING, GROUP_BY, LACKING, SOURCE_KINDS
+from service.storage.db import is_postgresql
+from service.storage.models import Agency, Incident, IncidentAgency, Involvement, Source
+
+# Custody states in which the service holds the file itself.
+HELD = ("in_custody", "checked_out")
+# Review states in which a reviewer has reached a verdict.
+REVIEWED = ("reviewed", "flagged", "excluded")
+
+
+# ---------------------------------------------------------------- what counts as footage
+
+
+def counted(counting="any", source=Source):
+    """The condition on `source` (Source or an alias) for footage that counts.
+
+    Disposed sources never count; with counting="in_custody" only sources held do.
+    """
+    if counting == "in_custody":
+        return source.custody_status.in_(HELD)
+    if counting == "any":
+        return source.custody_status != "disposed"
+    raise Invalid("counting", f"must be one of: {', '.join(COUNTING)}", location="query")
+
+
+def _footage(incident, counting, kind=None, officer=None):
+    """Correlated subquery: the counted sources of `incident` (of a kind, worn by an officer)."""
+    conditions = [Source.incident == incident, counted(counting)]
+    if kind is not None:
+        conditions.append(Source.kind == kind)
+    if officer is not None:
+        conditions.append(Source.officer == officer)
+    return Source.select(SQL("1")).where(*conditions)
+
+
+def _officer_uncovered(counting):
+    """On an Involvement row: a camera was expected and the officer's own bodycam is missing."""
+    own_bodycam = _footage(Involvement.incident, counting, "bodycam", Involvement.officer)
+    return (Involvement.camera_expected == True) & ~fn.EXISTS(own_bodycam)  # noqa: E712
+
+
+def _month_of(column):
+    """YYYY-MM of a stored (naive UTC) timestamp, in each backend's dialect."""
+    if is_postgresql():
+        return fn.to_char(column, "YYYY-MM")
+    return fn.strftime("%Y-%m", column)
+
+
+# ---------------------------------------------------------------- incidents lacking coverage
+
+
+def lacking_incidents(lacking, filters):
+    """The incidents lacking `lacking` coverage, newest first, as a peewee query of Incident.
+
+    `filters`: `kind`, `state`, `agency`, `from_` (inclusive), `to` (exclusive) on the
+    incident, and `counting` ("any" or "in_custody"). Page it, count it, and turn a page
+    into answers with `represent`.
+    """
+    counting = filters.get("counting") or "any"
+    if lacking == "bodycam":
+        condition = ~fn.EXISTS(_footage(Incident.id, counting, "bodycam"))
+    elif lacking == "any":
+        condition = ~fn.EXISTS(_footage(Incident.id, counting))
+    elif lacking == "officer_bodycam":
+        condition = fn.EXISTS(
+            Involvement.select(SQL("1"))
+            .where((Involvement.incident == Incident.id) & _officer_uncovered(counting))
+        )
+    else:
+        raise Invalid("lacking", f"must be one of: {', '.join(LACKING)}", location="query")
+    # Only what `represent` shows; callers wanting more add columns with .select_extend().
+    return (
+        inventory.list_incidents(filters)
+        .select(Incident.id, Incident.external_id, Incident.title, Incident.kind,
+                Incident.state, Incident.started_at)
+        .where(condition)
+    )
+
+
+def source_counts_by_incident(incident_ids, counting="any"):
+    """{incident id: {kind: number of counted sources}} with every kind present (0 if none)."""
+    counts = {i: dict.fromkeys(SOURCE_KINDS, 0) for i in incident_ids}
+    if incident_ids:
+        query = (
+            Source.select(Source.incident, Source.kind, fn.COUNT(SQL("1")))
+            .where(Source.incident.in_(list(incident_ids)) & counted(counting))
+            .group_by(Source.incident, Source.kind)
+            .tuples()
+        )
+        for incident_id, kind, n in query:
+            counts[incident_id][kind] = n
+    return counts
+
+
+def represent(incidents, counting="any"):
+    """A page of `lacking_incidents` as answers: id, title, agencies, source counts..."""
+    incidents = list(incidents)
+    ids = [i.id for i in incidents]
+    agencies = inventory.agency_codes_by_incident(ids)
+    counts = source_counts_by_incident(ids, counting)
+    return [
+        {
+            "id": i.id,
+            "external_id": i.external_id,
+            "title": i.title,
+            "kind": i.kind,
+            "state": i.state,
+            "started_at": i.started_at,
+            "agencies": agencies[i.id],
+            "source_counts": counts[i.id],
+        }
+        for i in incidents
+    ]
+
+
+# ---------------------------------------------------------------- summary
+
+
+def _group_key(group_by):
+    if group_by == "agency":
+        return Agency.code
+    if group_by == "state":
+        return Incident.state
+    if group_by == "month":
+        return _month_of(Incident.started_at)
+    if group_by == "kind":
+        return Incident.kind
+    raise Invalid("group_by", f"must be one of: {', '.join(GROUP_BY)}", location="query")
+
+
+def _count_of(condition):
+    return fn.SUM(Case(None, [(condition, 1)], 0))
+
+
+def summary_query(group_by, filters):
+    """One row per group: key, incidents, with_bodycam, sources, reviewed, officers_*.
+
+    The inner query makes one row per filtered incident (its counted sources joined
+    and aggregated over the covering source index; its involvements counted by
+    correlated subqueries), so the work grows with the incidents asked about; the
+    outer query groups those rows by `key`.
+    """
+    counting = filters.get("counting") or "any"
+    key = _group_key(group_by)
+    footage = Source.alias("footage")
+    per_incident = (
+        Incident.select(
+            Incident.id.alias("incident_id"),
+            fn.MAX(Case(None, [(footage.kind == "bodycam", 1)], 0)).alias("has_bodycam"),
+            fn.COUNT(footage.id).alias("sources"),
+            _count_of(footage.review_status.in_(REVIEWED)).alias("reviewed"),
+            Involvement.select(fn.COUNT(SQL("1")))
+            .where((Involvement.incident == Incident.id) & Involvement.camera_expected)
+            .alias("officers_expected"),
+            Involvement.select(fn.COUNT(SQL("1")))
+            .where((Involvement.incident == Incident.id) & _officer_uncovered(counting))
+            .alias("officers_uncovered"),
+        )
+        .join(footage, JOIN.LEFT_OUTER,
+              on=(footage.incident == Incident.id) & counted(counting, footage))
+        .group_by(Incident.id)
+    )
+    if group_by != "agency":
+        per_incident = per_incident.select_extend(key.alias("key"))
+    conditions = inventory.incident_conditions(filters)
+    if conditions:
+        per_incident = per_incident.where(*conditions)
+    per_incident = per_incident.alias("per_incident")
+    c = per_incident.c
+    query = per_incident.select_from(
+        fn.COUNT(SQL("1")).alias("incidents"),
+        fn.SUM(c.has_bodycam).alias("with_bodycam"),
+        fn.SUM(c.sources).alias("sources"),
+        fn.SUM(c.reviewed).alias("reviewed"),
+        fn.SUM(c.officers_expected).alias("officers_expected"),
+        fn.SUM(c.officers_uncovered).alias("officers_uncovered"),
+    )
+    if group_by == "agency":
+        # An incident of several agencies counts once in each agency's row.
+        query = (
+            query.join(IncidentAgency, JOIN.LEFT_OUTER,
+                       on=IncidentAgency.incident == c.incident_id)
+            .join(Agency, JOIN.LEFT_OUTER, on=Agency.id == IncidentAgency.agency)
+        )
+        key = Agency.code
+    else:
+        key = c.key
+    return (
+        query.select_extend(key.alias("key"))
+        .group_by(key)
+        .order_by(Case(None, [(key.is_null(), 1)], 0), key)
+    )
+
+
+def _rate(part, whole):
+    return round(part / whole, 4) if whole else None
+
+
+def summary(group_by, filters):
+    """Coverage per agency, state, month (YYYY-MM of started_at, UTC) or incident kind.
+
+    A list of row dicts, ordered by key, the group of incidents without a value
+    (no agency, no state) last with key None. With group_by="agency" an incident of
+    two agencies counts in both rows.
+    """
+    rows = []
+    for row in summary_query(group_by, filters).dicts():
+        incidents = row["incidents"]
+        with_bodycam = int(row["with_bodycam"] or 0)
+        sources = int(row["sources"] or 0)
+        expected = int(row["officers_expected"] or 0)
+        rows.append({
+            "key": row["key"],
+            "incidents": incidents,
+            "with_bodycam": with_bodycam,
+            "without_bodycam": incidents - with_bodycam,
+            "bodycam_rate": _rate(with_bodycam, incidents),
+            "sources": sources,
+            "officers_expected": expected,
+            "officers_covered": expected - int(row["officers_uncovered"] or 0),
+            "reviewed_rate": _rate(int(row["reviewed"] or 0), sources),
+        })
+    return rows
+
+
+# ---------------------------------------------------------------- intervals (one incident)
+
+
+@dataclass
+class Interval:
+    """A stretch of true time, and the sources recording during it."""
+
+    start: datetime
+    end: datetime
+    source_ids: list = field(default_factory=list)
+
+    @property
+    def seconds(self):
+        return (self.end - self.start).total_seconds()
+
+
+def merge_intervals(spans):
+    """Merge (start, end, source_id) spans into disjoint intervals, sorted by start.
+
+    Spans are closed: two that overlap or touch (one ends when the next starts)
+    become one interval, which lists the ids of every source in it.
+    """
+    merged = []
+    for start, end, source_id in sorted(spans, key=lambda s: (s[0], s[1])):
+        if merged and start <= merged[-1].end:
+            last = merged[-1]
+            last.end = max(last.end, end)
+            last.source_ids.append(source_id)
+        else:
+            merged.append(Interval(start, end, [source_id]))
+    return merged
+
+
+def gaps(window_start, window_end, merged):
+    """The parts of [window_start, window_end] that no merged interval covers."""
+    found = []
+    cursor = window_start
+    for interval in merged:
+        if interval.end <= cursor:
+            continue
+        if interval.start >= window_end:
+            break
+        if interval.start > cursor:
+            found.append(Interval(cursor, interval.start))
+        cursor = max(cursor, interval.end)
+    if cursor < window_end:
+        found.append(Interval(cursor, window_end))
+    return found
+
+
+def covered_seconds(window_start, window_end, merged):
+    """How many seconds of the window the merged intervals cover."""
+    total = 0.0
+    for interval in merged:
+        start, end = max(interval.start, window_start), min(interval.end, window_end)
+        if end > start:
+            total += (end - start).total_seconds()
+    return total
+
+
+def incident_window(started_at, ended_at, spans):
+    """[start, end] of an incident: its own times when it has ended; else what the footage shows.
+
+    Without `ended_at` the window runs from the earlier of `started_at` and the first
+    recorded moment to the last recorded moment (never before `started_at`); with no
+    recorded span at all it is the single instant `started_at`.
+    """
+    if ended_at is not None:
+        return started_at, ended_at
+    if not spans:
+        return started_at, started_at
+    start = min(started_at, min(s[0] for s in spans))
+    end = max(started_at, max(s[1] for s in spans))
+    return start, end
+
+
+def _interval_dict(interval, with_sources=True):
+    data = {"start": interval.start, "end": interval.end}
+    if with_sources:
+        data["source_ids"] = sorted(interval.source_ids)
+    return data
+
+
+# ---------------------------------------------------------------- one incident
+
+
+def _officers(incident, sources):
+    bodycams = {}
+    for source in sources:
+        if source.kind == "bodycam" and source.officer_id is not None:
+            bodycams.setdefault(source.officer_id, []).append(source.id)
+    officers = []
+    for involvement in inventory.involvements_query(incident):
+        officer = involvement.officer
+        own = sorted(bodycams.get(officer.id, []))
+        officers.append({
+            "officer_id": officer.id,
+            "name": officer.name,
+            "badge_number": officer.badge_number,
+            "agency": officer.agency.code,
+            "role": involvement.role,
+            "camera_expected": involvement.camera_expected,
+            "bodycam_source_ids": own,
+            "covered": bool(own),
+            "not_recorded_reason": involvement.not_recorded_reason,
+        })
+    return officers
+
+
+def _has_span(source):
+    return source.corrected_started_at is not None and source.corrected_ended_at is not None
+
+
+def incident_coverage(incident_id, counting="any"):
+    """The coverage of one incident: its window, officers, timeline per kind, gaps, ratio.
+
+    Raises NotFound for an unknown incident. Sources without a recorded span count
+    as footage (source_counts, officers) but cannot be placed on the timeline; their
+    ids are listed in `sources_without_span`.
+    """
+    incident = inventory.get_incident(incident_id)
+    sources = list(
+        Source.select(Source.id, Source.kind, Source.officer, Source.corrected_started_at,
+                      Source.corrected_ended_at)
+        .where((Source.incident == incident.id) & counted(counting))
+        .order_by(Source.id)
+    )
+    spans = [(s.corrected_started_at, s.corrected_ended_at, s.id) for s in sources
+             if _has_span(s)]
+    start, end = incident_window(incident.started_at, incident.ended_at, spans)
+    by_kind = {}
+    for source in sources:
+        if _has_span(source):
+            by_kind.setdefault(source.kind, []).append(
+                (source.corrected_started_at, source.corrected_ended_at, source.id))
+    merged = merge_intervals(spans)
+    counts = dict.fromkeys(SOURCE_KINDS, 0)
+    for source in sources:
+        counts[source.kind] = counts.get(source.kind, 0) + 1
+    covered = covered_seconds(start, end, merged)
+    window_seconds = (end - start).total_seconds()
+    return {
+        "incident_id": incident.id,
+        "counting": counting,
+        "window": {"start": start, "end": end},
+        "officers": _officers(incident, sources),
+        "source_counts": counts,
+        "timeline": {
+            kind: [_interval_dict(i) for i in merge_intervals(by_kind[kind])]
+            for kind in SOURCE_KINDS if kind in by_kind
+        },
+        "gaps": [_interval_dict(g, with_sources=False) for g in gaps(start, end, merged)],
+        "covered_seconds": covered,
+        "window_seconds": window_seconds,
+        "coverage_ratio": _rate(covered, window_seconds),
+        "sources_without_span": [s.id for s in sources if not _has_span(s)],
+    }
+
+
+def sources_at(incident_id, t, counting="any"):
+    """The counted sources of an incident recording at instant `t` (spans include both ends).
+
+    Also lists the counted sources whose span is unknown: they may have been recording.
+    """
+    incident = inventory.get_incident(incident_id)
+    in_incident = (Source.incident == incident.id) & counted(counting)
+    recording = (
+        Source.select()
+        .where(in_incident & (Source.corrected_started_at <= t) & (Source.corrected_ended_at >= t))
+        .order_by(Source.corrected_started_at, Source.id)
+    )
+    unknown = (
+        Source.select(Source.id)
+        .where(in_incident & (Source.corrected_started_at.is_null()
+                              | Source.corrected_ended_at.is_null()))
+        .order_by(Source.id)
+    )
+    return {
+        "incident_id": incident.id,
+        "t": t,
+        "counting": counting,
+        "sources": [inventory.source_as_dict(s) for s in recording],
+        "sources_without_span": [s.id for s in unknown],
+    }

@@ -1,0 +1,265 @@
+"""The chain of custody: the state machine of API.md and the hash chain.
+
+Each source has an append-only chain of custody events, `seq` 1..n. Every event
+stores `prev_hash` (the previous event's `hash`; 64 zeros for the first) and
+`hash = sha256(prev_hash + canonical JSON of the event's fields)`, the canonical
+form being documented in docs/custody.md so that anyone can recompute a chain
+from an export. The source row keeps the chain's length and last hash, and new
+events continue from those: an event deleted from the end of a chain, or a chain
+rewritten in the database, no longer matches what the source recorded.
+"""
+
+from datetime import timedelta
+from itertools import groupby
+
+from service.domain import hashchain, holds, inventory
+from service.domain.errors import Conflict, Invalid
+from service.domain.time import isoformat_z, to_naive_utc, utcnow
+from service.domain.vocabulary import CUSTODY_ACTIONS
+from service.storage.db import database
+from service.storage.models import CustodyEvent, Source
+
+GENESIS_HASH = hashchain.GENESIS
+NO_EVENTS = None  # the state of a source whose chain has not started
+# Clocks of the machines reporting events may run a little ahead of ours.
+CLOCK_SKEW = timedelta(minutes=5)
+
+# The fields the hash covers, in the order exports show them.
+HASHED_FIELDS = (
+    "source_id", "seq", "action", "custodian", "occurred_at", "location", "sha256_observed",
+    "note", "actor", "recorded_at",
+)
+TEXT_FIELDS = ("custodian", "location", "sha256_observed", "note")
+
+# action: (the custody statuses it is allowed from, in words, the status it sets or None
+# to leave it). NO_EVENTS stands for "the chain has not started".
+RULES = {
+    "identified": ((NO_EVENTS,), "as the first event of a chain", "identified"),
+    "requested": ((NO_EVENTS, "identified"), "as the first event or after identified",
+                  "requested"),
+    "received": ((NO_EVENTS, "identified", "requested", "released"),
+                 "before the source was ever received, or after it was released", "in_custody"),
+    "transferred": (("in_custody",), "while in custody", "in_custody"),
+    "checked_out": (("in_custody",), "while in custody", "checked_out"),
+    "returned": (("checked_out",), "while checked out", "in_custody"),
+    "copied": (("in_custody", "checked_out"), "while in custody or checked out", None),
+    "verified": (("in_custody", "checked_out"), "while in custody or checked out", None),
+    "released": (("in_custody",), "while in custody", "released"),
+    # disposed: from anything but disposed, and never under an active legal hold
+    "disposed": ((NO_EVENTS, "identified", "requested", "in_custody", "checked_out", "released"),
+                 "while not disposed already", "disposed"),
+}
+assert set(RULES) == set(CUSTODY_ACTIONS)
+
+
+# ---------------------------------------------------------------- the hash chain
+
+
+# The canonical form of docs/custody.md is hashchain's, shared with the audit log.
+chain_hash = hashchain.link_hash
+
+
+def hashed_fields(event):
+    """What the hash of `event` covers, as it is exported (timestamps as the API shows them)."""
+    return {
+        "source_id": event.source_id,
+        "seq": event.seq,
+        "action": event.action,
+        "custodian": event.custodian,
+        "occurred_at": isoformat_z(event.occurred_at),
+        "location": event.location,
+        "sha256_observed": event.sha256_observed,
+        "note": event.note,
+        "actor": event.actor,
+        "recorded_at": isoformat_z(event.recorded_at),
+    }
+
+
+def event_as_dict(event):
+    return {
+        **hashed_fields(event),
+        "occurred_at": event.occurred_at,
+        "recorded_at": event.recorded_at,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def _verdict(source_id, events, first_invalid_seq=None, problem=None, head_hash=None):
+    return {
+        "source_id": source_id,
+        "valid": first_invalid_seq is None,
+        "events": events,
+        "first_invalid_seq": first_invalid_seq,
+        "head_hash": head_hash,
+        "problem": problem,
+    }
+
+
+def verify_events(source_id, events, recorded_length, recorded_head):
+    """Recompute a chain from its stored events (ordered by seq) and check it against the
+    length and head hash recorded on the source. `first_invalid_seq` is the first position
+    at which the chain stops being what was appended: an event changed, missing or moved."""
+    prev_hash = GENESIS_HASH
+    count = 0
+    broken = None
+    for count, event in enumerate(events, start=1):
+        if broken is not None:
+            continue  # keep counting the stored events
+        if event.seq != count:
+            broken = (count, f"event {count} is missing (the next stored event is {event.seq})")
+        elif event.prev_hash != prev_hash:
+            broken = (count, f"event {count} does not link to event {count - 1}")
+        elif event.hash != chain_hash(prev_hash, hashed_fields(event)):
+            broken = (count, f"event {count} was changed after it was recorded")
+        prev_hash = event.hash
+    if broken is None and count != recorded_length:
+        if count < recorded_length:
+            broken = (count + 1, f"events {count + 1} to {recorded_length} are missing")
+        else:
+            broken = (recorded_length + 1,
+                      f"event {recorded_length + 1} was not appended through the service")
+    elif broken is None and count and prev_hash != recorded_head:
+        # Every link holds but the chain ends elsewhere than it did: it was rewritten,
+        # from a point that cannot be told, so none of it can be trusted.
+        broken = (1, "the chain was rewritten: it no longer ends in the hash the source recorded")
+    if broken is None:
+        return _verdict(source_id, count, head_hash=recorded_head)
+    return _verdict(source_id, count, broken[0], broken[1], recorded_head)
+
+
+def _events_query(source_ids):
+    return (
+        CustodyEvent.select()
+        .where(CustodyEvent.source.in_(source_ids))
+        .order_by(CustodyEvent.source, CustodyEvent.seq)
+    )
+
+
+def events_by_source(source_ids):
+    """The chains of several sources in one query: {source_id: [events in seq order]}."""
+    chains = {s: [] for s in source_ids}
+    if source_ids:
+        for source_id, events in groupby(_events_query(source_ids), key=lambda e: e.source_id):
+            chains[source_id] = list(events)
+    return chains
+
+
+def list_events(source):
+    return CustodyEvent.select().where(CustodyEvent.source == source).order_by(CustodyEvent.seq)
+
+
+def verify_source(source, events=None):
+    if events is None:
+        events = list_events(source)
+    return verify_events(source.id, events, source.custody_last_seq, source.custody_head_hash)
+
+
+def verify_chain(source_id):
+    """Recompute one source's chain from storage: {"valid", "events", "first_invalid_seq"}
+    (plus the source id, the recorded head hash and, when broken, the problem)."""
+    return verify_source(inventory.get_source(source_id))
+
+
+def verify_all(source_ids=None, batch_size=500):
+    """Verify every chain (or those of `source_ids`), a batch of sources at a time so that
+    memory stays bounded however many events there are. Yields verdicts."""
+    started = (Source.custody_last_seq > 0) | Source.id.in_(
+        CustodyEvent.select(CustodyEvent.source)
+    )
+    query = Source.select(Source.id, Source.custody_last_seq, Source.custody_head_hash)
+    query = query.where(started if not source_ids else Source.id.in_(list(source_ids)))
+    last_id = 0
+    while True:
+        sources = list(query.where(Source.id > last_id).order_by(Source.id).limit(batch_size))
+        if not sources:
+            return
+        chains = events_by_source([s.id for s in sources])
+        for source in sources:
+            yield verify_source(source, chains[source.id])
+        last_id = sources[-1].id
+
+
+# ---------------------------------------------------------------- appending
+
+
+def _check_rule(source, action):
+    """409 naming the rule when `action` may not follow the source's custody so far."""
+    if source.custody_status == "disposed" and source.custody_last_seq:
+        raise Conflict(
+            f"custody rule: nothing is accepted after disposed; source {source.id} was "
+            f"disposed of (event {source.custody_last_seq})"
+        )
+    current = source.custody_status if source.custody_last_seq else NO_EVENTS
+    allowed, when, _ = RULES[action]
+    if current not in allowed:
+        state = "has no custody events yet" if current is NO_EVENTS else (
+            f"is {current} after {source.custody_last_seq} event(s)")
+        raise Conflict(
+            f"custody rule: {action} is allowed only {when}; source {source.id} {state}"
+        )
+    if action == "disposed":
+        covering = holds.list_holds({"source_id": source.id, "active": True})
+        hold_ids = [h.id for h in covering]
+        if hold_ids:
+            raise Conflict(
+                "custody rule: no disposal under an active legal hold; source "
+                f"{source.id} is covered by legal hold(s) {', '.join(map(str, hold_ids))}"
+            )
+
+
+def event_values(values):
+    """Checks that do not need the chain; empty text is stored as null (so that a CSV
+    export, where the two look alike, still recomputes to the same hash)."""
+    action = values.get("action")
+    if action not in RULES:
+        raise Invalid("action", f"must be one of: {', '.join(CUSTODY_ACTIONS)}")
+    cleaned = {name: values.get(name) or None for name in TEXT_FIELDS}
+    if cleaned["sha256_observed"]:
+        cleaned["sha256_observed"] = cleaned["sha256_observed"].lower()
+    if action == "transferred" and not cleaned["custodian"]:
+        raise Invalid("custodian", "a transfer must name the new custodian")
+    now = utcnow()
+    occurred_at = values.get("occurred_at")
+    occurred_at = now if occurred_at is None else to_naive_utc(occurred_at)
+    if occurred_at > now + CLOCK_SKEW:
+        raise Invalid("occurred_at", "must not be in the future")
+    return {"action": action, "occurred_at": occurred_at, "recorded_at": now, **cleaned}
+
+
+def _integrity_after(source, observed):
+    """A hash observed on the file is compared with the source's: a match verifies it, a
+    difference is a finding (recorded, never refused). The latest observation decides."""
+    if not observed or not source.sha256:
+        return source.integrity
+    return "verified" if observed == source.sha256.lower() else "mismatch"
+
+
+def append_event(source, values, actor):
+    """Append a custody event to a source's chain (`source`: a Source or its id) and
+    update the source's custody_status and integrity in the same transaction.
+
+    `values`: action, and optionally custodian, occurred_at (default now), location,
+    sha256_observed, note. `actor` is who records it (a token name). Raises Conflict
+    naming the rule when the action is not allowed now.
+    """
+    values = event_values(values)
+    source_id = source.id if isinstance(source, Source) else source
+    with database.atomic():
+        # The lock makes concurrent appends to one chain take turns (PostgreSQL; on
+        # SQLite the transaction already holds the database's write lock).
+        source = inventory.get_source(source_id, lock=True)
+        _check_rule(source, values["action"])
+        prev_hash = source.custody_head_hash or GENESIS_HASH
+        event = CustodyEvent(source=source.id, seq=source.custody_last_seq + 1, actor=actor,
+                             prev_hash=prev_hash, **values)
+        event.hash = chain_hash(prev_hash, hashed_fields(event))
+        event.save(force_insert=True)
+        source.custody_status = RULES[event.action][2] or source.custody_status
+        source.integrity = _integrity_after(source, event.sha256_observed)
+        source.custody_last_seq = event.seq
+        source.custody_head_hash = event.hash
+        source.updated_at = values["recorded_at"]
+        source.save(only=[Source.custody_status, Source.integrity, Source.custody_last_seq,
+                          Source.custody_head_hash, Source.updated_at])
+    return event

@@ -1,0 +1,205 @@
+"""Legal holds: preservation orders that keep sources from being disposed of.
+
+A hold names an incident (and then covers every source of that incident, present
+and future) or a list of sources. Several holds may cover one source; the
+source's `legal_hold` is true while any active hold covers it. It is kept in step
+here, in the same transaction as the hold is placed or released, and by
+`inventory` when a source is created or moved to another incident.
+"""
+
+from service.domain.errors import Conflict, Invalid, NotFound
+from service.domain.time import utcnow
+from service.storage.db import for_update
+from service.storage.models import HoldSource, Incident, LegalHold, Source
+
+MAX_LISTED_SOURCES = 10_000
+
+
+def _active():
+    return LegalHold.active == True  # noqa: E712 (SQL, not Python truth)
+
+
+def lock_incidents(incident_ids):
+    """Make hold placement on these incidents and source creation in them take turns.
+
+    On PostgreSQL (READ COMMITTED) a source created while a hold is being placed on its
+    incident would otherwise miss the hold: neither transaction sees the other's row.
+    Both lock the incident row first. On SQLite the write transaction already holds the
+    whole database.
+    """
+    ids = sorted(set(incident_ids))
+    if ids:
+        list(for_update(Incident.select(Incident.id).where(Incident.id.in_(ids))
+                        .order_by(Incident.id)))
+
+
+def incident_is_on_hold(incident_id):
+    """Whether an active hold covers the whole incident (and so any source added to it);
+    locks the incident row so that the answer holds until the transaction ends."""
+    lock_incidents([incident_id])
+    return LegalHold.select().where((LegalHold.incident == incident_id) & _active()).exists()
+
+
+def incidents_on_hold(incident_ids):
+    """The ids among `incident_ids` that an active hold covers whole (one query for many);
+    locks their rows like incident_is_on_hold."""
+    lock_incidents(incident_ids)
+    query = _held_by_incident().where(LegalHold.incident.in_(list(incident_ids)))
+    return {incident_id for (incident_id,) in query.tuples()}
+
+
+def _held_by_incident():
+    return LegalHold.select(LegalHold.incident).where(_active() & LegalHold.incident.is_null(False))
+
+
+def _held_by_listing():
+    return (
+        HoldSource.select(HoldSource.source)
+        .join(LegalHold)
+        .where(_active())
+    )
+
+
+def refresh_legal_hold(source_ids):
+    """Set `legal_hold` on the given sources (a list or a subquery of ids) from the active
+    holds, in SQL, without loading the sources."""
+    Source.update(legal_hold=False).where(Source.id.in_(source_ids)).execute()
+    Source.update(legal_hold=True).where(
+        Source.id.in_(source_ids)
+        & (Source.incident.in_(_held_by_incident()) | Source.id.in_(_held_by_listing()))
+    ).execute()
+
+
+def _covered_ids(hold):
+    """A subquery of the ids of the sources `hold` covers."""
+    if hold.incident_id is not None:
+        return Source.select(Source.id).where(Source.incident == hold.incident_id)
+    return HoldSource.select(HoldSource.source).where(HoldSource.hold == hold.id)
+
+
+def hold_as_dict(hold, source_ids=None):
+    if source_ids is None:
+        source_ids = _listed_source_ids([hold.id])[hold.id]
+    return {
+        "id": hold.id,
+        "name": hold.name,
+        "authority": hold.authority,
+        "reason": hold.reason,
+        "incident_id": hold.incident_id,
+        "source_ids": source_ids,
+        "active": hold.active,
+        "created_at": hold.created_at,
+        "created_by": hold.created_by,
+        "released_at": hold.released_at,
+        "released_by": hold.released_by,
+    }
+
+
+def _listed_source_ids(hold_ids):
+    listed = {h: [] for h in hold_ids}
+    if hold_ids:
+        query = (
+            HoldSource.select(HoldSource.hold, HoldSource.source)
+            .where(HoldSource.hold.in_(hold_ids))
+            .order_by(HoldSource.hold, HoldSource.source)
+            .tuples()
+        )
+        for hold_id, source_id in query:
+            listed[hold_id].append(source_id)
+    return listed
+
+
+def holds_as_dicts(holds):
+    holds = list(holds)
+    listed = _listed_source_ids([h.id for h in holds])
+    return [hold_as_dict(h, listed[h.id]) for h in holds]
+
+
+def get_hold(hold_id, lock=False):
+    query = LegalHold.select().where(LegalHold.id == hold_id)
+    hold = (for_update(query) if lock else query).first()
+    if hold is None:
+        raise NotFound(f"legal hold {hold_id} not found")
+    return hold
+
+
+def list_holds(filters):
+    """Holds, newest first; `source_id` finds every hold covering that source."""
+    query = LegalHold.select().order_by(LegalHold.id.desc())
+    if filters.get("active") is not None:
+        query = query.where(LegalHold.active == filters["active"])
+    if filters.get("incident_id") is not None:
+        query = query.where(LegalHold.incident == filters["incident_id"])
+    if filters.get("source_id") is not None:
+        source_id = filters["source_id"]
+        covering = LegalHold.id.in_(
+            HoldSource.select(HoldSource.hold).where(HoldSource.source == source_id)
+        )
+        source = Source.get_or_none(Source.id == source_id)
+        if source is not None:
+            covering |= LegalHold.incident == source.incident_id
+        query = query.where(covering)
+    return query
+
+
+def covering_incident(incident_id):
+    """The holds placed on an incident or on any of its sources, oldest first."""
+    listed = HoldSource.select(HoldSource.hold).join(Source).where(Source.incident == incident_id)
+    return (
+        LegalHold.select()
+        .where((LegalHold.incident == incident_id) | LegalHold.id.in_(listed))
+        .order_by(LegalHold.id)
+    )
+
+
+def place_hold(values, actor):
+    """Place a hold on an incident or on listed sources; returns the LegalHold."""
+    incident_id = values.get("incident_id")
+    source_ids = list(dict.fromkeys(values.get("source_ids") or []))
+    if (incident_id is None) == (not source_ids):
+        raise Invalid("incident_id", "give either incident_id or source_ids (not both)")
+    if incident_id is not None and Incident.get_or_none(Incident.id == incident_id) is None:
+        raise Invalid("incident_id", f"incident {incident_id} does not exist")
+    if incident_id is not None:
+        lock_incidents([incident_id])
+    if len(source_ids) > MAX_LISTED_SOURCES:
+        raise Invalid("source_ids", f"at most {MAX_LISTED_SOURCES} sources per hold")
+    if source_ids:
+        found = {s for (s,) in Source.select(Source.id).where(Source.id.in_(source_ids)).tuples()}
+        missing = [s for s in source_ids if s not in found]
+        if missing:
+            raise Invalid("source_ids", f"unknown source id(s): {', '.join(map(str, missing))}")
+    hold = LegalHold.create(
+        name=values["name"],
+        authority=values.get("authority"),
+        reason=values.get("reason"),
+        incident=incident_id,
+        created_by=actor,
+    )
+    if source_ids:
+        HoldSource.insert_many([{"hold": hold.id, "source": s} for s in source_ids]).execute()
+    # Placing a hold can only turn legal_hold on.
+    Source.update(legal_hold=True).where(Source.id.in_(_covered_ids(hold))).execute()
+    return hold
+
+
+def release_hold(hold_id, actor):
+    """Release an active hold; its sources stay held while another active hold covers them."""
+    hold = get_hold(hold_id, lock=True)
+    if hold.incident_id is not None:
+        lock_incidents([hold.incident_id])
+    # Two releases covering one source take turns, so the second sees the first's release
+    # when it recomputes the flag.
+    list(for_update(Source.select(Source.id).where(Source.id.in_(_covered_ids(hold)))
+                    .order_by(Source.id)))
+    if not hold.active:
+        raise Conflict(
+            f"legal hold {hold.id} was already released at {hold.released_at:%Y-%m-%d %H:%M} UTC"
+            " (a released hold cannot be released again or reactivated; place a new one)"
+        )
+    hold.active = False
+    hold.released_at = utcnow()
+    hold.released_by = actor
+    hold.save()
+    refresh_legal_hold(_covered_ids(hold))
+    return hold

@@ -1,0 +1,550 @@
+"""The catalogue: agencies, officers, incidents, involvements and sources.
+
+Functions take values already checked field by field (by the schemas) and enforce
+the rules that span fields or records. They return plain dicts shaped like the
+API's resources (`*_as_dict`), so the API, the importer and the CLI share them.
+"""
+
+from datetime import timedelta
+
+from service.domain.errors import Conflict, Invalid, NotFound
+from service.domain.holds import incident_is_on_hold, refresh_legal_hold
+from service.domain.time import utcnow
+from service.storage.db import for_update
+from service.storage.models import Agency, Incident, IncidentAgency, Involvement, Officer, Source
+
+# ---------------------------------------------------------------- helpers
+
+
+def _get(model, ident, what, lock=False):
+    query = model.select().where(model.id == ident)
+    row = (for_update(query) if lock else query).first()
+    if row is None:
+        raise NotFound(f"{what} {ident} not found")
+    return row
+
+
+def _other_row_id(model, condition, own_id=None):
+    """The id of a `model` row other than `own_id` matching `condition`, or None."""
+    query = model.select(model.id).where(condition)
+    if own_id is not None:
+        query = query.where(model.id != own_id)
+    existing = query.first()
+    return existing.id if existing else None
+
+
+def _external_id_owner(model, external_id, own_id=None):
+    """The id of the other `model` row carrying `external_id`, or None."""
+    if external_id is None:
+        return None
+    return _other_row_id(model, model.external_id == external_id, own_id)
+
+
+def _refuse_taken_external_id(external_id, owner_id, what):
+    if owner_id is not None:
+        raise Conflict(
+            f"external_id {external_id!r} is already used by {what} {owner_id}",
+            {"json": {"external_id": [f"already used by {what} {owner_id}"]}},
+        )
+
+
+def _unique_external_id(model, external_id, own_id=None, what="record"):
+    _refuse_taken_external_id(external_id, _external_id_owner(model, external_id, own_id), what)
+
+
+def _require_order(start, end, start_field, end_field):
+    if start is not None and end is not None and end < start:
+        raise Invalid(end_field, f"must not be before {start_field}")
+
+
+def _apply(row, values):
+    for key, value in values.items():
+        setattr(row, key, value)
+
+
+# ---------------------------------------------------------------- agencies
+
+
+def agency_as_dict(agency):
+    return {"code": agency.code, "name": agency.name, "jurisdiction": agency.jurisdiction}
+
+
+def get_agency(code, lock=False):
+    query = Agency.select().where(Agency.code == code)
+    agency = (for_update(query) if lock else query).first()
+    if agency is None:
+        raise NotFound(f"agency {code!r} not found")
+    return agency
+
+
+def list_agencies(jurisdiction=None):
+    query = Agency.select().order_by(Agency.code)
+    if jurisdiction:
+        query = query.where(Agency.jurisdiction == jurisdiction)
+    return query
+
+
+def create_agency(values):
+    if Agency.select().where(Agency.code == values["code"]).exists():
+        raise Conflict(
+            f"agency {values['code']!r} already exists",
+            {"json": {"code": ["already exists"]}},
+        )
+    return Agency.create(**values)
+
+
+def update_agency(agency, changes):
+    _apply(agency, changes)
+    agency.save()
+    return agency
+
+
+def agencies_by_code(codes, field="agencies"):
+    """The agencies named by `codes`, or Invalid naming the unknown ones."""
+    codes = list(dict.fromkeys(codes))
+    found = {a.code: a for a in Agency.select().where(Agency.code.in_(codes))} if codes else {}
+    missing = [c for c in codes if c not in found]
+    if missing:
+        raise Invalid(field, f"unknown agency code(s): {', '.join(missing)}")
+    return [found[c] for c in codes]
+
+
+# ---------------------------------------------------------------- officers
+
+
+def officer_as_dict(officer, agency_code=None):
+    return {
+        "id": officer.id,
+        "external_id": officer.external_id,
+        "agency": agency_code or officer.agency.code,
+        "badge_number": officer.badge_number,
+        "name": officer.name,
+        "camera_issued": officer.camera_issued,
+    }
+
+
+def officers_as_dicts(query):
+    rows = query.select_extend(Agency.code).join(Agency).objects()
+    return [officer_as_dict(o, o.code) for o in rows]
+
+
+def get_officer(officer_id, lock=False):
+    return _get(Officer, officer_id, "officer", lock)
+
+
+def list_officers(filters):
+    query = Officer.select().order_by(Officer.id)
+    if filters.get("agency"):
+        agency = Agency.get_or_none(Agency.code == filters["agency"])
+        query = query.where(Officer.agency == (agency.id if agency else None))
+    for name in ("external_id", "badge_number", "camera_issued"):
+        if filters.get(name) is not None:
+            query = query.where(getattr(Officer, name) == filters[name])
+    return query
+
+
+def _check_badge_free(agency, badge_number, own_id=None):
+    existing = _other_row_id(
+        Officer, (Officer.agency == agency) & (Officer.badge_number == badge_number), own_id
+    )
+    if existing is not None:
+        raise Conflict(
+            f"badge {badge_number!r} of {agency.code} is already officer {existing}",
+            {"json": {"badge_number": [f"already used by officer {existing}"]}},
+        )
+
+
+def create_officer(values):
+    values = dict(values)
+    agency = agencies_by_code([values.pop("agency")], field="agency")[0]
+    _check_badge_free(agency, values["badge_number"])
+    _unique_external_id(Officer, values.get("external_id"), what="officer")
+    return Officer.create(agency=agency, **values)
+
+
+def update_officer(officer, changes):
+    changes = dict(changes)
+    agency = officer.agency
+    if "agency" in changes:
+        agency = agencies_by_code([changes.pop("agency")], field="agency")[0]
+    badge = changes.get("badge_number", officer.badge_number)
+    if agency.id != officer.agency_id or badge != officer.badge_number:
+        _check_badge_free(agency, badge, own_id=officer.id)
+    if "external_id" in changes:
+        _unique_external_id(Officer, changes["external_id"], officer.id, "officer")
+    _apply(officer, changes)
+    officer.agency = agency
+    officer.save()
+    return officer
+
+
+# ---------------------------------------------------------------- incidents
+
+LOCATION_FIELDS = ("address", "city", "state", "latitude", "longitude")
+
+
+def agency_codes_by_incident(incident_ids):
+    codes = {i: [] for i in incident_ids}
+    if incident_ids:
+        query = (
+            IncidentAgency.select(IncidentAgency.incident, Agency.code)
+            .join(Agency)
+            .where(IncidentAgency.incident.in_(incident_ids))
+            .order_by(Agency.code)
+            .tuples()
+        )
+        for incident_id, code in query:
+            codes[incident_id].append(code)
+    return codes
+
+
+def incident_as_dict(incident, agency_codes=None):
+    if agency_codes is None:
+        agency_codes = agency_codes_by_incident([incident.id])[incident.id]
+    return {
+        "id": incident.id,
+        "external_id": incident.external_id,
+        "case_number": incident.case_number,
+        "cad_event_id": incident.cad_event_id,
+        "title": incident.title,
+        "kind": incident.kind,
+        "started_at": incident.started_at,
+        "ended_at": incident.ended_at,
+        "location": {name: getattr(incident, name) for name in LOCATION_FIELDS},
+        "agencies": agency_codes,
+        "status": incident.status,
+        "description": incident.description,
+        "created_at": incident.created_at,
+        "updated_at": incident.updated_at,
+    }
+
+
+def incidents_as_dicts(incidents):
+    incidents = list(incidents)
+    codes = agency_codes_by_incident([i.id for i in incidents])
+    return [incident_as_dict(i, codes[i.id]) for i in incidents]
+
+
+def get_incident(incident_id, lock=False):
+    return _get(Incident, incident_id, "incident", lock)
+
+
+def incident_conditions(filters):
+    """The WHERE terms for incident filters (`kind`, `state`, `from_`, `to`, `agency`...).
+
+    Shared by the incident list and the coverage questions, so a filter means the
+    same thing everywhere: `from_` inclusive, `to` exclusive, both on started_at.
+    """
+    conditions = []
+    for name in ("external_id", "kind", "status", "state", "case_number"):
+        if filters.get(name) is not None:
+            conditions.append(getattr(Incident, name) == filters[name])
+    if filters.get("from_") is not None:
+        conditions.append(Incident.started_at >= filters["from_"])
+    if filters.get("to") is not None:
+        conditions.append(Incident.started_at < filters["to"])
+    if filters.get("agency"):
+        linked = (
+            IncidentAgency.select(IncidentAgency.incident)
+            .join(Agency)
+            .where(Agency.code == filters["agency"])
+        )
+        conditions.append(Incident.id.in_(linked))
+    return conditions
+
+
+def list_incidents(filters):
+    query = Incident.select().order_by(Incident.started_at.desc(), Incident.id.desc())
+    conditions = incident_conditions(filters)
+    return query.where(*conditions) if conditions else query
+
+
+def _incident_columns(values):
+    columns = {k: v for k, v in values.items() if k not in ("location", "agencies")}
+    location = values.get("location")
+    if location is not None:
+        columns.update({k: location[k] for k in LOCATION_FIELDS if k in location})
+    return columns
+
+
+def _link_agencies(incident, agencies):
+    IncidentAgency.delete().where(IncidentAgency.incident == incident).execute()
+    if agencies:
+        IncidentAgency.insert_many(
+            [{"incident": incident.id, "agency": a.id} for a in agencies]
+        ).execute()
+
+
+def create_incident(values):
+    _require_order(values["started_at"], values.get("ended_at"), "started_at", "ended_at")
+    agencies = agencies_by_code(values.get("agencies") or [])
+    _unique_external_id(Incident, values.get("external_id"), what="incident")
+    incident = Incident.create(**_incident_columns(values))
+    _link_agencies(incident, agencies)
+    return incident
+
+
+def update_incident(incident, changes):
+    columns = _incident_columns(changes)
+    _require_order(
+        columns.get("started_at", incident.started_at),
+        columns.get("ended_at", incident.ended_at),
+        "started_at",
+        "ended_at",
+    )
+    if "external_id" in columns:
+        _unique_external_id(Incident, columns["external_id"], incident.id, "incident")
+    if "agencies" in changes:
+        _link_agencies(incident, agencies_by_code(changes["agencies"]))
+    _apply(incident, columns)
+    incident.updated_at = utcnow()
+    incident.save()
+    return incident
+
+
+# ---------------------------------------------------------------- involvements
+
+
+def involvement_as_dict(involvement, officer=None, agency_code=None):
+    officer = officer or involvement.officer
+    return {
+        "incident_id": involvement.incident_id,
+        "officer_id": involvement.officer_id,
+        "role": involvement.role,
+        "camera_expected": involvement.camera_expected,
+        "not_recorded_reason": involvement.not_recorded_reason,
+        "officer_name": officer.name,
+        "badge_number": officer.badge_number,
+        "agency": agency_code or officer.agency.code,
+    }
+
+
+def involvements_query(incident):
+    return (
+        Involvement.select(Involvement, Officer, Agency.code)
+        .join(Officer)
+        .join(Agency)
+        .where(Involvement.incident == incident)
+        .order_by(Involvement.id)
+    )
+
+
+def involvements_as_dicts(query):
+    return [involvement_as_dict(i, i.officer, i.officer.agency.code) for i in query]
+
+
+def get_involvement(incident, officer_id, lock=False):
+    query = Involvement.select().where(
+        (Involvement.incident == incident) & (Involvement.officer == officer_id)
+    )
+    involvement = (for_update(query) if lock else query).first()
+    if involvement is None:
+        raise NotFound(f"officer {officer_id} is not involved in incident {incident.id}")
+    return involvement
+
+
+def involve_officer(incident, values):
+    officer = Officer.get_or_none(Officer.id == values["officer_id"])
+    if officer is None:
+        raise Invalid("officer_id", f"officer {values['officer_id']} does not exist")
+    if Involvement.select().where(
+        (Involvement.incident == incident) & (Involvement.officer == officer)
+    ).exists():
+        raise Conflict(
+            f"officer {officer.id} is already involved in incident {incident.id}",
+            {"json": {"officer_id": ["already involved in this incident"]}},
+        )
+    camera_expected = values.get("camera_expected")
+    return Involvement.create(
+        incident=incident,
+        officer=officer,
+        role=values.get("role") or "assisting",
+        camera_expected=officer.camera_issued if camera_expected is None else camera_expected,
+        not_recorded_reason=values.get("not_recorded_reason"),
+    )
+
+
+def update_involvement(involvement, changes):
+    _apply(involvement, changes)
+    involvement.updated_at = utcnow()
+    involvement.save()
+    return involvement
+
+
+# ---------------------------------------------------------------- sources
+
+SOURCE_FIELDS = (
+    "external_id", "kind", "device_id", "recorded_by", "recording_started_at",
+    "recording_ended_at", "clock_offset_seconds", "duration_seconds", "sha256", "size_bytes",
+    "storage_uri", "obtained_via", "retain_until", "notes",
+)
+
+
+def source_as_dict(source):
+    data = {name: getattr(source, name) for name in SOURCE_FIELDS}
+    data.update(
+        id=source.id,
+        incident_id=source.incident_id,
+        officer_id=source.officer_id,
+        derived_from_id=source.derived_from_id,
+        corrected_started_at=source.corrected_started_at,
+        corrected_ended_at=source.corrected_ended_at,
+        custody_status=source.custody_status,
+        review_status=source.review_status,
+        integrity=source.integrity,
+        legal_hold=source.legal_hold,
+        created_at=source.created_at,
+        updated_at=source.updated_at,
+    )
+    return data
+
+
+def get_source(source_id, lock=False):
+    return _get(Source, source_id, "source", lock)
+
+
+def list_sources(filters):
+    query = Source.select().order_by(Source.id)
+    for name in (
+        "external_id", "incident_id", "kind", "officer_id", "device_id", "obtained_via",
+        "custody_status", "review_status", "integrity", "legal_hold",
+    ):
+        if filters.get(name) is not None:
+            query = query.where(getattr(Source, name) == filters[name])
+    if filters.get("sha256"):
+        query = query.where(Source.sha256 == filters["sha256"].lower())
+    return query
+
+
+def corrected_span(started_at, ended_at, offset):
+    """The recording span on true time (device time + clock offset)."""
+    try:
+        shift = timedelta(seconds=offset or 0)
+        return (
+            started_at + shift if started_at is not None else None,
+            ended_at + shift if ended_at is not None else None,
+        )
+    except OverflowError as exc:
+        raise Invalid("clock_offset_seconds", "moves the recording out of the calendar") from exc
+
+
+class SourceFacts:
+    """What the source rules need to know about other records, one query per question.
+
+    The rules below ask through this object so that the bulk importer can answer
+    the same questions from lookups it made for a whole batch, while the rules
+    themselves stay defined once.
+    """
+
+    def incident_exists(self, incident_id):
+        return Incident.select().where(Incident.id == incident_id).exists()
+
+    def incident_on_hold(self, incident_id):
+        return incident_is_on_hold(incident_id)
+
+    def officer_exists(self, officer_id):
+        return Officer.select().where(Officer.id == officer_id).exists()
+
+    def source_exists(self, source_id):
+        return Source.select().where(Source.id == source_id).exists()
+
+    def external_id_owner(self, external_id, own_id=None):
+        return _external_id_owner(Source, external_id, own_id)
+
+    def sha256_owner(self, incident_id, sha256, own_id=None):
+        """The id of another source of `incident_id` with this sha256, or None."""
+        return _other_row_id(
+            Source, (Source.incident == incident_id) & (Source.sha256 == sha256), own_id
+        )
+
+
+def _check_incident_exists(incident_id, facts):
+    if not facts.incident_exists(incident_id):
+        raise Invalid("incident_id", f"incident {incident_id} does not exist")
+
+
+def _check_source(source, is_new, facts):
+    """Rules across fields and records, on the source as it would be saved."""
+    _require_order(
+        source.recording_started_at, source.recording_ended_at,
+        "recording_started_at", "recording_ended_at",
+    )
+    if source.officer_id is not None and not facts.officer_exists(source.officer_id):
+        raise Invalid("officer_id", f"officer {source.officer_id} does not exist")
+    if source.derived_from_id is not None:
+        if not is_new and source.derived_from_id == source.id:
+            raise Invalid("derived_from_id", "a source cannot be derived from itself")
+        if not facts.source_exists(source.derived_from_id):
+            raise Invalid("derived_from_id", f"source {source.derived_from_id} does not exist")
+    own_id = None if is_new else source.id
+    _refuse_taken_external_id(
+        source.external_id, facts.external_id_owner(source.external_id, own_id), "source"
+    )
+    if source.sha256:
+        existing = facts.sha256_owner(source.incident_id, source.sha256, own_id)
+        if existing is not None:
+            raise Conflict(
+                f"incident {source.incident_id} already has source {existing} "
+                f"with sha256 {source.sha256}",
+                {"json": {"sha256": [f"already recorded as source {existing}"]}},
+            )
+    source.corrected_started_at, source.corrected_ended_at = corrected_span(
+        source.recording_started_at, source.recording_ended_at, source.clock_offset_seconds
+    )
+
+
+def source_values(values):
+    """Source fields as stored (a sha256 in lower case)."""
+    values = dict(values)
+    if values.get("sha256"):
+        values["sha256"] = values["sha256"].lower()
+    return values
+
+
+def new_source(values, incident_id=None, facts=None):
+    """A checked, not yet saved source (the importer saves many at once)."""
+    facts = facts or SourceFacts()
+    values = source_values(values)
+    incident_id = incident_id or values.pop("incident_id", None)
+    values.pop("incident_id", None)
+    if incident_id is None:
+        raise Invalid("incident_id", "Missing data for required field.")
+    _check_incident_exists(incident_id, facts)
+    source = Source(incident=incident_id, **values)
+    _check_source(source, True, facts)
+    source.legal_hold = facts.incident_on_hold(incident_id)
+    return source
+
+
+def create_source(values, incident_id=None):
+    source = new_source(values, incident_id)
+    source.save(force_insert=True)
+    return source
+
+
+def update_source(source, changes, facts=None):
+    facts = facts or SourceFacts()
+    changes = source_values(changes)
+    moved = False
+    if "incident_id" in changes:
+        new_incident = changes.pop("incident_id")
+        _check_incident_exists(new_incident, facts)
+        moved = new_incident != source.incident_id
+        changes["incident"] = new_incident
+    # Only the columns this update owns: the status columns follow custody events, reviews
+    # and holds, and are written by them (a stale copy of the row must not roll them back).
+    written = [Source._meta.fields.get(k) or Source._meta.columns[k] for k in changes]
+    written += [Source.corrected_started_at, Source.corrected_ended_at, Source.updated_at]
+    if "sha256" in changes and changes["sha256"] != source.sha256:
+        # Observations were compared with the old hash; they say nothing about the new one.
+        source.integrity = "unverified"
+        written.append(Source.integrity)
+    _apply(source, changes)
+    _check_source(source, False, facts)
+    source.updated_at = utcnow()
+    source.save(only=written)
+    if moved:
+        # Holds on the old incident no longer cover it; those on the new one do.
+        refresh_legal_hold([source.id])
+        source.legal_hold = Source.get_by_id(source.id).legal_hold
+    return source

@@ -1,0 +1,123 @@
+"""The database: one peewee proxy, bound to SQLite or PostgreSQL from a URL.
+
+SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy
+timeout; every transaction starts with BEGIN IMMEDIATE so that read-then-write
+sequences (custody appends, updates checked against an ETag) never interleave.
+PostgreSQL goes through psycopg 3 and peewee's connection pool; rows that a write
+reads first are locked with SELECT ... FOR UPDATE (see `for_update`).
+"""
+
+import os
+from datetime import UTC, datetime
+from urllib.parse import parse_qs, unquote, urlparse
+
+from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase, __exception_wrapper__
+from playhouse.pool import PooledPostgresqlDatabase
+
+database = DatabaseProxy()
+
+
+def utcnow():
+    """The current time as a naive UTC datetime, the form stored in the database (looked up
+    at call time, so freezegun can move it)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def make_database(url, pool_size=8, busy_timeout_ms=15000):
+    """A peewee database for `url` (sqlite:///relative.db, sqlite:////abs.db, postgresql://...)."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = unquote(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else ""
+        if not path:
+            raise ValueError(f"SQLite URL needs a file path: {url!r}")
+        if path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        return SqliteDatabase(
+            path,
+            pragmas={
+                "journal_mode": "wal",
+                "foreign_keys": 1,
+                "busy_timeout": busy_timeout_ms,
+                "synchronous": "normal",
+            },
+            timeout=busy_timeout_ms / 1000,
+            lock_type="IMMEDIATE",
+        )
+    if parsed.scheme in ("postgres", "postgresql"):
+        options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        params = {
+            "host": parsed.hostname or None,
+            "port": parsed.port or None,
+            "user": unquote(parsed.username) if parsed.username else None,
+            "password": unquote(parsed.password) if parsed.password else None,
+            "connect_timeout": int(options.pop("connect_timeout", 5)),
+            **options,
+        }
+        params = {k: v for k, v in params.items() if v is not None}
+        name = unquote(parsed.path.lstrip("/")) or "postgres"
+        return PooledPostgresqlDatabase(
+            name, max_connections=pool_size, stale_timeout=300, timeout=10, **params
+        )
+    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://...")
+
+
+def bulk_insert(model, fields, rows, db=None):
+    """Insert `rows` (sequences of database values, in the order of `fields`) into `model`'s
+    table in one go: COPY on PostgreSQL, one prepared statement (executemany) on SQLite.
+    Building a many-row INSERT through the ORM costs more than the insert itself. Runs on
+    `db` (default: the connected database), inside whatever transaction is open there."""
+    db = db if db is not None else database.obj
+    table = model._meta.table_name
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    with __exception_wrapper__:  # driver errors as peewee's
+        if isinstance(db, PostgresqlDatabase):
+            with db.cursor().copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" * len(fields))
+            db.cursor().executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', rows)
+
+
+def backend_name():
+    """'sqlite' or 'postgresql', as /health reports it."""
+    return "postgresql" if is_postgresql() else "sqlite"
+
+
+def is_postgresql():
+    return isinstance(database.obj, PostgresqlDatabase)
+
+
+def for_update(query):
+    """Lock the rows a write is about to read-then-change (PostgreSQL).
+
+    On SQLite the whole write transaction already holds the write lock (BEGIN
+    IMMEDIATE), so no row lock is needed.
+    """
+    return query.for_update() if is_postgresql() else query
+
+
+class RequestTransaction:
+    """One transaction around a whole write request, committed only on success.
+
+    Views and domain functions stay free of transaction bookkeeping; nested
+    `database.atomic()` blocks inside them become savepoints.
+    """
+
+    class _Rollback(Exception):
+        pass
+
+    def __init__(self):
+        self._ctx = database.atomic()
+        self._ctx.__enter__()
+        self.open = True
+
+    def commit(self):
+        if self.open:
+            self.open = False
+            self._ctx.__exit__(None, None, None)
+
+    def rollback(self):
+        if self.open:
+            self.open = False
+            self._ctx.__exit__(self._Rollback, self._Rollback(), None)

@@ -1,0 +1,44 @@
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from schemas.agency import AgencyListArgs, AgencySchema, AgencyUpdateSchema
+from service.domain import inventory
+
+from .common import check_if_match, page_of, with_etag
+
+blp = Blueprint("agencies", __name__, url_prefix="/api/v1/agencies", description="Agencies")
+
+
+@blp.route("")
+class Agencies(MethodView):
+    @blp.arguments(AgencyListArgs, location="query")
+    @blp.response(200, AgencySchema(many=True))
+    def get(self, args):
+        """List agencies"""
+        return page_of(
+            inventory.list_agencies(args.get("jurisdiction")),
+            args,
+            lambda rows: [inventory.agency_as_dict(a) for a in rows],
+        )
+
+    @blp.arguments(AgencySchema)
+    @blp.response(201, AgencySchema)
+    def post(self, values):
+        """Record an agency"""
+        return with_etag(inventory.agency_as_dict(inventory.create_agency(values)), 201)
+
+
+@blp.route("/<string:code>")
+class AgencyByCode(MethodView):
+    @blp.response(200, AgencySchema)
+    def get(self, code):
+        """Read an agency"""
+        return with_etag(inventory.agency_as_dict(inventory.get_agency(code)))
+
+    @blp.arguments(AgencyUpdateSchema)
+    @blp.response(200, AgencySchema)
+    def patch(self, changes, code):
+        """Update an agency's name or jurisdiction"""
+        agency = inventory.get_agency(code, lock=True)
+        check_if_match(inventory.agency_as_dict(agency))
+        return with_etag(inventory.agency_as_dict(inventory.update_agency(agency, changes)))

@@ -1,0 +1,33 @@
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from schemas.audit import AuditArgs, AuditEntrySchema, AuditVerifySchema
+from service.domain import audit
+from service.web import access
+
+from .common import page_of
+
+blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
+                description="The audit log (admin and oversight only)")
+
+
+@blp.route("")
+@access.allow("admin", "oversight")
+@access.audited_reads
+class AuditLog(MethodView):
+    @blp.arguments(AuditArgs, location="query")
+    @blp.response(200, AuditEntrySchema(many=True))
+    def get(self, args):
+        """Who did what, when, with what outcome; newest first"""
+        return page_of(audit.entries(args), args,
+                       lambda rows: [audit.entry_as_dict(e) for e in rows])
+
+
+@blp.route("/verify")
+@access.allow("admin", "oversight")
+@access.audited_reads
+class AuditVerify(MethodView):
+    @blp.response(200, AuditVerifySchema)
+    def get(self):
+        """Recompute the audit log's hash chain from storage"""
+        return audit.verify()

@@ -1,0 +1,35 @@
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from schemas.backlog import BacklogArgs, BacklogFilters, BacklogItemSchema, BacklogSummarySchema
+from service.domain import backlog
+from service.domain.time import utcnow
+
+from .common import page_of
+
+blp = Blueprint(
+    "backlog", __name__, url_prefix="/api/v1/coverage",
+    description="The backlog: footage unreviewed or never received, and footage due for "
+    "disposal (past retain_until, not on hold)",
+)
+
+
+@blp.route("/backlog")
+class Backlog(MethodView):
+    @blp.arguments(BacklogArgs, location="query")
+    @blp.response(200, BacklogItemSchema(many=True))
+    def get(self, args):
+        """List the sources in the backlog, oldest first, each with its reasons"""
+        now = utcnow()
+        return page_of(backlog.backlog(args, now), args, lambda rows: backlog.as_dicts(rows, now))
+
+
+@blp.route("/backlog/summary")
+class BacklogSummary(MethodView):
+    @blp.arguments(BacklogFilters, location="query")
+    @blp.response(200, BacklogSummarySchema)
+    def get(self, args):
+        """Count the sources in each part of the backlog"""
+        now = utcnow()
+        return {"older_than_days": args["older_than_days"], "as_of": now,
+                **backlog.counts(args, now)}

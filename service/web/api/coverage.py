@@ -1,0 +1,62 @@
+"""Coverage: the questions the service exists to answer (see docs/coverage.md)."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from schemas.coverage import (
+    CountingArgs,
+    IncidentCoverageSchema,
+    InstantArgs,
+    LackingArgs,
+    LackingIncidentSchema,
+    SourcesAtSchema,
+    SummaryArgs,
+    SummaryRowSchema,
+)
+from service.domain import coverage
+from service.web import access
+
+from .common import page_of
+
+blp = Blueprint(
+    "coverage", __name__, url_prefix="/api/v1",
+    description="Which incidents, officers and moments lack footage",
+)
+
+
+@blp.route("/coverage/incidents")
+class LackingIncidents(MethodView):
+    @blp.arguments(LackingArgs, location="query")
+    @blp.response(200, LackingIncidentSchema(many=True))
+    def get(self, args):
+        """List incidents lacking footage (bodycam, any, or an officer's own bodycam)"""
+        query = coverage.lacking_incidents(args["lacking"], args)
+        return page_of(query, args, lambda page: coverage.represent(page, args["counting"]))
+
+
+@blp.route("/coverage/summary")
+class Summary(MethodView):
+    @blp.arguments(SummaryArgs, location="query")
+    @blp.response(200, SummaryRowSchema(many=True))
+    def get(self, args):
+        """Coverage figures per agency, state, month or incident kind"""
+        return coverage.summary(args["group_by"], args)
+
+
+@blp.route("/incidents/<int:incident_id>/coverage")
+class IncidentCoverage(MethodView):
+    @blp.arguments(CountingArgs, location="query")
+    @blp.response(200, IncidentCoverageSchema)
+    def get(self, args, incident_id):
+        """An incident's coverage: officers, timeline per source kind, gaps, ratio"""
+        return coverage.incident_coverage(incident_id, args["counting"])
+
+
+@blp.route("/incidents/<int:incident_id>/coverage/at")
+@access.audited_reads
+class SourcesAt(MethodView):
+    @blp.arguments(InstantArgs, location="query")
+    @blp.response(200, SourcesAtSchema)
+    def get(self, args, incident_id):
+        """The sources recording at an instant of an incident"""
+        return coverage.sources_at(incident_id, args["t"], args["counting"])

@@ -1,0 +1,61 @@
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from schemas.custody import CustodyEventSchema, CustodyListArgs, CustodyVerificationSchema
+from service.bulk.spreadsheet import csv_text
+from service.domain import custody, inventory
+from service.web import access
+
+from .common import actor, page_of, with_etag
+
+blp = Blueprint(
+    "custody", __name__, url_prefix="/api/v1/sources",
+    description="Chain of custody: an append-only, hash-chained record per source "
+    "(GET and POST only; see docs/custody.md)",
+)
+
+CSV_COLUMNS = (*custody.HASHED_FIELDS, "prev_hash", "hash")
+
+
+def _events(rows):
+    return [custody.event_as_dict(e) for e in rows]
+
+
+@blp.route("/<int:source_id>/custody")
+@access.audited_reads
+class CustodyChain(MethodView):
+    @blp.arguments(CustodyListArgs, location="query")
+    @blp.response(200, CustodyEventSchema(many=True))
+    @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    def get(self, args, source_id):
+        """Read a source's chain of custody, oldest event first
+
+        `?format=csv` answers the whole chain as text/csv instead (see docs/custody.md).
+        """
+        source = inventory.get_source(source_id)
+        events = custody.list_events(source)
+        if args["format"] == "csv":
+            return Response(
+                csv_text(CSV_COLUMNS, _events(events.iterator())),
+                mimetype="text/csv",
+                headers={"Content-Disposition":
+                         f'attachment; filename="source-{source.id}-custody.csv"'},
+            )
+        return page_of(events, args, _events)
+
+    @blp.arguments(CustodyEventSchema)
+    @blp.response(201, CustodyEventSchema)
+    def post(self, values, source_id):
+        """Append a custody event (the source's custody_status and integrity follow)"""
+        event = custody.append_event(source_id, values, actor())
+        return with_etag(custody.event_as_dict(event), 201)
+
+
+@blp.route("/<int:source_id>/custody/verify")
+@access.audited_reads
+class CustodyVerification(MethodView):
+    @blp.response(200, CustodyVerificationSchema)
+    def get(self, source_id):
+        """Recompute a source's custody chain from storage and say whether it holds"""
+        return custody.verify_chain(source_id)

@@ -1,0 +1,78 @@
+from flask import current_app, g, jsonify, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from schemas.imports import (
+    IMPORT_BODY,
+    IMPORT_KINDS,
+    ImportArgs,
+    ImportRejectedSchema,
+    ImportSummarySchema,
+)
+from service.bulk import importer
+from service.bulk.readers import MEDIA_TYPES
+from service.domain.errors import TooLarge, UnsupportedMediaType
+from service.web import access
+
+blp = Blueprint(
+    "imports", __name__, url_prefix="/api/v1/imports",
+    description="Bulk import of CSV, NDJSON or JSON rows (see docs/import.md)",
+)
+
+
+def _body_format():
+    fmt = MEDIA_TYPES.get(request.mimetype)
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if fmt is None or charset not in ("utf-8", "utf8", "us-ascii"):
+        raise UnsupportedMediaType(
+            "send the rows as text/csv, application/x-ndjson or application/json (an array), "
+            "encoded as UTF-8"
+        )
+    return fmt
+
+
+def _too_large():
+    limit = current_app.config["MAX_IMPORT_BYTES"]
+    return TooLarge(f"the body is larger than the import limit of {limit:,} bytes "
+                    "(EVIDENCE_MAX_IMPORT_BYTES); split the file or use `evidence import`")
+
+
+@blp.route(f"/<any({', '.join(IMPORT_KINDS)}):kind>")
+@access.allow("admin", "importer")
+@access.self_transacted
+class Imports(MethodView):
+    @blp.arguments(ImportArgs, location="query")
+    @blp.response(200, ImportSummarySchema)
+    @blp.alt_response(422, schema=ImportRejectedSchema,
+                      description="rows were rejected (atomic mode: nothing was written), "
+                                  "or the query string or CSV header is invalid")
+    @blp.alt_response(400, response="DEFAULT_ERROR", description="empty or unreadable body")
+    @blp.alt_response(413, response="DEFAULT_ERROR", description="body over the import limit")
+    @blp.alt_response(415, response="DEFAULT_ERROR",
+                      description="not CSV, NDJSON or JSON, or not UTF-8")
+    @blp.doc(requestBody=IMPORT_BODY)
+    def post(self, args, kind):
+        """Import records in bulk (CSV, NDJSON or a JSON array), idempotent by key"""
+        fmt = _body_format()
+        if (request.content_length or 0) > current_app.config["MAX_IMPORT_BYTES"]:
+            raise _too_large()
+        partial = args["mode"] == "partial"
+        try:
+            job = importer.run_import(kind, request.stream, fmt, dry_run=args["dry_run"],
+                                      partial=partial, actor=g.token.name)
+        except RequestEntityTooLarge as exc:
+            raise _too_large() from exc
+        summary = job.as_dict()
+        if job.counts["rejected"] and not partial:
+            rejected = job.counts["rejected"]
+            response = jsonify({
+                "code": 422,
+                "status": "Unprocessable Entity",
+                "message": f"{rejected} row(s) rejected, so nothing was written (atomic mode); "
+                           "fix them, or send mode=partial to write the good rows",
+                **summary,
+            })
+            response.status_code = 422
+            return response
+        return summary

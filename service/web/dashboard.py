@@ -1,0 +1,277 @@
+"""The dashboard for oversight staff at /dashboard: server-rendered pages over the coverage
+engine, the same numbers as the API and the reports.
+
+Sign-in is by API token (service/signin.py). Roles admin, oversight and investigator may use
+it; importer tokens are refused (403): they exist for scripts that load data. Every page
+view is recorded in the audit log by the app's request hooks, with the signed-in token.
+"""
+
+import math
+from datetime import date, timedelta
+
+from flask import Blueprint, g, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from peewee import JOIN
+
+from schemas.backlog import BacklogArgs
+from schemas.coverage import LackingArgs, SummaryArgs
+from schemas.report import ReportArgs
+from service.domain import backlog, coverage, inventory
+from service.domain.auth import authenticate
+from service.domain.errors import DomainError
+from service.domain.reports import coverage_report
+from service.domain.time import utcnow
+from service.domain.vocabulary import INCIDENT_KINDS, SOURCE_KINDS
+from service.storage.models import Officer, Source
+from service.web import access, reports, signin
+from service.web.api.reports import report_response
+
+blp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+# Every page view is recorded (who looked at which coverage figures, and when).
+access.audited_reads(blp)
+
+DASHBOARD_ROLES = frozenset({"admin", "oversight", "investigator"})
+PUBLIC_ENDPOINTS = frozenset({"dashboard.login"})
+FILTER_FIELDS = ("agency", "state", "kind", "from", "to", "counting")
+PAGE_SIZE = 50
+
+
+def page(template, status=200, **context):
+    return render_template(f"dashboard/{template}", **context), status
+
+
+def error_page(status, title, message):
+    return page("error.html", status, title=title, message=message)
+
+
+@blp.before_request
+def require_sign_in():
+    """Who is signed in (checked again on every request), the role, and the CSRF token."""
+    g.token = signin.signed_in_token()
+    if request.method == "POST" and not signin.csrf_ok(request.form.get("csrf_token")):
+        if request.endpoint == "dashboard.login":
+            return login_page(400, "The form had expired. Please sign in again.")
+        return error_page(400, "Form expired", "The form had expired; go back, reload the "
+                          "page and try again.")
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if g.token is None:
+        return redirect(url_for("dashboard.login", next=request.full_path.rstrip("?")))
+    if g.token.role not in DASHBOARD_ROLES:
+        return error_page(403, "Not for this role", f"Role {g.token.role!r} may not use the "
+                          "dashboard.")
+    return None
+
+
+@blp.context_processor
+def page_context():
+    return {"signed_in": g.get("token"), "csrf_token": signin.csrf_token}
+
+
+@blp.errorhandler(DomainError)
+def domain_error(error):
+    return error_page(error.status, "Not found" if error.status == 404 else "Cannot show this",
+                      error.message)
+
+
+# ---------------------------------------------------------------- signing in and out
+
+
+def _safe_next(target):
+    """Only a dashboard path of ours: never an open redirect to another site."""
+    if target and target.startswith("/dashboard") and "//" not in target and "\\" not in target:
+        return target
+    return url_for("dashboard.overview")
+
+
+def login_page(status=200, message=None, notice=None):
+    return page("login.html", status, message=message, notice=notice,
+                next=request.args.get("next"))
+
+
+@blp.route("/login", methods=["GET", "POST"])
+def login():
+    """The sign-in form; POST checks the token (form field `token`) and starts a session."""
+    if request.method == "GET":
+        if g.token is not None:
+            return redirect(_safe_next(request.args.get("next")))
+        notice = "You have signed out." if request.args.get("signed_out") else None
+        return login_page(notice=notice)
+    token = authenticate(request.form.get("token", "").strip())
+    if token is None:
+        return login_page(401, "That token is not valid (mistyped, revoked or expired).")
+    g.token = token  # the audit entry names who signed in
+    if token.role not in DASHBOARD_ROLES:
+        return login_page(403, f"Role {token.role!r} may not use the dashboard: it is for "
+                          "oversight staff, investigators and administrators.")
+    signin.sign_in(token)
+    return redirect(_safe_next(request.args.get("next")), 303)
+
+
+@blp.post("/logout")
+def logout():
+    """End the session (the token itself stays valid for the API)."""
+    signin.sign_out()
+    return redirect(url_for("dashboard.login", signed_out=1), 303)
+
+
+# ---------------------------------------------------------------- filters from forms
+
+
+def _form_values(names):
+    """The non-empty query parameters among `names`, as typed."""
+    return {name: request.args[name].strip() for name in names
+            if request.args.get(name, "").strip()}
+
+
+def _as_timestamp(value, next_day=False):
+    """A date input (YYYY-MM-DD, a UTC day) as RFC 3339; anything else is left to the schema."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value
+    if next_day:
+        day += timedelta(days=1)
+    return f"{day.isoformat()}T00:00:00Z"
+
+
+def filter_args(schema, names=FILTER_FIELDS):
+    """(form values, validated args, errors) from the query string.
+
+    Dates are whole UTC days, both included: `to` becomes the start of the next day,
+    since the coverage filters take `to` as exclusive.
+    """
+    form = _form_values(names)
+    raw = dict(form)
+    if "from" in raw:
+        raw["from"] = _as_timestamp(raw["from"])
+    if "to" in raw:
+        raw["to"] = _as_timestamp(raw["to"], next_day=True)
+    try:
+        return form, schema.load(raw), None
+    except ValidationError as exc:
+        return form, None, exc.messages
+
+
+def choices():
+    return {
+        "agencies": [a.code for a in inventory.list_agencies()],
+        "kinds": INCIDENT_KINDS,
+        "counting": coverage.COUNTING,
+        "lacking": coverage.LACKING,
+    }
+
+
+# ---------------------------------------------------------------- pages
+
+
+@blp.get("/")
+def overview():
+    """Bodycam coverage by agency and month by month."""
+    form, args, errors = filter_args(SummaryArgs())
+    context = {"form": form, "query": form, "choices": choices(), "errors": errors,
+               "report": None}
+    if args is None:
+        return page("overview.html", 422, **context)
+    context["report"] = coverage_report(args, "agency", g.token.name)
+    return page("overview.html", **context, **reports.chart_data(context["report"]))
+
+
+@blp.get("/incidents")
+def lacking():
+    """The incidents lacking footage, with filters, a page at a time."""
+    form, args, errors = filter_args(LackingArgs(), FILTER_FIELDS + ("lacking", "page"))
+    query_args = {k: v for k, v in form.items() if k != "page"}
+    context = {"form": form, "query": query_args, "choices": choices(), "errors": errors,
+               "items": None, "incident_link": incident_link}
+    if args is None:
+        return page("lacking.html", 422, **context)
+    query = coverage.lacking_incidents(args["lacking"], args)
+    context.update(paged(query, args["page"],
+                         lambda rows: coverage.represent(rows, args["counting"])))
+    return page("lacking.html", **context)
+
+
+def paged(query, number, represent):
+    """One page of `query`: items, total, page (past the end: the last one), pages."""
+    total = query.count()
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    number = min(number, pages)
+    return {"items": represent(query.paginate(number, PAGE_SIZE)), "total": total,
+            "page": number, "pages": pages}
+
+
+def incident_link(incident_id):
+    return url_for("dashboard.incident", incident_id=incident_id)
+
+
+def _who_recorded(source):
+    """The officer who wore or held it, else whoever recorded it, else the device."""
+    officer = source.officer.name if source.officer_id else None
+    return officer or source.recorded_by or source.device_id or ""
+
+
+@blp.get("/incidents/<int:incident_id>")
+def incident(incident_id):
+    """One incident: its officers (covered or not, why) and its timeline with the gaps."""
+    counting = request.args.get("counting") or "any"
+    if counting not in coverage.COUNTING:
+        counting = "any"
+    found = coverage.incident_coverage(incident_id, counting)
+    record = inventory.incident_as_dict(inventory.get_incident(incident_id))
+    # The sources the coverage engine counted, each drawn on its own row.
+    counted = set(found["sources_without_span"])
+    for intervals in found["timeline"].values():
+        for interval in intervals:
+            counted.update(interval["source_ids"])
+    rows = []
+    if counted:
+        query = (Source.select(Source, Officer)
+                 .join(Officer, JOIN.LEFT_OUTER, on=Source.officer == Officer.id)
+                 .where(Source.id.in_(sorted(counted)))
+                 .order_by(Source.corrected_started_at, Source.id))
+        rows = list(query)
+    sources = [{**inventory.source_as_dict(s), "who": _who_recorded(s)} for s in rows]
+    timeline_rows = [
+        {"id": s["id"], "kind": s["kind"],
+         "label": f"#{s['id']} {s['kind'].replace('_', ' ')}"
+                  + (f" - {s['who']}" if s["who"] else ""),
+         "spans": [(s["corrected_started_at"], s["corrected_ended_at"])]}
+        for s in sources if s["corrected_started_at"] and s["corrected_ended_at"]
+    ]
+    expected = [o for o in found["officers"] if o["camera_expected"]]
+    covered = sum(1 for o in expected if o["covered"])
+    return page(
+        "incident.html", incident=record, coverage=found, counting=counting, sources=sources,
+        timeline_rows=timeline_rows, gap_spans=[(gap["start"], gap["end"])
+                                                for gap in found["gaps"]],
+        officers_expected=len(expected), officers_covered=covered,
+        officers_uncovered=len(expected) - covered,
+    )
+
+
+@blp.get("/backlog", endpoint="backlog")
+def backlog_page():
+    """Footage waiting for someone: unreviewed, never received, due for disposal."""
+    form, args, errors = filter_args(BacklogArgs(), ("older_than_days", "reason", "kind", "page"))
+    query_args = {k: v for k, v in form.items() if k != "page"}
+    context = {"form": form, "query": query_args, "errors": errors, "items": None,
+               "reasons": backlog.REASONS, "kinds": SOURCE_KINDS}
+    if args is None:
+        return page("backlog.html", 422, **context)
+    now = utcnow()
+    context["counts"] = backlog.counts(args, now)
+    context["older_than_days"] = args["older_than_days"]
+    context.update(paged(backlog.backlog(args, now), args["page"],
+                         lambda rows: backlog.as_dicts(rows, now)))
+    return page("backlog.html", **context)
+
+
+@blp.get("/reports/coverage")
+def report():
+    """The coverage report (html, csv, json) for the filters on screen."""
+    _, args, errors = filter_args(ReportArgs(), FILTER_FIELDS + ("format", "table", "group_by"))
+    if args is None:
+        return error_page(422, "Cannot make this report", "; ".join(
+            f"{name}: {' '.join(map(str, problems))}" for name, problems in errors.items()))
+    return report_response(args, g.token.name)

@@ -1,0 +1,114 @@
+"""Signing in to the dashboard: a signed session cookie naming the API token that signed in.
+
+The cookie holds the token's id and a piece of its hash, never the token. Every request
+looks the token up again, so revoking it or letting it expire ends the session at once.
+The cookie is HttpOnly, SameSite=Strict, scoped to /dashboard and Secure when configured;
+forms carry a per-session CSRF token as well. Sessions end when the browser closes, on
+sign-out, or after SESSION_HOURS, whichever comes first.
+"""
+
+import hmac
+import os
+import secrets
+import time
+
+from flask import current_app, session
+from flask.sessions import SecureCookieSessionInterface
+
+from service.domain import auth
+
+DASHBOARD_PREFIX = "/dashboard"
+HASH_PREFIX_LENGTH = 16
+MIN_KEY_BYTES = 32
+
+
+def persistent_secret_key(path):
+    """The key kept in `path`; made (random, readable by the owner only) when missing.
+
+    Several workers may start at once: the key is written to a file of its own and then
+    linked into place, so exactly one key wins and nobody reads a half-written file.
+    """
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    draft = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another worker was first: use its key
+    finally:
+        os.unlink(draft)
+    return _read_key(path)
+
+
+def _read_key(path):
+    with open(path, encoding="ascii") as key_file:
+        key = key_file.read().strip()
+    if len(key) < MIN_KEY_BYTES:
+        raise RuntimeError(f"the secret key in {path} is shorter than {MIN_KEY_BYTES} "
+                           "characters; delete the file to have a new one made")
+    return key
+
+
+class DashboardSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, for the dashboard's paths only.
+
+    Elsewhere (the API) there is no session at all. The signing key is looked up on first
+    use, so commands that never serve the dashboard never make a key file.
+    """
+
+    def open_session(self, app, request):
+        if not request.path.startswith(DASHBOARD_PREFIX):
+            return self.null_session_class()
+        if not app.secret_key:
+            app.secret_key = persistent_secret_key(app.config["SECRET_KEY_FILE"])
+        return super().open_session(app, request)
+
+
+def install(app):
+    app.session_interface = DashboardSessions()
+
+
+def sign_in(token):
+    """Start a session for the ApiToken `token` (a fresh one: nothing of before carries over)."""
+    session.clear()
+    session["token_id"] = token.id
+    session["token_hash"] = token.token_hash[:HASH_PREFIX_LENGTH]
+    session["since"] = int(time.time())
+    session["csrf"] = secrets.token_urlsafe(32)
+
+
+def sign_out():
+    session.clear()
+
+
+def signed_in_token():
+    """The ApiToken of this session, re-checked now; None (and the session ended) if gone."""
+    token_id = session.get("token_id")
+    if token_id is None:
+        return None
+    max_age = current_app.config["SESSION_HOURS"] * 3600
+    token = None
+    if time.time() - session.get("since", 0) < max_age:
+        token = auth.token_in_session(token_id, session.get("token_hash"))
+    if token is None:
+        session.clear()
+    return token
+
+
+def csrf_token():
+    """The session's CSRF token for a form's hidden field (made when the session has none)."""
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def csrf_ok(sent):
+    expected = session.get("csrf")
+    return bool(expected and sent) and hmac.compare_digest(str(sent), expected)
