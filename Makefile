@@ -55,8 +55,11 @@ test: install browser
 		echo "(EVIDENCE_TEST_POSTGRES_URL is not set: the PostgreSQL run was skipped)"; \
 	fi
 
+# Style, formatting and the import contracts between the layers (docs/architecture.md).
 lint: install
 	$(BIN)/ruff check service schemas tests bench
+	$(BIN)/ruff format --check service schemas tests bench
+	$(BIN)/lint-imports
 
 # The OpenAPI-driven fuzzing of the suite, run longer (examples per operation and mode).
 fuzz: install

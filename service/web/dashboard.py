@@ -6,7 +6,6 @@ it; importer tokens are refused (403): they exist for scripts that load data. Ev
 view is recorded in the audit log by the app's request hooks, with the signed-in token.
 """
 
-import math
 from datetime import date, timedelta
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
@@ -25,6 +24,7 @@ from service.domain.vocabulary import INCIDENT_KINDS, SOURCE_KINDS
 from service.storage.models import Officer, Source
 from service.web import access, reports, signin
 from service.web.api.reports import report_response
+from service.web.paging import Listing, page_of
 
 blp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 # Every page view is recorded (who looked at which coverage figures, and when).
@@ -193,12 +193,11 @@ def lacking():
 
 
 def paged(query, number, represent):
-    """One page of `query`: items, total, page (past the end: the last one), pages."""
-    total = query.count()
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    number = min(number, pages)
-    return {"items": represent(query.paginate(number, PAGE_SIZE)), "total": total,
-            "page": number, "pages": pages}
+    """One page of `query` (past the end: the last one) for a template: items, total, page,
+    pages; the API's pager (service/web/paging.py), PAGE_SIZE a page."""
+    found = page_of(Listing(query, represent), number, PAGE_SIZE, clamp=True)
+    return {"items": found.items, "total": found.item_count, "page": found.page_params.page,
+            "pages": found.pages}
 
 
 def incident_link(incident_id):

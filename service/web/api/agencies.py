@@ -1,10 +1,9 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.agency import AgencyListArgs, AgencySchema, AgencyUpdateSchema
 from service.domain import inventory
 
-from .common import check_if_match, page_of, with_etag
+from .common import Blueprint, Listing, check_if_match, with_etag
 
 blp = Blueprint("agencies", __name__, url_prefix="/api/v1/agencies", description="Agencies")
 
@@ -13,11 +12,11 @@ blp = Blueprint("agencies", __name__, url_prefix="/api/v1/agencies", description
 class Agencies(MethodView):
     @blp.arguments(AgencyListArgs, location="query")
     @blp.response(200, AgencySchema(many=True))
+    @blp.paginate()
     def get(self, args):
         """List agencies"""
-        return page_of(
+        return Listing(
             inventory.list_agencies(args.get("jurisdiction")),
-            args,
             lambda rows: [inventory.agency_as_dict(a) for a in rows],
         )
 

@@ -1,11 +1,10 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.audit import AuditArgs, AuditEntrySchema, AuditVerifySchema
 from service.domain import audit
 from service.web import access
 
-from .common import page_of
+from .common import Blueprint, Listing
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
                 description="The audit log (admin and oversight only)")
@@ -17,10 +16,10 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
 class AuditLog(MethodView):
     @blp.arguments(AuditArgs, location="query")
     @blp.response(200, AuditEntrySchema(many=True))
+    @blp.paginate()
     def get(self, args):
         """Who did what, when, with what outcome; newest first"""
-        return page_of(audit.entries(args), args,
-                       lambda rows: [audit.entry_as_dict(e) for e in rows])
+        return Listing(audit.entries(args), lambda rows: [audit.entry_as_dict(e) for e in rows])
 
 
 @blp.route("/verify")

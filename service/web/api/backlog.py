@@ -1,11 +1,10 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.backlog import BacklogArgs, BacklogFilters, BacklogItemSchema, BacklogSummarySchema
 from service.domain import backlog
 from service.domain.time import utcnow
 
-from .common import page_of
+from .common import Blueprint, Listing
 
 blp = Blueprint(
     "backlog", __name__, url_prefix="/api/v1/coverage",
@@ -18,10 +17,11 @@ blp = Blueprint(
 class Backlog(MethodView):
     @blp.arguments(BacklogArgs, location="query")
     @blp.response(200, BacklogItemSchema(many=True))
+    @blp.paginate()
     def get(self, args):
         """List the sources in the backlog, oldest first, each with its reasons"""
         now = utcnow()
-        return page_of(backlog.backlog(args, now), args, lambda rows: backlog.as_dicts(rows, now))
+        return Listing(backlog.backlog(args, now), lambda rows: backlog.as_dicts(rows, now))
 
 
 @blp.route("/backlog/summary")

@@ -1,33 +1,14 @@
-"""What every resource view shares: paging, ETags, the caller."""
+"""What every resource view shares: the blueprint (with paging), ETags, the caller."""
 
 import hashlib
 import json
-import math
 
 from flask import g, request
 
 from service.domain.errors import PreconditionFailed
+from service.web.paging import Blueprint, Listing
 
-
-def page_of(query, args, represent):
-    """One page of `query` as (items, status, headers), the total in X-Pagination."""
-    page, page_size = args["page"], args["page_size"]
-    total = query.count()
-    items = represent(query.paginate(page, page_size))
-    total_pages = max(1, math.ceil(total / page_size))
-    meta = {
-        "total": total,
-        "total_pages": total_pages,
-        "page": page,
-        "page_size": page_size,
-        "first_page": 1,
-        "last_page": total_pages,
-    }
-    if page > 1:
-        meta["previous_page"] = min(page - 1, total_pages)
-    if page < total_pages:
-        meta["next_page"] = page + 1
-    return items, 200, {"X-Pagination": json.dumps(meta)}
+__all__ = ["Blueprint", "Listing", "actor", "check_if_match", "etag_of", "with_etag"]
 
 
 def etag_of(representation):

@@ -1,7 +1,6 @@
 """Coverage: the questions the service exists to answer (see docs/coverage.md)."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.coverage import (
     CountingArgs,
@@ -16,7 +15,7 @@ from schemas.coverage import (
 from service.domain import coverage
 from service.web import access
 
-from .common import page_of
+from .common import Blueprint, Listing
 
 blp = Blueprint(
     "coverage", __name__, url_prefix="/api/v1",
@@ -28,10 +27,11 @@ blp = Blueprint(
 class LackingIncidents(MethodView):
     @blp.arguments(LackingArgs, location="query")
     @blp.response(200, LackingIncidentSchema(many=True))
+    @blp.paginate()
     def get(self, args):
         """List incidents lacking footage (bodycam, any, or an officer's own bodycam)"""
         query = coverage.lacking_incidents(args["lacking"], args)
-        return page_of(query, args, lambda page: coverage.represent(page, args["counting"]))
+        return Listing(query, lambda page: coverage.represent(page, args["counting"]))
 
 
 @blp.route("/coverage/summary")

@@ -1,13 +1,13 @@
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.custody import CustodyEventSchema, CustodyListArgs, CustodyVerificationSchema
 from service.bulk.spreadsheet import csv_text
 from service.domain import custody, inventory
 from service.web import access
+from service.web.paging import QueryPage
 
-from .common import actor, page_of, with_etag
+from .common import Blueprint, Listing, actor, with_etag
 
 blp = Blueprint(
     "custody", __name__, url_prefix="/api/v1/sources",
@@ -28,13 +28,15 @@ class CustodyChain(MethodView):
     @blp.arguments(CustodyListArgs, location="query")
     @blp.response(200, CustodyEventSchema(many=True))
     @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
-    def get(self, args, source_id):
+    @blp.paginate(None)
+    def get(self, args, source_id, pagination_parameters):
         """Read a source's chain of custody, oldest event first
 
         `?format=csv` answers the whole chain as text/csv instead (see docs/custody.md).
         """
         source = inventory.get_source(source_id)
         events = custody.list_events(source)
+        page = QueryPage(Listing(events, _events), pagination_parameters)
         if args["format"] == "csv":
             return Response(
                 csv_text(CSV_COLUMNS, _events(events.iterator())),
@@ -42,7 +44,7 @@ class CustodyChain(MethodView):
                 headers={"Content-Disposition":
                          f'attachment; filename="source-{source.id}-custody.csv"'},
             )
-        return page_of(events, args, _events)
+        return page.items
 
     @blp.arguments(CustodyEventSchema)
     @blp.response(201, CustodyEventSchema)

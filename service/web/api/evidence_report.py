@@ -1,13 +1,12 @@
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.evidence_report import EvidenceReportArgs, EvidenceReportSchema
 from service.domain.evidence_report import evidence_report
 from service.web import access
 from service.web.reports import evidence_report_html
 
-from .common import actor
+from .common import Blueprint, actor
 
 blp = Blueprint(
     "evidence_report", __name__, url_prefix="/api/v1/incidents",

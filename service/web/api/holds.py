@@ -1,11 +1,10 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.hold import LegalHoldListArgs, LegalHoldSchema
 from service.domain import holds
 from service.web import access
 
-from .common import actor, page_of, with_etag
+from .common import Blueprint, Listing, actor, with_etag
 
 blp = Blueprint(
     "holds", __name__, url_prefix="/api/v1/holds",
@@ -17,9 +16,10 @@ blp = Blueprint(
 class Holds(MethodView):
     @blp.arguments(LegalHoldListArgs, location="query")
     @blp.response(200, LegalHoldSchema(many=True))
+    @blp.paginate()
     def get(self, args):
         """List legal holds, newest first"""
-        return page_of(holds.list_holds(args), args, holds.holds_as_dicts)
+        return Listing(holds.list_holds(args), holds.holds_as_dicts)
 
     @blp.arguments(LegalHoldSchema)
     @blp.response(201, LegalHoldSchema)

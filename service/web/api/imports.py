@@ -1,6 +1,5 @@
 from flask import current_app, g, jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from schemas.imports import (
@@ -14,6 +13,8 @@ from service.bulk import importer
 from service.bulk.readers import MEDIA_TYPES
 from service.domain.errors import TooLarge, UnsupportedMediaType
 from service.web import access
+
+from .common import Blueprint
 
 blp = Blueprint(
     "imports", __name__, url_prefix="/api/v1/imports",

@@ -1,5 +1,4 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.incident import IncidentListArgs, IncidentSchema
 from schemas.involvement import InvolvementListArgs, InvolvementSchema, InvolvementUpdateSchema
@@ -7,7 +6,7 @@ from schemas.source import SourceListArgs, SourceSchema
 from service.domain import inventory
 from service.web import access
 
-from .common import check_if_match, page_of, with_etag
+from .common import Blueprint, Listing, check_if_match, with_etag
 
 blp = Blueprint(
     "incidents", __name__, url_prefix="/api/v1/incidents",
@@ -19,9 +18,10 @@ blp = Blueprint(
 class Incidents(MethodView):
     @blp.arguments(IncidentListArgs, location="query")
     @blp.response(200, IncidentSchema(many=True))
+    @blp.paginate()
     def get(self, args):
         """List incidents, newest first"""
-        return page_of(inventory.list_incidents(args), args, inventory.incidents_as_dicts)
+        return Listing(inventory.list_incidents(args), inventory.incidents_as_dicts)
 
     @blp.arguments(IncidentSchema)
     @blp.response(201, IncidentSchema)
@@ -51,12 +51,13 @@ class IncidentById(MethodView):
 class Involvements(MethodView):
     @blp.arguments(InvolvementListArgs, location="query")
     @blp.response(200, InvolvementSchema(many=True))
+    @blp.paginate()
     def get(self, args, incident_id):
         """List the officers involved in an incident"""
         query = inventory.involvements_query(inventory.get_incident(incident_id))
         if args.get("role"):
             query = query.where(inventory.Involvement.role == args["role"])
-        return page_of(query, args, inventory.involvements_as_dicts)
+        return Listing(query, inventory.involvements_as_dicts)
 
     @blp.arguments(InvolvementSchema)
     @blp.response(201, InvolvementSchema)
@@ -92,11 +93,12 @@ class InvolvementByOfficer(MethodView):
 class IncidentSources(MethodView):
     @blp.arguments(SourceListArgs, location="query")
     @blp.response(200, SourceSchema(many=True))
+    @blp.paginate()
     def get(self, args, incident_id):
         """List an incident's sources"""
         inventory.get_incident(incident_id)
         query = inventory.list_sources({**args, "incident_id": incident_id})
-        return page_of(query, args, lambda rows: [inventory.source_as_dict(s) for s in rows])
+        return Listing(query, lambda rows: [inventory.source_as_dict(s) for s in rows])
 
     @blp.arguments(SourceSchema)
     @blp.response(201, SourceSchema)

@@ -1,10 +1,9 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.officer import OfficerListArgs, OfficerSchema
 from service.domain import inventory
 
-from .common import check_if_match, page_of, with_etag
+from .common import Blueprint, Listing, check_if_match, with_etag
 
 blp = Blueprint("officers", __name__, url_prefix="/api/v1/officers", description="Officers")
 
@@ -13,9 +12,10 @@ blp = Blueprint("officers", __name__, url_prefix="/api/v1/officers", description
 class Officers(MethodView):
     @blp.arguments(OfficerListArgs, location="query")
     @blp.response(200, OfficerSchema(many=True))
+    @blp.paginate()
     def get(self, args):
         """List officers"""
-        return page_of(inventory.list_officers(args), args, inventory.officers_as_dicts)
+        return Listing(inventory.list_officers(args), inventory.officers_as_dicts)
 
     @blp.arguments(OfficerSchema)
     @blp.response(201, OfficerSchema)

@@ -2,13 +2,12 @@
 
 from flask import Response, stream_with_context
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.report import CoverageReportSchema, ReportArgs
 from service.domain.reports import coverage_report
 from service.web import access, reports
 
-from .common import actor
+from .common import Blueprint, actor
 
 blp = Blueprint(
     "reports", __name__, url_prefix="/api/v1/reports",

@@ -1,11 +1,10 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.review import ReviewListArgs, ReviewSchema
 from service.domain import inventory, reviews
 from service.web import access
 
-from .common import actor, page_of, with_etag
+from .common import Blueprint, Listing, actor, with_etag
 
 blp = Blueprint(
     "reviews", __name__, url_prefix="/api/v1/sources",
@@ -22,9 +21,10 @@ def _reviews(rows):
 class SourceReviews(MethodView):
     @blp.arguments(ReviewListArgs, location="query")
     @blp.response(200, ReviewSchema(many=True))
+    @blp.paginate()
     def get(self, args, source_id):
         """List a source's reviews, oldest first"""
-        return page_of(reviews.list_reviews(inventory.get_source(source_id)), args, _reviews)
+        return Listing(reviews.list_reviews(inventory.get_source(source_id)), _reviews)
 
     @blp.arguments(ReviewSchema)
     @blp.response(201, ReviewSchema)

@@ -1,11 +1,10 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.source import SourceListArgs, SourceSchema
 from service.domain import inventory
 from service.web import access
 
-from .common import check_if_match, page_of, with_etag
+from .common import Blueprint, Listing, check_if_match, with_etag
 
 blp = Blueprint(
     "sources", __name__, url_prefix="/api/v1/sources",
@@ -18,11 +17,11 @@ blp = Blueprint(
 class Sources(MethodView):
     @blp.arguments(SourceListArgs, location="query")
     @blp.response(200, SourceSchema(many=True))
+    @blp.paginate()
     def get(self, args):
         """List sources"""
-        return page_of(
-            inventory.list_sources(args), args,
-            lambda rows: [inventory.source_as_dict(s) for s in rows],
+        return Listing(
+            inventory.list_sources(args), lambda rows: [inventory.source_as_dict(s) for s in rows]
         )
 
     @blp.arguments(SourceSchema)
