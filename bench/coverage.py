@@ -36,19 +36,27 @@ PAGE_SIZE = 50
 TARGET_RATIO = 2.0
 
 COUNTED = "s.custody_status <> 'disposed'"
-NO_BODYCAM = (f"NOT EXISTS (SELECT 1 FROM source s WHERE s.incident_id = i.id "
-              f"AND s.kind = 'bodycam' AND {COUNTED})")
+NO_BODYCAM = (
+    f"NOT EXISTS (SELECT 1 FROM source s WHERE s.incident_id = i.id "
+    f"AND s.kind = 'bodycam' AND {COUNTED})"
+)
 
 HAND_LACKING_TOTAL = f"SELECT COUNT(*) FROM incident i WHERE {NO_BODYCAM}"
-HAND_LACKING_PAGE = (f"SELECT i.id, i.external_id, i.title, i.started_at FROM incident i "
-                     f"WHERE {NO_BODYCAM} ORDER BY i.started_at DESC, i.id DESC "
-                     f"LIMIT {PAGE_SIZE}")
-HAND_AGENCIES = ("SELECT ia.incident_id, a.code FROM incident_agency ia "
-                 "JOIN agency a ON a.id = ia.agency_id WHERE ia.incident_id IN ({ids}) "
-                 "ORDER BY a.code")
-HAND_SOURCE_COUNTS = (f"SELECT s.incident_id, s.kind, COUNT(*) FROM source s "
-                      f"WHERE s.incident_id IN ({{ids}}) AND {COUNTED} "
-                      f"GROUP BY s.incident_id, s.kind")
+HAND_LACKING_PAGE = (
+    f"SELECT i.id, i.external_id, i.title, i.started_at FROM incident i "
+    f"WHERE {NO_BODYCAM} ORDER BY i.started_at DESC, i.id DESC "
+    f"LIMIT {PAGE_SIZE}"
+)
+HAND_AGENCIES = (
+    "SELECT ia.incident_id, a.code FROM incident_agency ia "
+    "JOIN agency a ON a.id = ia.agency_id WHERE ia.incident_id IN ({ids}) "
+    "ORDER BY a.code"
+)
+HAND_SOURCE_COUNTS = (
+    f"SELECT s.incident_id, s.kind, COUNT(*) FROM source s "
+    f"WHERE s.incident_id IN ({{ids}}) AND {COUNTED} "
+    f"GROUP BY s.incident_id, s.kind"
+)
 # Sources and involvements aggregated per incident in derived tables, then by state:
 # the way one writes it by hand (and a different formulation from the service's).
 HAND_SUMMARY_BY_STATE = f"""
@@ -95,8 +103,17 @@ def hand_lacking():
     counts = {row[0]: dict.fromkeys(SOURCE_KINDS, 0) for row in page}
     for incident_id, kind, n in _rows(HAND_SOURCE_COUNTS.format(ids=ids)):
         counts[incident_id][kind] = n
-    items = [{"id": i, "external_id": e, "title": t, "started_at": s, "agencies": agencies[i],
-              "source_counts": counts[i]} for i, e, t, s in page]
+    items = [
+        {
+            "id": i,
+            "external_id": e,
+            "title": t,
+            "started_at": s,
+            "agencies": agencies[i],
+            "source_counts": counts[i],
+        }
+        for i, e, t, s in page
+    ]
     return total, items
 
 
@@ -150,9 +167,14 @@ def check_same_answers(app, service):
         incidents, bodycam, sources, reviewed, expected, covered = (int(n) for n in numbers)
         row = by_key[state]
         reviewed_rate = round(reviewed / sources, 4) if sources else None
-        assert (row["incidents"], row["with_bodycam"], row["sources"], row["reviewed_rate"],
-                row["officers_expected"], row["officers_covered"]) == (
-            incidents, bodycam, sources, reviewed_rate, expected, covered), (row, state)
+        assert (
+            row["incidents"],
+            row["with_bodycam"],
+            row["sources"],
+            row["reviewed_rate"],
+            row["officers_expected"],
+            row["officers_covered"],
+        ) == (incidents, bodycam, sources, reviewed_rate, expected, covered), (row, state)
     return total, len(by_key)
 
 
@@ -195,21 +217,25 @@ def measure(app, service, runs):
 def _environment(url, counts):
     size = ""
     if url.startswith("sqlite:///"):
-        size = f", {os.path.getsize(url[len('sqlite:///'):]) / 1e6:.0f} MB file"
+        size = f", {os.path.getsize(url[len('sqlite:///') :]) / 1e6:.0f} MB file"
     if backend_name() == "sqlite":
         engine = f"SQLite {sqlite3.sqlite_version}"
     else:
         engine = "PostgreSQL " + _rows("SHOW server_version")[0][0]
-    return (f"{counts['incidents']:,} incidents, {counts['sources']:,} sources, "
-            f"{counts['involvements']:,} involvements{size}; {engine}, "
-            f"Python {platform.python_version()}, "
-            f"{os.cpu_count()} CPU cores shared with other work (load average "
-            f"{os.getloadavg()[0]:.1f} at the end)")
+    return (
+        f"{counts['incidents']:,} incidents, {counts['sources']:,} sources, "
+        f"{counts['involvements']:,} involvements{size}; {engine}, "
+        f"Python {platform.python_version()}, "
+        f"{os.cpu_count()} CPU cores shared with other work (load average "
+        f"{os.getloadavg()[0]:.1f} at the end)"
+    )
 
 
 def _table_counts():
-    return {name: _rows(f"SELECT COUNT(*) FROM {name}")[0][0]
-            for name in ("incident", "source", "involvement")}
+    return {
+        name: _rows(f"SELECT COUNT(*) FROM {name}")[0][0]
+        for name in ("incident", "source", "involvement")
+    }
 
 
 def report(results, environment, runs, total, groups):
@@ -224,11 +250,15 @@ def report(results, environment, runs, total, groups):
     ]
     for name, r in results.items():
         verdict = "met" if r["ratio"] <= TARGET_RATIO else "MISSED"
-        lines.append(f"| `{name}` | {r['service'] * 1000:.0f} ms | {r['hand'] * 1000:.0f} ms "
-                     f"| {r['ratio']:.2f}x | <= {TARGET_RATIO:.0f}x: {verdict} |")
+        lines.append(
+            f"| `{name}` | {r['service'] * 1000:.0f} ms | {r['hand'] * 1000:.0f} ms "
+            f"| {r['ratio']:.2f}x | <= {TARGET_RATIO:.0f}x: {verdict} |"
+        )
     lines.append("")
-    lines.append(f"The lacking=bodycam total was {total:,} incidents; the summary had "
-                 f"{groups} state rows. All runs (seconds):")
+    lines.append(
+        f"The lacking=bodycam total was {total:,} incidents; the summary had "
+        f"{groups} state rows. All runs (seconds):"
+    )
     lines.append("")
     for name, r in results.items():
         service = ", ".join(f"{t:.3f}" for t in r["service_all"])
@@ -252,17 +282,24 @@ def write_section(path, name, body):
 
 
 def run(args):
-    parser = argparse.ArgumentParser(prog="python -m bench coverage", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench coverage",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--db", default="sqlite:///var/bench-coverage.db", help="database URL")
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--sources", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--reuse", action="store_true",
-                        help="use the catalogue already at --db instead of generating one")
-    parser.add_argument("--write-docs", metavar="PATH",
-                        help="write the results into PATH's coverage section")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="use the catalogue already at --db instead of generating one",
+    )
+    parser.add_argument(
+        "--write-docs", metavar="PATH", help="write the results into PATH's coverage section"
+    )
     options = parser.parse_args(args)
 
     if not options.reuse:
@@ -274,8 +311,11 @@ def run(args):
         database.connect(reuse_if_open=True)
         table_counts = _table_counts()
         database.close()
-    counts = {"incidents": table_counts["incident"], "sources": table_counts["source"],
-              "involvements": table_counts["involvement"]}
+    counts = {
+        "incidents": table_counts["incident"],
+        "sources": table_counts["source"],
+        "involvements": table_counts["involvement"],
+    }
     service = Service(app)
     total, groups = check_same_answers(app, service)
     print("the service and the hand-written SQL give the same answers", flush=True)

@@ -32,13 +32,39 @@ from service.storage.transfer import fix_sequences
 
 AGENCIES = ["CBP", "USBP", "ICE", "HSI", "FBI", "MPD", "LAPD", "CPD", "NYPD", "HPD", "DPS", "SO"]
 # Heavier weight first: federal operations concentrate in a few states.
-STATES = ["MN", "IL", "CA", "TX", "NY", "AZ", "FL", "OR", "NC", "WA", "GA", "CO", "NM", "NV",
-          "PA", "OH", "MI", "NJ", "MA", "VA"]
+STATES = [
+    "MN",
+    "IL",
+    "CA",
+    "TX",
+    "NY",
+    "AZ",
+    "FL",
+    "OR",
+    "NC",
+    "WA",
+    "GA",
+    "CO",
+    "NM",
+    "NV",
+    "PA",
+    "OH",
+    "MI",
+    "NJ",
+    "MA",
+    "VA",
+]
 STATE_WEIGHTS = [20 - i for i in range(len(STATES))]
 OTHER_KINDS = [k for k in SOURCE_KINDS if k != "bodycam"]
 # Custody and review states as they might stand in a live catalogue (weights).
-CUSTODY = {"identified": 15, "requested": 10, "in_custody": 55, "checked_out": 8,
-           "released": 9, "disposed": 3}
+CUSTODY = {
+    "identified": 15,
+    "requested": 10,
+    "in_custody": 55,
+    "checked_out": 8,
+    "released": 9,
+    "disposed": 3,
+}
 REVIEW = {"unreviewed": 40, "in_review": 10, "reviewed": 40, "flagged": 6, "excluded": 4}
 EPOCH = datetime(2019, 1, 1)
 SPAN_DAYS = 7 * 365
@@ -55,10 +81,14 @@ def _columns(model, names):
 
 def _defaults(model, names):
     """Fields not named that need a value (NOT NULL with a Python-side default), and it."""
-    fields = [f for f in model._meta.sorted_fields
-              if f.name not in names and not f.null and f.default is not None]
+    fields = [
+        f
+        for f in model._meta.sorted_fields
+        if f.name not in names and not f.null and f.default is not None
+    ]
     return [f.name for f in fields], tuple(
-        f.default() if callable(f.default) else f.default for f in fields)
+        f.default() if callable(f.default) else f.default for f in fields
+    )
 
 
 def insert_rows(model, names, rows):
@@ -71,8 +101,10 @@ def insert_rows(model, names, rows):
     names = list(names) + extra_names
     placeholder = database.param
     columns = ", ".join(f'"{c}"' for c in _columns(model, names))
-    sql = (f'INSERT INTO "{model._meta.table_name}" ({columns}) '
-           f"VALUES ({', '.join([placeholder] * len(names))})")
+    sql = (
+        f'INSERT INTO "{model._meta.table_name}" ({columns}) '
+        f"VALUES ({', '.join([placeholder] * len(names))})"
+    )
     if not is_postgresql():
         # sqlite3's implicit datetime adapter is deprecated (Python 3.12): say what it did,
         # the same text peewee stores.
@@ -91,8 +123,10 @@ def insert_rows(model, names, rows):
 def _source_counts(rng, incidents, sources):
     """How many sources each incident has: uneven (0 to 2x the mean), summing to `sources`."""
     mean = sources / incidents
-    counts = [0 if rng.random() < 0.04 else rng.randint(1, max(1, round(2 * mean - 1)))
-              for _ in range(incidents)]
+    counts = [
+        0 if rng.random() < 0.04 else rng.randint(1, max(1, round(2 * mean - 1)))
+        for _ in range(incidents)
+    ]
     difference = sources - sum(counts)
     step = 1 if difference > 0 else -1
     while difference:
@@ -116,17 +150,27 @@ class Catalogue:
     def write(self):
         rng = self.rng
         now = datetime(2026, 2, 1)
-        insert_rows(Agency, ["id", "code", "name", "jurisdiction"],
-                    [(i + 1, code, f"Agency {code}", "federal" if i < 5 else "municipal")
-                     for i, code in enumerate(AGENCIES)])
+        insert_rows(
+            Agency,
+            ["id", "code", "name", "jurisdiction"],
+            [
+                (i + 1, code, f"Agency {code}", "federal" if i < 5 else "municipal")
+                for i, code in enumerate(AGENCIES)
+            ],
+        )
         officer_agency = [rng.randrange(len(AGENCIES)) + 1 for _ in range(self.officers)]
         officer_camera = [rng.random() < 0.8 for _ in range(self.officers)]
         by_agency = {a: [] for a in range(1, len(AGENCIES) + 1)}
         for officer_id, agency_id in enumerate(officer_agency, start=1):
             by_agency[agency_id].append(officer_id)
-        insert_rows(Officer, ["id", "agency", "badge_number", "name", "camera_issued"],
-                    ((i + 1, officer_agency[i], f"B{i + 1:07d}", f"Officer {i + 1}",
-                      officer_camera[i]) for i in range(self.officers)))
+        insert_rows(
+            Officer,
+            ["id", "agency", "badge_number", "name", "camera_issued"],
+            (
+                (i + 1, officer_agency[i], f"B{i + 1:07d}", f"Officer {i + 1}", officer_camera[i])
+                for i in range(self.officers)
+            ),
+        )
 
         source_counts = _source_counts(rng, self.incidents, self.sources)
         incidents, links, involvements, sources = [], [], [], []
@@ -134,42 +178,85 @@ class Catalogue:
         totals = {"incidents": 0, "incident_agencies": 0, "involvements": 0, "sources": 0}
 
         def flush():
-            insert_rows(Incident, ["id", "external_id", "title", "kind", "started_at", "ended_at",
-                                   "city", "state", "status", "created_at", "updated_at"],
-                        incidents)
+            insert_rows(
+                Incident,
+                [
+                    "id",
+                    "external_id",
+                    "title",
+                    "kind",
+                    "started_at",
+                    "ended_at",
+                    "city",
+                    "state",
+                    "status",
+                    "created_at",
+                    "updated_at",
+                ],
+                incidents,
+            )
             insert_rows(IncidentAgency, ["incident", "agency"], links)
-            insert_rows(Involvement, ["incident", "officer", "role", "camera_expected",
-                                      "created_at", "updated_at"], involvements)
+            insert_rows(
+                Involvement,
+                ["incident", "officer", "role", "camera_expected", "created_at", "updated_at"],
+                involvements,
+            )
             insert_rows(Source, SOURCE_COLUMNS, sources)
-            for name, rows in (("incidents", incidents), ("incident_agencies", links),
-                               ("involvements", involvements), ("sources", sources)):
+            for name, rows in (
+                ("incidents", incidents),
+                ("incident_agencies", links),
+                ("involvements", involvements),
+                ("sources", sources),
+            ):
                 totals[name] += len(rows)
                 rows.clear()
 
         for incident_id in range(1, self.incidents + 1):
             started = EPOCH + timedelta(seconds=rng.randrange(SPAN_DAYS * 86400))
-            ended = started + timedelta(minutes=rng.randint(5, 120)) if rng.random() < 0.7 \
-                else None
+            ended = started + timedelta(minutes=rng.randint(5, 120)) if rng.random() < 0.7 else None
             state = rng.choices(STATES, weights=STATE_WEIGHTS)[0] if rng.random() < 0.97 else None
             kind = rng.choice(INCIDENT_KINDS)
-            incidents.append((incident_id, f"INC-{incident_id:07d}", f"Incident {incident_id}",
-                              kind, started, ended, None, state, "open", now, now))
+            incidents.append(
+                (
+                    incident_id,
+                    f"INC-{incident_id:07d}",
+                    f"Incident {incident_id}",
+                    kind,
+                    started,
+                    ended,
+                    None,
+                    state,
+                    "open",
+                    now,
+                    now,
+                )
+            )
             agencies = rng.sample(range(1, len(AGENCIES) + 1), rng.choice((1, 1, 1, 2, 2, 3)))
             links.extend((incident_id, a) for a in agencies)
-            involved = {rng.choice(by_agency[rng.choice(agencies)] or [1])
-                        for _ in range(rng.randint(0, 6))}
+            involved = {
+                rng.choice(by_agency[rng.choice(agencies)] or [1]) for _ in range(rng.randint(0, 6))
+            }
             expected = []
             for officer_id in sorted(involved):
                 camera_expected = officer_camera[officer_id - 1]
-                involvements.append((incident_id, officer_id, rng.choice(INVOLVEMENT_ROLES),
-                                     camera_expected, now, now))
+                involvements.append(
+                    (
+                        incident_id,
+                        officer_id,
+                        rng.choice(INVOLVEMENT_ROLES),
+                        camera_expected,
+                        now,
+                        now,
+                    )
+                )
                 if camera_expected:
                     expected.append(officer_id)
             # A quarter of incidents have no bodycam at all; elsewhere most expected cameras
             # turned up, some did not.
             n = source_counts[incident_id - 1]
-            bodycam_officers = [] if rng.random() < 0.25 else [
-                o for o in expected if rng.random() < 0.8]
+            bodycam_officers = (
+                [] if rng.random() < 0.25 else [o for o in expected if rng.random() < 0.8]
+            )
             custody = _weighted(rng, CUSTODY, n)
             review = _weighted(rng, REVIEW, n)
             for k in range(n):
@@ -179,8 +266,18 @@ class Catalogue:
                 else:
                     kind = rng.choice(OTHER_KINDS)
                     officer_id = rng.choice(expected) if kind == "dashcam" and expected else None
-                sources.append(self._source(source_id, incident_id, kind, officer_id, started,
-                                            custody[k], review[k], now))
+                sources.append(
+                    self._source(
+                        source_id,
+                        incident_id,
+                        kind,
+                        officer_id,
+                        started,
+                        custody[k],
+                        review[k],
+                        now,
+                    )
+                )
             if len(sources) >= BATCH * 5:
                 flush()
         flush()
@@ -197,17 +294,45 @@ class Catalogue:
             span = (begin, end, offset, begin + shift, end + shift)
         else:
             span = (None, None, 0.0, None, None)
-        return (source_id, f"SRC-{source_id:08d}", incident_id, kind, officer_id, *span,
-                f"{rng.getrandbits(256):064x}", rng.randint(1, 4000) * 1_000_000,
-                f"evidence://bench/{incident_id}/{source_id}.mp4", custody, review, "unverified",
-                False, now, now)
+        return (
+            source_id,
+            f"SRC-{source_id:08d}",
+            incident_id,
+            kind,
+            officer_id,
+            *span,
+            f"{rng.getrandbits(256):064x}",
+            rng.randint(1, 4000) * 1_000_000,
+            f"evidence://bench/{incident_id}/{source_id}.mp4",
+            custody,
+            review,
+            "unverified",
+            False,
+            now,
+            now,
+        )
 
 
 SOURCE_COLUMNS = [
-    "id", "external_id", "incident", "kind", "officer", "recording_started_at",
-    "recording_ended_at", "clock_offset_seconds", "corrected_started_at", "corrected_ended_at",
-    "sha256", "size_bytes", "storage_uri", "custody_status", "review_status", "integrity",
-    "legal_hold", "created_at", "updated_at",
+    "id",
+    "external_id",
+    "incident",
+    "kind",
+    "officer",
+    "recording_started_at",
+    "recording_ended_at",
+    "clock_offset_seconds",
+    "corrected_started_at",
+    "corrected_ended_at",
+    "sha256",
+    "size_bytes",
+    "storage_uri",
+    "custody_status",
+    "review_status",
+    "integrity",
+    "legal_hold",
+    "created_at",
+    "updated_at",
 ]
 
 
@@ -218,7 +343,7 @@ def generate(url, incidents=100_000, sources=1_000_000, seed=2026, analyze=False
     `analyze=True` also gathers planner statistics (ANALYZE).
     """
     if url.startswith("sqlite:///"):
-        path = url[len("sqlite:///"):]
+        path = url[len("sqlite:///") :]
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(path + suffix):
                 os.remove(path + suffix)
@@ -243,16 +368,19 @@ def generate(url, incidents=100_000, sources=1_000_000, seed=2026, analyze=False
 
 
 def run(args):
-    parser = argparse.ArgumentParser(prog="python -m bench generate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", default="sqlite:///var/bench.db",
-                        help="database URL (a SQLite file is replaced)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench generate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--db", default="sqlite:///var/bench.db", help="database URL (a SQLite file is replaced)"
+    )
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--sources", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--analyze", action="store_true", help="run ANALYZE afterwards")
     options = parser.parse_args(args)
     started = time.perf_counter()
-    counts = generate(options.db, options.incidents, options.sources, options.seed,
-                      options.analyze)
+    counts = generate(options.db, options.incidents, options.sources, options.seed, options.analyze)
     print(f"generated {counts} in {time.perf_counter() - started:.1f} s at {options.db}")

@@ -72,10 +72,12 @@ def machine():
         mem_gib = int(f.readline().split()[1]) / 2**20
     with open("/proc/loadavg") as f:
         load = f.read().split()[0]
-    return (f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB, load average {load} "
-            f"at the end (the machine is shared), {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}, SQLite "
-            f"{sqlite3.sqlite_version}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem_gib:.0f} GiB, load average {load} "
+        f"at the end (the machine is shared), {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}, SQLite "
+        f"{sqlite3.sqlite_version}"
+    )
 
 
 # ---------------------------------------------------------------- the database
@@ -98,13 +100,30 @@ def drive_wrk(server, token, template, ids, connections, seconds):
         script.write(WRK_SCRIPT % {"ids": ", ".join(map(str, ids)), "template": template})
     try:
         out = subprocess.run(
-            ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "30s",
-             "-s", script.name, "-H", f"Authorization: Bearer {token}", server.url],
-            capture_output=True, text=True, check=True).stdout
+            [
+                "wrk",
+                "-t",
+                "1",
+                "-c",
+                str(connections),
+                "-d",
+                f"{seconds}s",
+                "--timeout",
+                "30s",
+                "-s",
+                script.name,
+                "-H",
+                f"Authorization: Bearer {token}",
+                server.url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     finally:
         os.unlink(script.name)
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
-    result = json.loads(line[len("RESULT "):])
+    result = json.loads(line[len("RESULT ") :])
     result["rps"] = result["requests"] / result["seconds"]
     return result
 
@@ -138,9 +157,16 @@ def drive_threads(server, token, template, ids, connections, seconds):
         t.join()
     elapsed = time.perf_counter() - began
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0] * 99
-    return {"requests": len(latencies), "seconds": elapsed, "errors": errors[0],
-            "non2xx": non2xx[0], "rps": len(latencies) / elapsed,
-            "p50_ms": q[49] * 1e3, "p95_ms": q[94] * 1e3, "p99_ms": q[98] * 1e3}
+    return {
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "errors": errors[0],
+        "non2xx": non2xx[0],
+        "rps": len(latencies) / elapsed,
+        "p50_ms": q[49] * 1e3,
+        "p95_ms": q[94] * 1e3,
+        "p99_ms": q[98] * 1e3,
+    }
 
 
 def drain(server, limit=120):
@@ -165,16 +191,28 @@ def read_endpoints(server, incident_ids):
         ("incident list", "/api/v1/incidents", "/incidents"),
         ("incident list, one state", "/api/v1/incidents?state=MN", "/incidents"),
         ("source list (audited read)", "/api/v1/sources", "/sources"),
-        ("sources of an incident (audited)", "/api/v1/incidents/{id}/sources",
-         "/incidents/{incident_id}/sources"),
+        (
+            "sources of an incident (audited)",
+            "/api/v1/incidents/{id}/sources",
+            "/incidents/{incident_id}/sources",
+        ),
         ("one incident", "/api/v1/incidents/{id}", "/incidents/{incident_id}"),
-        ("coverage list (lacking bodycam)", "/api/v1/coverage/incidents?lacking=bodycam",
-         "/coverage/incidents"),
-        ("coverage of an incident", "/api/v1/incidents/{id}/coverage",
-         "/incidents/{incident_id}/coverage"),
+        (
+            "coverage list (lacking bodycam)",
+            "/api/v1/coverage/incidents?lacking=bodycam",
+            "/coverage/incidents",
+        ),
+        (
+            "coverage of an incident",
+            "/api/v1/incidents/{id}/coverage",
+            "/incidents/{incident_id}/coverage",
+        ),
     ]
-    return [(label, template) for label, template, path in wanted
-            if path in paths or "/api/v1" + path in paths]
+    return [
+        (label, template)
+        for label, template, path in wanted
+        if path in paths or "/api/v1" + path in paths
+    ]
 
 
 def measure_reads(server, incident_ids, options, driver):
@@ -193,19 +231,27 @@ def measure_reads(server, incident_ids, options, driver):
             drain(server)
             runs[label].append(result)
             result["ratio"] = result["rps"] / runs["health (trivial)"][-1]["rps"]
-            print(f"  round {round_number} {label:34} {result['rps']:7.1f} req/s "
-                  f"(x{result['ratio']:.2f})  p50 {result['p50_ms']:7.1f} ms  "
-                  f"p95 {result['p95_ms']:7.1f}  p99 {result['p99_ms']:7.1f}  "
-                  f"errors {result['errors']} non-2xx {result['non2xx']}", flush=True)
+            print(
+                f"  round {round_number} {label:34} {result['rps']:7.1f} req/s "
+                f"(x{result['ratio']:.2f})  p50 {result['p50_ms']:7.1f} ms  "
+                f"p95 {result['p95_ms']:7.1f}  p99 {result['p99_ms']:7.1f}  "
+                f"errors {result['errors']} non-2xx {result['non2xx']}",
+                flush=True,
+            )
     rows = []
     for label, results in runs.items():
-        row = {key: statistics.median(r[key] for r in results)
-               for key in ("rps", "ratio", "p50_ms", "p95_ms", "p99_ms")}
-        row.update(label=label, ratio_min=min(r["ratio"] for r in results),
-                   ratio_max=max(r["ratio"] for r in results),
-                   errors=sum(r["errors"] for r in results),
-                   non2xx=sum(r["non2xx"] for r in results),
-                   requests=sum(r["requests"] for r in results))
+        row = {
+            key: statistics.median(r[key] for r in results)
+            for key in ("rps", "ratio", "p50_ms", "p95_ms", "p99_ms")
+        }
+        row.update(
+            label=label,
+            ratio_min=min(r["ratio"] for r in results),
+            ratio_max=max(r["ratio"] for r in results),
+            errors=sum(r["errors"] for r in results),
+            non2xx=sum(r["non2xx"] for r in results),
+            requests=sum(r["requests"] for r in results),
+        )
         rows.append(row)
     return rows
 
@@ -237,11 +283,15 @@ def measure_writes(server, incident_ids, clients, each):
         client = server.client("investigator")
         rng = random.Random(writer)
         for n in range(each):
-            body = {"kind": "bodycam", "external_id": f"bench-{run_tag}-{writer}-{n}",
-                    "device_id": f"BENCH-{writer}"}
+            body = {
+                "kind": "bodycam",
+                "external_id": f"bench-{run_tag}-{writer}-{n}",
+                "device_id": f"BENCH-{writer}",
+            }
             try:
                 status, _, _ = client.request(
-                    "POST", f"incidents/{rng.choice(incident_ids)}/sources", body)
+                    "POST", f"incidents/{rng.choice(incident_ids)}/sources", body
+                )
             except OSError:
                 status = 0
             note(status)
@@ -253,12 +303,19 @@ def measure_writes(server, incident_ids, clients, each):
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(create, range(clients)))
     elapsed = time.perf_counter() - started
-    result = {"what": f"source creation, {clients} clients x {each}",
-              "requests": clients * each, "seconds": elapsed, **counts,
-              "stored": source_total(reader) - before}
-    print(f"  {result['what']}: {result['requests'] / elapsed:.1f} writes/s, "
-          f"created {counts['created']}, stored {result['stored']}, errors {counts['errors']}, "
-          f"other {counts['other']}", flush=True)
+    result = {
+        "what": f"source creation, {clients} clients x {each}",
+        "requests": clients * each,
+        "seconds": elapsed,
+        **counts,
+        "stored": source_total(reader) - before,
+    }
+    print(
+        f"  {result['what']}: {result['requests'] / elapsed:.1f} writes/s, "
+        f"created {counts['created']}, stored {result['stored']}, errors {counts['errors']}, "
+        f"other {counts['other']}",
+        flush=True,
+    )
     results = [result]
     _, _, spec = reader.request("GET", "/api/v1/openapi.json")
     if {"/sources/{source_id}/custody", "/api/v1/sources/{source_id}/custody"} & set(spec["paths"]):
@@ -272,17 +329,26 @@ def measure_custody(server, incident_id, clients, each):
     admin = server.client("investigator")
     _, _, source = admin.request("POST", f"incidents/{incident_id}/sources", {"kind": "bodycam"})
     path = f"sources/{source['id']}/custody"
-    admin.request("POST", path, {"action": "received", "custodian": "Evidence room",
-                                 "occurred_at": "2026-01-08T10:00:00Z"})
+    admin.request(
+        "POST",
+        path,
+        {"action": "received", "custodian": "Evidence room", "occurred_at": "2026-01-08T10:00:00Z"},
+    )
     statuses = []
 
     def append(writer):
         client = server.client("investigator")
         for _ in range(each):
             try:
-                status, _, _ = client.request("POST", path, {
-                    "action": "copied", "custodian": f"clerk {writer}",
-                    "occurred_at": "2026-01-08T11:00:00Z"})
+                status, _, _ = client.request(
+                    "POST",
+                    path,
+                    {
+                        "action": "copied",
+                        "custodian": f"clerk {writer}",
+                        "occurred_at": "2026-01-08T11:00:00Z",
+                    },
+                )
             except OSError:
                 status = 0
             statuses.append(status)
@@ -294,14 +360,20 @@ def measure_custody(server, incident_id, clients, each):
     elapsed = time.perf_counter() - started
     _, _, verdict = admin.request("GET", f"{path}/verify")
     admin.close()
-    result = {"what": f"custody appends to one chain, {clients} clients x {each}",
-              "requests": len(statuses), "seconds": elapsed,
-              "created": statuses.count(201),
-              "errors": sum(1 for s in statuses if s >= 500 or s == 0),
-              "other": {s: statuses.count(s) for s in set(statuses) - {201}},
-              "chain": verdict}
-    print(f"  {result['what']}: {len(statuses) / elapsed:.1f} appends/s, created "
-          f"{result['created']}, errors {result['errors']}, chain {verdict}", flush=True)
+    result = {
+        "what": f"custody appends to one chain, {clients} clients x {each}",
+        "requests": len(statuses),
+        "seconds": elapsed,
+        "created": statuses.count(201),
+        "errors": sum(1 for s in statuses if s >= 500 or s == 0),
+        "other": {s: statuses.count(s) for s in set(statuses) - {201}},
+        "chain": verdict,
+    }
+    print(
+        f"  {result['what']}: {len(statuses) / elapsed:.1f} appends/s, created "
+        f"{result['created']}, errors {result['errors']}, chain {verdict}",
+        flush=True,
+    )
     return result
 
 
@@ -322,19 +394,28 @@ def incident_sample(server, count=500):
 
 
 def run_backend(backend, url, options, driver, workdir):
-    print(f"\n== {backend}: seeding {options.incidents} incidents, {options.sources} sources",
-          flush=True)
+    print(
+        f"\n== {backend}: seeding {options.incidents} incidents, {options.sources} sources",
+        flush=True,
+    )
     seed(url, options.incidents, options.sources, options.seed)
     tokens = prepare_database(url)
-    server = LiveServer(url, tokens, workdir, workers=options.workers,
-                        threads=options.threads,
-                        env={"EVIDENCE_DATABASE_POOL_SIZE": str(options.threads)})
+    server = LiveServer(
+        url,
+        tokens,
+        workdir,
+        workers=options.workers,
+        threads=options.threads,
+        env={"EVIDENCE_DATABASE_POOL_SIZE": str(options.threads)},
+    )
     server.start(wait=120)
     try:
         incident_ids, total = incident_sample(server)
-        print(f"  {total} incidents served by {options.workers} workers x {options.threads} "
-              f"threads; {options.connections} connections, {options.seconds} s each",
-              flush=True)
+        print(
+            f"  {total} incidents served by {options.workers} workers x {options.threads} "
+            f"threads; {options.connections} connections, {options.seconds} s each",
+            flush=True,
+        )
         reads = measure_reads(server, incident_ids, options, driver)
         writes = measure_writes(server, incident_ids, options.writers, options.writes_each)
     finally:
@@ -343,38 +424,53 @@ def run_backend(backend, url, options, driver, workdir):
 
 
 def report(results, options, driver_name):
-    lines = [f"Machine: {machine()}. Load: {driver_name}, {options.connections} connections, "
-             f"{options.rounds} rounds of {options.seconds} s per endpoint (medians; the ratio "
-             f"is to /health measured just before, in the same round) after 2 s of warm-up; "
-             f"between runs the server finishes what was in flight; "
-             f"server: `evidence serve "
-             f"--workers {options.workers} --threads {options.threads}`; data: "
-             f"{options.incidents} incidents, {options.sources} sources (seed {options.seed}).",
-             ""]
+    lines = [
+        f"Machine: {machine()}. Load: {driver_name}, {options.connections} connections, "
+        f"{options.rounds} rounds of {options.seconds} s per endpoint (medians; the ratio "
+        f"is to /health measured just before, in the same round) after 2 s of warm-up; "
+        f"between runs the server finishes what was in flight; "
+        f"server: `evidence serve "
+        f"--workers {options.workers} --threads {options.threads}`; data: "
+        f"{options.incidents} incidents, {options.sources} sources (seed {options.seed}).",
+        "",
+    ]
     for result in results:
-        lines += [f"**{result['backend']}**", "",
-                  "| endpoint | req/s | ratio to /health (rounds' range) | p50 ms | p95 ms | "
-                  "p99 ms | errors |",
-                  "|---|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            f"**{result['backend']}**",
+            "",
+            "| endpoint | req/s | ratio to /health (rounds' range) | p50 ms | p95 ms | "
+            "p99 ms | errors |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
         for r in result["reads"]:
-            lines.append(f"| {r['label']} | {r['rps']:.0f} | {r['ratio']:.2f} "
-                         f"({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | "
-                         f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | "
-                         f"{r['errors'] + r['non2xx']} |")
+            lines.append(
+                f"| {r['label']} | {r['rps']:.0f} | {r['ratio']:.2f} "
+                f"({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | "
+                f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | "
+                f"{r['errors'] + r['non2xx']} |"
+            )
         lines.append("")
         for w in result["writes"]:
-            extra = f", chain valid: {w['chain'].get('valid')}" if "chain" in w else (
-                f", rows stored {w['stored']}")
-            lines.append(f"- {w['what']}: {w['requests'] / w['seconds']:.0f} per second, "
-                         f"{w['created']} created, errors {w['errors']}, other answers "
-                         f"{w['other'] or 'none'}{extra}")
+            extra = (
+                f", chain valid: {w['chain'].get('valid')}"
+                if "chain" in w
+                else (f", rows stored {w['stored']}")
+            )
+            lines.append(
+                f"- {w['what']}: {w['requests'] / w['seconds']:.0f} per second, "
+                f"{w['created']} created, errors {w['errors']}, other answers "
+                f"{w['other'] or 'none'}{extra}"
+            )
         lines.append("")
     return "\n".join(lines)
 
 
 def run(args):
-    parser = argparse.ArgumentParser(prog="python -m bench http", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench http",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--sources", type=int, default=1_000_000)
@@ -388,18 +484,25 @@ def run(args):
     parser.add_argument("--writes-each", type=int, default=50)
     parser.add_argument("--driver", choices=("auto", "wrk", "threads"), default="auto")
     parser.add_argument("--json", help="also write the raw results here")
-    parser.add_argument("--write-docs", metavar="PATH",
-                        help="replace this benchmark's section of PATH (docs/performance.md)")
+    parser.add_argument(
+        "--write-docs",
+        metavar="PATH",
+        help="replace this benchmark's section of PATH (docs/performance.md)",
+    )
     options = parser.parse_args(args)
     # Stopped with SIGTERM: still stop the server and drop the throwaway database.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     use_wrk = options.driver == "wrk" or (options.driver == "auto" and shutil.which("wrk"))
-    driver, driver_name = (drive_wrk, "wrk (1 thread)") if use_wrk else (
-        drive_threads, "Python threads with keep-alive connections")
+    driver, driver_name = (
+        (drive_wrk, "wrk (1 thread)")
+        if use_wrk
+        else (drive_threads, "Python threads with keep-alive connections")
+    )
     backends = ["sqlite", "postgresql"] if options.backend == "both" else [options.backend]
-    admin_url = (os.environ.get("EVIDENCE_BENCH_POSTGRES_URL")
-                 or os.environ.get("EVIDENCE_TEST_POSTGRES_URL"))
+    admin_url = os.environ.get("EVIDENCE_BENCH_POSTGRES_URL") or os.environ.get(
+        "EVIDENCE_TEST_POSTGRES_URL"
+    )
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-http-") as workdir:
         for backend in backends:
@@ -408,21 +511,24 @@ def run(args):
                 results.append(run_backend(backend, url, options, driver, workdir))
                 continue
             if not admin_url:
-                print("\n== postgresql: skipped (set EVIDENCE_BENCH_POSTGRES_URL or "
-                      "EVIDENCE_TEST_POSTGRES_URL)")
+                print(
+                    "\n== postgresql: skipped (set EVIDENCE_BENCH_POSTGRES_URL or "
+                    "EVIDENCE_TEST_POSTGRES_URL)"
+                )
                 continue
             with throwaway_postgres(admin_url, "evidence_bench") as url:
                 with psycopg.connect(url) as conn:
                     version = conn.execute("SHOW server_version").fetchone()[0]
-                results.append(run_backend(f"postgresql {version}", url, options, driver,
-                                           workdir))
+                results.append(run_backend(f"postgresql {version}", url, options, driver, workdir))
     text = report(results, options, driver_name)
     print("\n" + text)
     if options.write_docs:
-        write_section(options.write_docs, "http",
-                      "## HTTP: the API under concurrent clients\n\n" + text)
+        write_section(
+            options.write_docs, "http", "## HTTP: the API under concurrent clients\n\n" + text
+        )
         print(f"written to {options.write_docs}")
     if options.json:
         with open(options.json, "w") as f:
-            json.dump({"machine": machine(), "options": vars(options), "results": results},
-                      f, indent=2)
+            json.dump(
+                {"machine": machine(), "options": vars(options), "results": results}, f, indent=2
+            )

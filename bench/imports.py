@@ -32,9 +32,18 @@ from urllib.parse import urlparse, urlunparse
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results")
 SOURCE_COLUMNS = [
-    "external_id", "incident_external_id", "kind", "device_id", "recording_started_at",
-    "recording_ended_at", "clock_offset_seconds", "sha256", "size_bytes", "storage_uri",
-    "obtained_via", "notes",
+    "external_id",
+    "incident_external_id",
+    "kind",
+    "device_id",
+    "recording_started_at",
+    "recording_ended_at",
+    "clock_offset_seconds",
+    "sha256",
+    "size_bytes",
+    "storage_uri",
+    "obtained_via",
+    "notes",
 ]
 SOURCES_PER_INCIDENT = 100
 KINDS = ["bodycam"] * 6 + ["dashcam", "bystander", "surveillance", "officer_phone"]
@@ -48,27 +57,42 @@ def write_files(directory, rows, seed=1):
     sources_path = os.path.join(directory, f"sources-{rows}.csv")
     with open(incidents_path, "w", newline="") as f:
         out = csv.writer(f)
-        out.writerow(["external_id", "title", "kind", "started_at", "location_city",
-                      "location_state"])
+        out.writerow(
+            ["external_id", "title", "kind", "started_at", "location_city", "location_state"]
+        )
         for i in range(incidents):
-            out.writerow([f"bench-i-{i}", f"Bench incident {i}", "use_of_force",
-                          f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00-05:00",
-                          "Springfield", "IL"])
+            out.writerow(
+                [
+                    f"bench-i-{i}",
+                    f"Bench incident {i}",
+                    "use_of_force",
+                    f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00-05:00",
+                    "Springfield",
+                    "IL",
+                ]
+            )
     with open(sources_path, "w", newline="") as f:
         out = csv.writer(f)
         out.writerow(SOURCE_COLUMNS)
         for n in range(rows):
             i = n % incidents
             minute = rng.randrange(0, 50)
-            out.writerow([
-                f"bench-s-{n}", f"bench-i-{i}", rng.choice(KINDS), f"DEV-{rng.randrange(5000)}",
-                f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T10:{minute:02d}:00-05:00",
-                f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T10:{minute + 9:02d}:30-05:00",
-                rng.choice(["0", "0", "-2.5", "3600"]), f"{rng.getrandbits(256):064x}",
-                rng.randrange(10**6, 10**10), f"s3://evidence/bench/{n}.mp4",
-                rng.choice(["agency_upload", "subpoena", "public_submission"]),
-                "" if n % 3 else "synthetic benchmark row",
-            ])
+            out.writerow(
+                [
+                    f"bench-s-{n}",
+                    f"bench-i-{i}",
+                    rng.choice(KINDS),
+                    f"DEV-{rng.randrange(5000)}",
+                    f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T10:{minute:02d}:00-05:00",
+                    f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T10:{minute + 9:02d}:30-05:00",
+                    rng.choice(["0", "0", "-2.5", "3600"]),
+                    f"{rng.getrandbits(256):064x}",
+                    rng.randrange(10**6, 10**10),
+                    f"s3://evidence/bench/{n}.mp4",
+                    rng.choice(["agency_upload", "subpoena", "public_submission"]),
+                    "" if n % 3 else "synthetic benchmark row",
+                ]
+            )
     return incidents_path, sources_path
 
 
@@ -77,8 +101,7 @@ def evidence(database_url, *args, measure=False):
     env = {**os.environ, "EVIDENCE_DATABASE_URL": database_url}
     command = [sys.executable, "-m", "service.cli", *args]
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     # wait4, not wait: it gives this child's own resource usage (peak RSS).
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
@@ -94,9 +117,18 @@ def evidence(database_url, *args, measure=False):
 
 
 GIVEN_COLUMNS = (
-    "external_id", "incident_id", "kind", "device_id", "recording_started_at",
-    "recording_ended_at", "clock_offset_seconds", "sha256", "size_bytes", "storage_uri",
-    "obtained_via", "notes",
+    "external_id",
+    "incident_id",
+    "kind",
+    "device_id",
+    "recording_started_at",
+    "recording_ended_at",
+    "clock_offset_seconds",
+    "sha256",
+    "size_bytes",
+    "storage_uri",
+    "obtained_via",
+    "notes",
 )
 
 
@@ -109,8 +141,9 @@ def _defaults():
     for field in Source._meta.sorted_fields:
         if field.name == "id" or field.column_name in GIVEN_COLUMNS or field.null:
             continue
-        defaults[field.column_name] = field.default() if callable(field.default) else (
-            field.default)
+        defaults[field.column_name] = (
+            field.default() if callable(field.default) else (field.default)
+        )
     return defaults
 
 
@@ -120,10 +153,19 @@ def _baseline_rows(sources_path, incident_ids, defaults):
     with open(sources_path, newline="") as f:
         for r in csv.DictReader(f):
             yield (
-                r["external_id"], incident_ids[r["incident_external_id"]], r["kind"],
-                r["device_id"], r["recording_started_at"], r["recording_ended_at"],
-                float(r["clock_offset_seconds"]), r["sha256"], int(r["size_bytes"]),
-                r["storage_uri"], r["obtained_via"], r["notes"] or None, *extra,
+                r["external_id"],
+                incident_ids[r["incident_external_id"]],
+                r["kind"],
+                r["device_id"],
+                r["recording_started_at"],
+                r["recording_ended_at"],
+                float(r["clock_offset_seconds"]),
+                r["sha256"],
+                int(r["size_bytes"]),
+                r["storage_uri"],
+                r["obtained_via"],
+                r["notes"] or None,
+                *extra,
             )
 
 
@@ -207,12 +249,14 @@ def measure(backend, rows, files, make_url, baseline, repeat=1):
         "runs": repeat,
         "load_average_after": [round(x, 1) for x in os.getloadavg()],
     }
-    print(f"{backend:10} {rows:>8,} rows  CLI {cli_seconds:7.1f} s "
-          f"({result['cli_rows_per_second']:>6,} rows/s, peak RSS {rss_mb:5.0f} MB, "
-          f"start-up {startup_seconds:.1f} s)  "
-          f"{result['baseline']:28} {base_seconds:6.1f} s "
-          f"({result['baseline_rows_per_second']:>7,} rows/s)  ratio {result['ratio']}x",
-          flush=True)
+    print(
+        f"{backend:10} {rows:>8,} rows  CLI {cli_seconds:7.1f} s "
+        f"({result['cli_rows_per_second']:>6,} rows/s, peak RSS {rss_mb:5.0f} MB, "
+        f"start-up {startup_seconds:.1f} s)  "
+        f"{result['baseline']:28} {base_seconds:6.1f} s "
+        f"({result['baseline_rows_per_second']:>7,} rows/s)  ratio {result['ratio']}x",
+        flush=True,
+    )
     return result
 
 
@@ -221,20 +265,28 @@ def _with_dbname(url, name):
 
 
 def run(argv):
-    parser = argparse.ArgumentParser(prog="python -m bench imports", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", default="30000,300000",
-                        help="comma-separated sizes (default: 30000,300000)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="runs of each side per size; the fastest is reported")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench imports",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--rows", default="30000,300000", help="comma-separated sizes (default: 30000,300000)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each side per size; the fastest is reported"
+    )
     parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--write-docs", metavar="PATH",
-                        help="write the figures into this file's imports section "
-                             "(docs/performance.md)")
+    parser.add_argument(
+        "--write-docs",
+        metavar="PATH",
+        help="write the figures into this file's imports section (docs/performance.md)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(n) for n in args.rows.split(",")]
-    admin_url = (os.environ.get("EVIDENCE_BENCH_POSTGRES_URL")
-                 or os.environ.get("EVIDENCE_TEST_POSTGRES_URL"))
+    admin_url = os.environ.get("EVIDENCE_BENCH_POSTGRES_URL") or os.environ.get(
+        "EVIDENCE_TEST_POSTGRES_URL"
+    )
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-imports-") as directory:
         for rows in sizes:
@@ -247,18 +299,32 @@ def run(argv):
                         os.remove(path + suffix)
                 return f"sqlite:///{path}"
 
-            results.append(measure("sqlite", rows, files, sqlite_url,
-                                   lambda url, path: sqlite_baseline(url[len("sqlite:///"):],
-                                                                     path), args.repeat))
+            results.append(
+                measure(
+                    "sqlite",
+                    rows,
+                    files,
+                    sqlite_url,
+                    lambda url, path: sqlite_baseline(url[len("sqlite:///") :], path),
+                    args.repeat,
+                )
+            )
             if args.no_postgres or not admin_url:
                 continue
             results.append(_postgres_run(admin_url, rows, files, args.repeat))
     if not args.no_postgres and not admin_url:
-        print("PostgreSQL skipped: set EVIDENCE_BENCH_POSTGRES_URL (a server where databases "
-              "can be created)", file=sys.stderr)
-    report = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
-              "python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version,
-              "cpus": os.cpu_count(), "results": results}
+        print(
+            "PostgreSQL skipped: set EVIDENCE_BENCH_POSTGRES_URL (a server where databases "
+            "can be created)",
+            file=sys.stderr,
+        )
+    report = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": sys.version.split()[0],
+        "sqlite": sqlite3.sqlite_version,
+        "cpus": os.cpu_count(),
+        "results": results,
+    }
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "imports.json"), "w") as f:
         json.dump(report, f, indent=2)
@@ -292,13 +358,17 @@ def docs_section(report):
             f"| {r['database']} | {r['rows']:,} | {r['cli_seconds']:.1f} s | "
             f"{r['cli_rows_per_second']:,} | {r['cli_peak_rss_mb']:.0f} MB | "
             f"{r['baseline']}: {r['baseline_seconds']:.1f} s | "
-            f"{r['baseline_rows_per_second']:,} | {r['ratio']}x | {met} |")
+            f"{r['baseline_rows_per_second']:,} | {r['ratio']}x | {met} |"
+        )
     loads = ", ".join(f"{r['load_average_after'][0]}" for r in report["results"])
     runs = sorted({r["runs"] for r in report["results"]})
-    lines += ["", f"Runs per side: {', '.join(map(str, runs))}. Load average (1 min) after "
-              f"each line: {loads}. CLI start-up alone (a header-only file): "
-              + ", ".join(f"{r['cli_startup_seconds']:.1f} s" for r in report["results"])
-              + "."]
+    lines += [
+        "",
+        f"Runs per side: {', '.join(map(str, runs))}. Load average (1 min) after "
+        f"each line: {loads}. CLI start-up alone (a header-only file): "
+        + ", ".join(f"{r['cli_startup_seconds']:.1f} s" for r in report["results"])
+        + ".",
+    ]
     return "\n".join(lines)
 
 

@@ -29,12 +29,16 @@ from service.web import create_app
 TARGET_MS = 20.0
 EXTERNAL_ID = "bench-30-officers"
 
-HAND_OFFICERS = ("SELECT v.officer_id, o.name, a.code, v.role, v.camera_expected, "
-                 "v.not_recorded_reason FROM involvement v JOIN officer o ON o.id = v.officer_id "
-                 "JOIN agency a ON a.id = o.agency_id WHERE v.incident_id = {id} ORDER BY v.id")
-HAND_SOURCES = ("SELECT s.id, s.kind, s.officer_id, s.corrected_started_at, "
-                "s.corrected_ended_at FROM source s WHERE s.incident_id = {id} "
-                "AND s.custody_status <> 'disposed' ORDER BY s.id")
+HAND_OFFICERS = (
+    "SELECT v.officer_id, o.name, a.code, v.role, v.camera_expected, "
+    "v.not_recorded_reason FROM involvement v JOIN officer o ON o.id = v.officer_id "
+    "JOIN agency a ON a.id = o.agency_id WHERE v.incident_id = {id} ORDER BY v.id"
+)
+HAND_SOURCES = (
+    "SELECT s.id, s.kind, s.officer_id, s.corrected_started_at, "
+    "s.corrected_ended_at FROM source s WHERE s.incident_id = {id} "
+    "AND s.custody_status <> 'disposed' ORDER BY s.id"
+)
 
 
 def _ensure_incident():
@@ -44,27 +48,46 @@ def _ensure_incident():
     start = datetime(2026, 1, 24, 15, 2)
     with database.atomic():
         agency = inventory.Agency.select().first()
-        incident = inventory.create_incident({
-            "external_id": EXTERNAL_ID, "title": "Benchmark: 30 officers", "kind": "shooting",
-            "started_at": start, "ended_at": start + timedelta(minutes=38),
-            "agencies": [agency.code],
-        })
+        incident = inventory.create_incident(
+            {
+                "external_id": EXTERNAL_ID,
+                "title": "Benchmark: 30 officers",
+                "kind": "shooting",
+                "started_at": start,
+                "ended_at": start + timedelta(minutes=38),
+                "agencies": [agency.code],
+            }
+        )
         for n in range(30):
-            officer = inventory.create_officer({
-                "agency": agency.code, "badge_number": f"bench30-{uuid.uuid4().hex[:10]}",
-                "camera_issued": True})
+            officer = inventory.create_officer(
+                {
+                    "agency": agency.code,
+                    "badge_number": f"bench30-{uuid.uuid4().hex[:10]}",
+                    "camera_issued": True,
+                }
+            )
             inventory.involve_officer(incident, {"officer_id": officer.id})
             if n % 10 != 9:  # three officers without their own footage
                 on = start + timedelta(minutes=n % 7, seconds=n * 3)
-                inventory.create_source({
-                    "kind": "bodycam", "officer_id": officer.id, "recording_started_at": on,
-                    "recording_ended_at": on + timedelta(minutes=4 + n % 9),
-                    "clock_offset_seconds": (n % 4) * 7.5}, incident_id=incident.id)
+                inventory.create_source(
+                    {
+                        "kind": "bodycam",
+                        "officer_id": officer.id,
+                        "recording_started_at": on,
+                        "recording_ended_at": on + timedelta(minutes=4 + n % 9),
+                        "clock_offset_seconds": (n % 4) * 7.5,
+                    },
+                    incident_id=incident.id,
+                )
         for at, minutes in ((1, 4), (3, 7), (6, 2), (12, 5), (20, 15)):
-            inventory.create_source({
-                "kind": "bystander", "recording_started_at": start + timedelta(minutes=at),
-                "recording_ended_at": start + timedelta(minutes=at + minutes)},
-                incident_id=incident.id)
+            inventory.create_source(
+                {
+                    "kind": "bystander",
+                    "recording_started_at": start + timedelta(minutes=at),
+                    "recording_ended_at": start + timedelta(minutes=at + minutes),
+                },
+                incident_id=incident.id,
+            )
         inventory.create_source({"kind": "surveillance"}, incident_id=incident.id)
     return incident.id
 
@@ -91,16 +114,21 @@ def _dt(value):
 
 
 def run(args):
-    parser = argparse.ArgumentParser(prog="python -m bench incident_coverage",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench incident_coverage",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--db", default="sqlite:///var/bench-coverage.db", help="database URL")
     parser.add_argument("--incidents", type=int, default=100_000)
     parser.add_argument("--sources", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--runs", type=int, default=101)
-    parser.add_argument("--reuse", action="store_true",
-                        help="use the catalogue already at --db instead of generating one")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="use the catalogue already at --db instead of generating one",
+    )
     parser.add_argument("--write-docs", metavar="PATH")
     options = parser.parse_args(args)
 
@@ -113,9 +141,14 @@ def run(args):
         incident = Incident.get_by_id(incident_id)
         token = create_token(f"bench-{uuid.uuid4().hex[:8]}", "oversight")
         table_counts = _table_counts()
-        environment = _environment(options.db, {
-            "incidents": table_counts["incident"], "sources": table_counts["source"],
-            "involvements": table_counts["involvement"]})
+        environment = _environment(
+            options.db,
+            {
+                "incidents": table_counts["incident"],
+                "sources": table_counts["source"],
+                "involvements": table_counts["involvement"],
+            },
+        )
         database.close()
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
@@ -138,24 +171,24 @@ def run(args):
     service_ms = statistics.median(service_times) * 1000
     hand_ms = statistics.median(hand_times) * 1000
     verdict = "met" if service_ms < TARGET_MS else "MISSED"
-    text = "\n".join([
-        f"Measured {datetime.now().date().isoformat()}: {environment}.",
-        f"`GET /incidents/{{id}}/coverage` of a 30-officer incident (27 bodycams, 5 bystander "
-        f"clips, one clip without a span), median of {options.runs} interleaved runs:",
-        "",
-        "| question | service (median) | hand-written SQL + merge (median) | ratio | target |",
-        "|---|---|---|---|---|",
-        f"| per-incident coverage, 30 officers | {service_ms:.1f} ms | {hand_ms:.1f} ms | "
-        f"{service_ms / hand_ms:.2f}x | < {TARGET_MS:.0f} ms: {verdict} |",
-        "",
-        f"p95: service {statistics.quantiles(service_times, n=20)[-1] * 1000:.1f} ms, "
-        f"hand-written {statistics.quantiles(hand_times, n=20)[-1] * 1000:.1f} ms.",
-    ])
+    text = "\n".join(
+        [
+            f"Measured {datetime.now().date().isoformat()}: {environment}.",
+            f"`GET /incidents/{{id}}/coverage` of a 30-officer incident (27 bodycams, 5 bystander "
+            f"clips, one clip without a span), median of {options.runs} interleaved runs:",
+            "",
+            "| question | service (median) | hand-written SQL + merge (median) | ratio | target |",
+            "|---|---|---|---|---|",
+            f"| per-incident coverage, 30 officers | {service_ms:.1f} ms | {hand_ms:.1f} ms | "
+            f"{service_ms / hand_ms:.2f}x | < {TARGET_MS:.0f} ms: {verdict} |",
+            "",
+            f"p95: service {statistics.quantiles(service_times, n=20)[-1] * 1000:.1f} ms, "
+            f"hand-written {statistics.quantiles(hand_times, n=20)[-1] * 1000:.1f} ms.",
+        ]
+    )
     print(text)
     if options.write_docs:
-        write_section(options.write_docs, "incident_coverage",
-                      "## Per-incident coverage\n\n" + text)
+        write_section(
+            options.write_docs, "incident_coverage", "## Per-incident coverage\n\n" + text
+        )
         print(f"written to {options.write_docs}")
-
-
-

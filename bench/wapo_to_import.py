@@ -19,15 +19,28 @@ import csv
 import os
 import sys
 
-CREDIT = ("Source: The Washington Post, fatal police shootings database "
-          "(CC BY-NC-SA 4.0).")
-INCIDENT_COLUMNS = ["external_id", "title", "kind", "started_at", "location_city",
-                    "location_state", "status", "description"]
+CREDIT = "Source: The Washington Post, fatal police shootings database (CC BY-NC-SA 4.0)."
+INCIDENT_COLUMNS = [
+    "external_id",
+    "title",
+    "kind",
+    "started_at",
+    "location_city",
+    "location_state",
+    "status",
+    "description",
+]
 SOURCE_COLUMNS = ["external_id", "incident_external_id", "kind", "notes"]
-DETAILS = [("manner_of_death", "manner of death"), ("armed", "armed"), ("age", "age"),
-           ("gender", "gender"), ("race", "race"),
-           ("signs_of_mental_illness", "signs of mental illness"),
-           ("threat_level", "threat level"), ("flee", "fleeing")]
+DETAILS = [
+    ("manner_of_death", "manner of death"),
+    ("armed", "armed"),
+    ("age", "age"),
+    ("gender", "gender"),
+    ("race", "race"),
+    ("signs_of_mental_illness", "signs of mental illness"),
+    ("threat_level", "threat level"),
+    ("flee", "fleeing"),
+]
 
 
 def _clean(text):
@@ -37,8 +50,9 @@ def _clean(text):
 def incident_row(row):
     name = _clean(row["name"])
     who = name if name and name.upper() != "TK TK" else "an unnamed person"
-    details = "; ".join(f"{label}: {_clean(row[key])}" for key, label in DETAILS
-                        if _clean(row.get(key)))
+    details = "; ".join(
+        f"{label}: {_clean(row[key])}" for key, label in DETAILS if _clean(row.get(key))
+    )
     return {
         "external_id": f"wapo-{row['id']}",
         "title": f"Fatal police shooting of {who}",
@@ -57,8 +71,10 @@ def source_row(row):
         "external_id": f"wapo-{row['id']}-bodycam",
         "incident_external_id": f"wapo-{row['id']}",
         "kind": "bodycam",
-        "notes": ("News reports said an officer wore a body camera that may have recorded "
-                  f"part of the incident; the footage is not held. {CREDIT}"),
+        "notes": (
+            "News reports said an officer wore a body camera that may have recorded "
+            f"part of the incident; the footage is not held. {CREDIT}"
+        ),
     }
 
 
@@ -66,11 +82,13 @@ def convert(source_path, out_dir):
     """Write incidents.csv and sources.csv; (incidents, sources) written."""
     os.makedirs(out_dir, exist_ok=True)
     counts = [0, 0]
-    with open(source_path, newline="", encoding="utf-8") as data, \
-            open(os.path.join(out_dir, "incidents.csv"), "w", newline="",
-                 encoding="utf-8") as incidents, \
-            open(os.path.join(out_dir, "sources.csv"), "w", newline="",
-                 encoding="utf-8") as sources:
+    with (
+        open(source_path, newline="", encoding="utf-8") as data,
+        open(
+            os.path.join(out_dir, "incidents.csv"), "w", newline="", encoding="utf-8"
+        ) as incidents,
+        open(os.path.join(out_dir, "sources.csv"), "w", newline="", encoding="utf-8") as sources,
+    ):
         incident_out = csv.DictWriter(incidents, INCIDENT_COLUMNS)
         source_out = csv.DictWriter(sources, SOURCE_COLUMNS)
         incident_out.writeheader()
@@ -85,8 +103,11 @@ def convert(source_path, out_dir):
 
 
 def run(argv):
-    parser = argparse.ArgumentParser(prog="wapo_to_import", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="wapo_to_import",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("data", help="wapo-fatal-police-shootings-2015-2020.csv")
     parser.add_argument("--out", default="var/wapo", help="directory for the import files")
     args = parser.parse_args(argv)

@@ -9,7 +9,8 @@ from .source import SourceSchema
 
 class BacklogFilters(Schema):
     older_than_days = fields.Integer(
-        load_default=30, validate=validate.Range(0, 36500),
+        load_default=30,
+        validate=validate.Range(0, 36500),
         metadata={"description": "age, in the inventory, past which a source is overdue"},
     )
     incident_id = QueryId()

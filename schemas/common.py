@@ -91,4 +91,3 @@ class ListArgs(PageArgs):
     """Paging plus the filters every list shares."""
 
     external_id = Text(200)
-

@@ -11,9 +11,12 @@ from .source import SourceSchema
 
 class CountingArgs(Schema):
     counting = Choice(
-        COUNTING, load_default="any",
-        metadata={"description": "any: every source not disposed; in_custody: only sources "
-                  "whose custody status is in_custody or checked_out"},
+        COUNTING,
+        load_default="any",
+        metadata={
+            "description": "any: every source not disposed; in_custody: only sources "
+            "whose custody status is in_custody or checked_out"
+        },
     )
 
 
@@ -23,16 +26,22 @@ class CoverageFilters(IncidentFilters, CountingArgs):
 
 class LackingArgs(PageArgs, CoverageFilters):
     lacking = Choice(
-        LACKING, load_default="bodycam",
-        metadata={"description": "bodycam: no bodycam source; any: no source at all; "
-                  "officer_bodycam: an officer expected to wear a camera has no bodycam "
-                  "source of their own"},
+        LACKING,
+        load_default="bodycam",
+        metadata={
+            "description": "bodycam: no bodycam source; any: no source at all; "
+            "officer_bodycam: an officer expected to wear a camera has no bodycam "
+            "source of their own"
+        },
     )
 
 
 class SummaryArgs(CoverageFilters):
-    group_by = Choice(GROUP_BY, load_default="agency",
-                      metadata={"description": "month is YYYY-MM of started_at in UTC"})
+    group_by = Choice(
+        GROUP_BY,
+        load_default="agency",
+        metadata={"description": "month is YYYY-MM of started_at in UTC"},
+    )
 
 
 class InstantArgs(CountingArgs):
@@ -41,7 +50,8 @@ class InstantArgs(CountingArgs):
 
 def SourceCounts(**kwargs):
     return fields.Dict(
-        keys=fields.String(metadata={"enum": list(SOURCE_KINDS)}), values=fields.Integer(),
+        keys=fields.String(metadata={"enum": list(SOURCE_KINDS)}),
+        values=fields.Integer(),
         metadata={"description": "counted sources per kind (every kind, 0 when none)"},
         **kwargs,
     )
@@ -59,21 +69,28 @@ class LackingIncidentSchema(Schema):
 
 
 class SummaryRowSchema(Schema):
-    key = fields.String(allow_none=True,
-                        metadata={"description": "agency code, state, YYYY-MM or incident "
-                                  "kind; null for incidents without one (no agency, no state)"})
+    key = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "agency code, state, YYYY-MM or incident "
+            "kind; null for incidents without one (no agency, no state)"
+        },
+    )
     incidents = fields.Integer()
     with_bodycam = fields.Integer()
     without_bodycam = fields.Integer()
     bodycam_rate = fields.Float(allow_none=True)
     sources = fields.Integer()
     officers_expected = fields.Integer(
-        metadata={"description": "involvements with camera_expected"})
+        metadata={"description": "involvements with camera_expected"}
+    )
     officers_covered = fields.Integer(
-        metadata={"description": "of those, officers with a bodycam source of their own"})
+        metadata={"description": "of those, officers with a bodycam source of their own"}
+    )
     reviewed_rate = fields.Float(
         allow_none=True,
-        metadata={"description": "share of counted sources reviewed, flagged or excluded"})
+        metadata={"description": "share of counted sources reviewed, flagged or excluded"},
+    )
 
 
 class SpanSchema(Schema):
@@ -108,16 +125,20 @@ class IncidentCoverageSchema(Schema):
         values=fields.List(fields.Nested(TimelineIntervalSchema)),
         metadata={"description": "merged recording intervals per source kind"},
     )
-    gaps = fields.List(fields.Nested(SpanSchema),
-                       metadata={"description": "parts of the window no source covers"})
+    gaps = fields.List(
+        fields.Nested(SpanSchema), metadata={"description": "parts of the window no source covers"}
+    )
     covered_seconds = fields.Float()
     window_seconds = fields.Float()
-    coverage_ratio = fields.Float(allow_none=True,
-                                  metadata={"description": "null when the window is an instant"})
+    coverage_ratio = fields.Float(
+        allow_none=True, metadata={"description": "null when the window is an instant"}
+    )
     sources_without_span = fields.List(
         fields.Integer(),
-        metadata={"description": "counted sources with no known recording span: they count "
-                  "as footage but cannot be placed on the timeline"},
+        metadata={
+            "description": "counted sources with no known recording span: they count "
+            "as footage but cannot be placed on the timeline"
+        },
     )
 
 
@@ -125,9 +146,11 @@ class SourcesAtSchema(Schema):
     incident_id = Id()
     t = UTCDateTime()
     counting = fields.String(metadata={"enum": list(COUNTING)})
-    sources = fields.List(fields.Nested(SourceSchema),
-                          metadata={"description": "sources whose corrected span contains t"})
+    sources = fields.List(
+        fields.Nested(SourceSchema),
+        metadata={"description": "sources whose corrected span contains t"},
+    )
     sources_without_span = fields.List(
-        fields.Integer(), metadata={"description": "sources that may have been recording: "
-                                    "their span is unknown"})
-
+        fields.Integer(),
+        metadata={"description": "sources that may have been recording: their span is unknown"},
+    )

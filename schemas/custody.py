@@ -12,14 +12,18 @@ class CustodyEventSchema(Schema):
     source_id = Id(dump_only=True)
     seq = fields.Integer(dump_only=True, metadata={"description": "1..n per source"})
     action = Choice(CUSTODY_ACTIONS, required=True)
-    custodian = Text(300, allow_none=True,
-                     metadata={"description": "who holds the file after this event"})
+    custodian = Text(
+        300, allow_none=True, metadata={"description": "who holds the file after this event"}
+    )
     occurred_at = UTCDateTime(allow_none=True, metadata={"description": "default: now"})
     location = Text(300, allow_none=True)
     sha256_observed = fields.String(
-        allow_none=True, validate=SHA256,
-        metadata={"description": "hash of the file as seen at this event; compared with the "
-                  "source's sha256 to set its integrity"},
+        allow_none=True,
+        validate=SHA256,
+        metadata={
+            "description": "hash of the file as seen at this event; compared with the "
+            "source's sha256 to set its integrity"
+        },
     )
     note = Text(20000, allow_none=True)
     actor = fields.String(dump_only=True, metadata={"description": "the token that recorded it"})
@@ -29,8 +33,11 @@ class CustodyEventSchema(Schema):
 
 
 class CustodyListArgs(PageArgs):
-    format = Choice(("json", "csv"), load_default="json",
-                    metadata={"description": "csv: the whole chain as one spreadsheet-safe table"})
+    format = Choice(
+        ("json", "csv"),
+        load_default="json",
+        metadata={"description": "csv: the whole chain as one spreadsheet-safe table"},
+    )
 
 
 class CustodyVerificationSchema(Schema):
@@ -41,6 +48,7 @@ class CustodyVerificationSchema(Schema):
         allow_none=True,
         metadata={"description": "the first position where the chain is not what was appended"},
     )
-    head_hash = fields.String(allow_none=True,
-                              metadata={"description": "the last hash the service appended"})
+    head_hash = fields.String(
+        allow_none=True, metadata={"description": "the last hash the service appended"}
+    )
     problem = fields.String(allow_none=True)

@@ -11,13 +11,15 @@ from .source import SourceSchema
 
 
 class EvidenceReportArgs(Schema):
-    format = Choice(("json", "html"), load_default="json",
-                    metadata={"description": "html: a printable, self-contained page"})
+    format = Choice(
+        ("json", "html"),
+        load_default="json",
+        metadata={"description": "html: a printable, self-contained page"},
+    )
 
 
 def _tally(names):
-    return fields.Dict(keys=fields.String(metadata={"enum": list(names)}),
-                       values=fields.Integer())
+    return fields.Dict(keys=fields.String(metadata={"enum": list(names)}), values=fields.Integer())
 
 
 class EvidenceSummarySchema(Schema):

@@ -10,13 +10,19 @@ class LegalHoldSchema(Schema):
     name = Text(200, min_length=1, required=True)
     authority = Text(300, allow_none=True, metadata={"description": "who ordered it"})
     reason = Text(20000, allow_none=True)
-    incident_id = Id(allow_none=True,
-                     metadata={"description": "covers all the incident's sources, present and "
-                               "future; give this or source_ids"})
-    source_ids = fields.List(Id(), load_default=list,
-                             validate=validate.Length(max=MAX_LISTED_SOURCES),
-                             metadata={"description": "the sources held (empty for a hold on "
-                                       "an incident)"})
+    incident_id = Id(
+        allow_none=True,
+        metadata={
+            "description": "covers all the incident's sources, present and "
+            "future; give this or source_ids"
+        },
+    )
+    source_ids = fields.List(
+        Id(),
+        load_default=list,
+        validate=validate.Length(max=MAX_LISTED_SOURCES),
+        metadata={"description": "the sources held (empty for a hold on an incident)"},
+    )
     active = fields.Boolean(dump_only=True)
     created_at = UTCDateTime(dump_only=True)
     created_by = fields.String(dump_only=True, allow_none=True)

@@ -6,11 +6,17 @@ from .common import Choice
 
 
 class ImportArgs(Schema):
-    dry_run = fields.Boolean(load_default=False,
-                             metadata={"description": "validate everything, write nothing"})
-    mode = Choice(("atomic", "partial"), load_default="atomic", metadata={
-        "description": "atomic: any bad row and nothing is written (422); "
-                       "partial: good rows are written, bad rows reported (200)"})
+    dry_run = fields.Boolean(
+        load_default=False, metadata={"description": "validate everything, write nothing"}
+    )
+    mode = Choice(
+        ("atomic", "partial"),
+        load_default="atomic",
+        metadata={
+            "description": "atomic: any bad row and nothing is written (422); "
+            "partial: good rows are written, bad rows reported (200)"
+        },
+    )
 
 
 class ImportErrorSchema(Schema):
@@ -29,7 +35,8 @@ class ImportSummarySchema(Schema):
     unchanged = fields.Integer()
     rejected = fields.Integer()
     errors_total = fields.Integer(
-        metadata={"description": "all errors found; `errors` lists the first 1000"})
+        metadata={"description": "all errors found; `errors` lists the first 1000"}
+    )
     errors = fields.List(fields.Nested(ImportErrorSchema))
 
 
@@ -40,17 +47,20 @@ class ImportRejectedSchema(ImportSummarySchema):
     code = fields.Integer()
     status = fields.String()
     message = fields.String()
-    errors = fields.Raw(metadata={
-        "description": "a list of {row, field, message} for rejected rows; an object of "
-                       "field problems for an invalid query string or CSV header"})
+    errors = fields.Raw(
+        metadata={
+            "description": "a list of {row, field, message} for rejected rows; an object of "
+            "field problems for an invalid query string or CSV header"
+        }
+    )
 
 
 # The body is read as a stream, not through a schema: documented here for OpenAPI.
 IMPORT_BODY = {
     "required": True,
     "description": "The rows: CSV with a header row, NDJSON (one JSON object a line) or a "
-                   "JSON array of objects, UTF-8. Fields as in the resource, plus references "
-                   "by external key; see docs/import.md.",
+    "JSON array of objects, UTF-8. Fields as in the resource, plus references "
+    "by external key; see docs/import.md.",
     "content": {
         "text/csv": {"schema": {"type": "string"}},
         "application/x-ndjson": {"schema": {"type": "string"}},

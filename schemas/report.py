@@ -10,21 +10,32 @@ from .coverage import LackingIncidentSchema, SummaryArgs, SummaryRowSchema
 
 
 class ReportArgs(SummaryArgs):
-    format = Choice(FORMATS, load_default="json",
-                    metadata={"description": "csv: one table; json: both; html: a printable "
-                              "page with charts"})
-    table = Choice(TABLES, load_default="incidents",
-                   metadata={"description": "CSV only: the incidents lacking bodycam footage "
-                             "(default) or the summary rows"})
+    format = Choice(
+        FORMATS,
+        load_default="json",
+        metadata={"description": "csv: one table; json: both; html: a printable page with charts"},
+    )
+    table = Choice(
+        TABLES,
+        load_default="incidents",
+        metadata={
+            "description": "CSV only: the incidents lacking bodycam footage "
+            "(default) or the summary rows"
+        },
+    )
 
 
 class CoverageReportSchema(Schema):
     generated_at = UTCDateTime()
     generated_by = fields.String(metadata={"description": "the token name that asked"})
     group_by = fields.String()
-    filters = fields.Dict(keys=fields.String(), values=fields.String(),
-                          metadata={"description": "the filters the report was made with"})
+    filters = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={"description": "the filters the report was made with"},
+    )
     summary = fields.List(fields.Nested(SummaryRowSchema))
-    incidents = fields.List(fields.Nested(LackingIncidentSchema),
-                            metadata={"description": "every incident lacking bodycam footage, "
-                                      "newest first"})
+    incidents = fields.List(
+        fields.Nested(LackingIncidentSchema),
+        metadata={"description": "every incident lacking bodycam footage, newest first"},
+    )

@@ -12,8 +12,9 @@ class ReviewSchema(Schema):
     status = Choice(VERDICTS, required=True)
     reviewer = Text(200, allow_none=True, metadata={"description": "default: the token's name"})
     notes = Text(20000, allow_none=True)
-    flags = fields.List(Choice(REVIEW_FLAGS), load_default=list,
-                        validate=validate.Length(max=len(REVIEW_FLAGS) * 2))
+    flags = fields.List(
+        Choice(REVIEW_FLAGS), load_default=list, validate=validate.Length(max=len(REVIEW_FLAGS) * 2)
+    )
     actor = fields.String(dump_only=True)
     created_at = UTCDateTime(dump_only=True)
 

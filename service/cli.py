@@ -36,9 +36,14 @@ class EvidenceGroup(FlaskGroup):
     loaded to list them (so `--help` stays fast and works without a database)."""
 
     def __init__(self, **kwargs):
-        super().__init__(create_app=_create_app, add_default_commands=False,
-                         add_version_option=False, load_dotenv=False, set_debug_flag=False,
-                         **kwargs)
+        super().__init__(
+            create_app=_create_app,
+            add_default_commands=False,
+            add_version_option=False,
+            load_dotenv=False,
+            set_debug_flag=False,
+            **kwargs,
+        )
 
     def _load_plugin_commands(self):
         pass
@@ -94,10 +99,12 @@ def init_db():
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="worker processes")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
-              help="threads per worker")
+@click.option(
+    "--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="worker processes"
+)
+@click.option(
+    "--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="threads per worker"
+)
 def serve(host, port, workers, threads):
     """Serve the API with gunicorn (a production WSGI server)."""
     from service.web.server import run
@@ -119,14 +126,17 @@ def demo(if_empty):
         click.echo("database already has incidents; demo not loaded", err=True)
         return
     summary = load_demo()
-    click.echo(
-        "demo loaded: " + ", ".join(f"{n} {what}" for what, n in summary.items()), err=True
-    )
+    click.echo("demo loaded: " + ", ".join(f"{n} {what}" for what, n in summary.items()), err=True)
 
 
 @main.command("verify-custody")
-@click.option("--source", "source_ids", type=int, multiple=True,
-              help="verify only this source's chain (repeatable); default: every chain")
+@click.option(
+    "--source",
+    "source_ids",
+    type=int,
+    multiple=True,
+    help="verify only this source's chain (repeatable); default: every chain",
+)
 @with_database
 def verify_custody(source_ids):
     """Recompute every chain of custody; exit 1 when any is broken."""
@@ -137,8 +147,10 @@ def verify_custody(source_ids):
         checked += 1
         if not verdict["valid"]:
             broken += 1
-            click.echo(f"source {verdict['source_id']}: BROKEN at seq "
-                       f"{verdict['first_invalid_seq']}: {verdict['problem']}")
+            click.echo(
+                f"source {verdict['source_id']}: BROKEN at seq "
+                f"{verdict['first_invalid_seq']}: {verdict['problem']}"
+            )
     click.echo(f"{checked} chain(s) checked, {broken} broken")
     if broken:
         sys.exit(1)
@@ -199,8 +211,13 @@ def tokens_revoke(name):
 
 @main.command("migrate-to")
 @click.argument("url")
-@click.option("--batch-size", default=2000, show_default=True, type=click.IntRange(1, 100_000),
-              help="rows per INSERT")
+@click.option(
+    "--batch-size",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="rows per INSERT",
+)
 @with_database
 def migrate_to(url, batch_size):
     """Copy this inventory into the empty database at URL (e.g. postgresql://...), keeping ids.
@@ -215,13 +232,16 @@ def migrate_to(url, batch_size):
         click.echo(f"{table}: {rows} rows", err=True)
 
     try:
-        result = copy_inventory(url, batch_size=batch_size, progress=progress,
-                                chain_checks=all_chains_valid)
+        result = copy_inventory(
+            url, batch_size=batch_size, progress=progress, chain_checks=all_chains_valid
+        )
     except TransferRefused as exc:
         raise click.ClickException(str(exc)) from exc
     chains = ", ".join(f"{name} chain verified" for name in result["chains"])
-    click.echo(f"copied {sum(result['tables'].values())} rows in {len(result['tables'])} "
-               f"tables; row counts match; {chains}")
+    click.echo(
+        f"copied {sum(result['tables'].values())} rows in {len(result['tables'])} "
+        f"tables; row counts match; {chains}"
+    )
 
 
 class ImportProgress:
@@ -258,9 +278,11 @@ def _open_import_file(path):
 
 def _summary_line(job):
     c = job.counts
-    line = (f"{job.kind}: {c['received']:,} received, {c['created']:,} created, "
-            f"{c['updated']:,} updated, {c['unchanged']:,} unchanged, "
-            f"{c['rejected']:,} rejected")
+    line = (
+        f"{job.kind}: {c['received']:,} received, {c['created']:,} created, "
+        f"{c['updated']:,} updated, {c['unchanged']:,} unchanged, "
+        f"{c['rejected']:,} rejected"
+    )
     if job.dry_run:
         line += " (dry run: nothing was written)"
     elif c["rejected"] and not job.partial:
@@ -271,13 +293,24 @@ def _summary_line(job):
 @main.command("import")
 @click.argument("kind", type=click.Choice(sorted(IMPORT_KINDS)))
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--format", "fmt", type=click.Choice(IMPORT_FORMATS),
-              help="default: from the file name (.csv, .ndjson or .jsonl, .json)")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(IMPORT_FORMATS),
+    help="default: from the file name (.csv, .ndjson or .jsonl, .json)",
+)
 @click.option("--dry-run", is_flag=True, help="check every row, write nothing")
-@click.option("--partial", is_flag=True,
-              help="write the good rows even if some are rejected (default: all or nothing)")
-@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, writable=True),
-              help="write every rejected row's errors to this CSV file (row, field, message)")
+@click.option(
+    "--partial",
+    is_flag=True,
+    help="write the good rows even if some are rejected (default: all or nothing)",
+)
+@click.option(
+    "--errors",
+    "errors_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="write every rejected row's errors to this CSV file (row, field, message)",
+)
 @click.option("--actor", default=None, help="who is importing (default: the login name)")
 @click.option("--batch-size", default=1000, hidden=True, type=click.IntRange(1, 100_000))
 @with_database
@@ -309,9 +342,17 @@ def import_rows(kind, file, fmt, dry_run, partial, errors_path, actor, batch_siz
         on_error = writer.write_dict
     progress = ImportProgress(stream, kind, size) if sys.stderr.isatty() else None
     try:
-        job = run_import(kind, stream, fmt, dry_run=dry_run, partial=partial,
-                         actor=actor or f"cli:{getpass.getuser()}", batch_size=batch_size,
-                         on_error=on_error, on_progress=progress)
+        job = run_import(
+            kind,
+            stream,
+            fmt,
+            dry_run=dry_run,
+            partial=partial,
+            actor=actor or f"cli:{getpass.getuser()}",
+            batch_size=batch_size,
+            on_error=on_error,
+            on_progress=progress,
+        )
     except DomainError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(2)
@@ -326,9 +367,11 @@ def import_rows(kind, file, fmt, dry_run, partial, errors_path, actor, batch_siz
         field = f" {error['field']}:" if error["field"] else ""
         click.echo(f"row {error['row']}:{field} {error['message']}", err=True)
     if job.errors_total > 20:
-        click.echo(f"... and {job.errors_total - 20:,} more errors"
-                   + (f" (all in {errors_path})" if errors_path else " (see --errors FILE)"),
-                   err=True)
+        click.echo(
+            f"... and {job.errors_total - 20:,} more errors"
+            + (f" (all in {errors_path})" if errors_path else " (see --errors FILE)"),
+            err=True,
+        )
     click.echo(_summary_line(job))
     if job.counts["rejected"]:
         sys.exit(1)
@@ -344,8 +387,10 @@ def verify_audit():
     if result["valid"]:
         click.echo(f"audit log intact: {result['entries']} entries")
         return
-    click.echo(f"audit log BROKEN at entry {result['first_invalid_id']} "
-               f"({result['entries']} entries)", err=True)
+    click.echo(
+        f"audit log BROKEN at entry {result['first_invalid_id']} ({result['entries']} entries)",
+        err=True,
+    )
     sys.exit(1)
 
 
@@ -359,10 +404,16 @@ def audit_group():
 @click.option("--until", default=None, help="RFC 3339 timestamp with offset")
 @click.option("--actor", default=None)
 @click.option("--resource", default=None)
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
-              show_default=True)
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
-              help="file to write (default: stdout)")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="file to write (default: stdout)",
+)
 @with_database
 def audit_export(since, until, actor, resource, fmt, output):
     """Export the audit log (oldest first) for a court or an inspector."""
@@ -371,8 +422,11 @@ def audit_export(since, until, actor, resource, fmt, output):
     from schemas.audit import AuditArgs
     from service.domain import audit
 
-    raw = {k: v for k, v in {"since": since, "until": until, "actor": actor,
-                             "resource": resource}.items() if v is not None}
+    raw = {
+        k: v
+        for k, v in {"since": since, "until": until, "actor": actor, "resource": resource}.items()
+        if v is not None
+    }
     try:
         filters = AuditArgs().load(raw)
     except ValidationError as exc:
@@ -386,22 +440,32 @@ def report_group():
 
 
 @report_group.command("coverage")
-@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="html",
-              show_default=True)
-@click.option("--table", type=click.Choice(REPORT_TABLES), default="incidents",
-              show_default=True, help="CSV only: which table")
-@click.option("--group-by", default="agency", show_default=True,
-              type=click.Choice(GROUP_BY))
+@click.option(
+    "--format", "fmt", type=click.Choice(REPORT_FORMATS), default="html", show_default=True
+)
+@click.option(
+    "--table",
+    type=click.Choice(REPORT_TABLES),
+    default="incidents",
+    show_default=True,
+    help="CSV only: which table",
+)
+@click.option("--group-by", default="agency", show_default=True, type=click.Choice(GROUP_BY))
 @click.option("--agency", default=None, help="agency code")
 @click.option("--state", default=None)
 @click.option("--kind", default=None, type=click.Choice(INCIDENT_KINDS), help="incident kind")
-@click.option("--from", "from_", default=None, help="incidents started at or after "
-              "(RFC 3339 with offset)")
+@click.option(
+    "--from", "from_", default=None, help="incidents started at or after (RFC 3339 with offset)"
+)
 @click.option("--to", default=None, help="incidents started before (RFC 3339 with offset)")
-@click.option("--counting", type=click.Choice(COUNTING), default="any",
-              show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="file to write (default: stdout)")
+@click.option("--counting", type=click.Choice(COUNTING), default="any", show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="file to write (default: stdout)",
+)
 @with_database
 def report_coverage(fmt, table, group_by, output, **filters):
     """The coverage report (as GET /api/v1/reports/coverage answers it)."""
@@ -411,8 +475,11 @@ def report_coverage(fmt, table, group_by, output, **filters):
     from service.domain.reports import coverage_report
     from service.web import reports
 
-    raw = {"from" if name == "from_" else name: value for name, value in filters.items()
-           if value is not None}
+    raw = {
+        "from" if name == "from_" else name: value
+        for name, value in filters.items()
+        if value is not None
+    }
     try:
         args = ReportArgs().load({**raw, "format": fmt, "table": table, "group_by": group_by})
     except ValidationError as exc:

@@ -37,21 +37,30 @@ def _sha(rng):
 class _Builder:
     def __init__(self, seed=2026):
         self.rng = random.Random(seed)
-        self.counts = {"agencies": 0, "officers": 0, "incidents": 0, "sources": 0,
-                       "custody events": 0, "reviews": 0, "legal holds": 0}
+        self.counts = {
+            "agencies": 0,
+            "officers": 0,
+            "incidents": 0,
+            "sources": 0,
+            "custody events": 0,
+            "reviews": 0,
+            "legal holds": 0,
+        }
         self.badges = {}
 
     def officer(self, agency, camera_issued=True, label=None):
         n = self.badges.get(agency, 0) + 1
         self.badges[agency] = n
         self.counts["officers"] += 1
-        return inventory.create_officer({
-            "agency": agency,
-            "badge_number": f"{agency}-{1000 + n}",
-            "name": label or f"{agency} officer {n:02d} (invented)",
-            "camera_issued": camera_issued,
-            "external_id": f"demo-officer-{agency}-{n}",
-        })
+        return inventory.create_officer(
+            {
+                "agency": agency,
+                "badge_number": f"{agency}-{1000 + n}",
+                "name": label or f"{agency} officer {n:02d} (invented)",
+                "camera_issued": camera_issued,
+                "external_id": f"demo-officer-{agency}-{n}",
+            }
+        )
 
     def incident(self, **values):
         self.counts["incidents"] += 1
@@ -63,17 +72,20 @@ class _Builder:
         # Catalogued the day after the recording (or the incident), so backlog ages mean something.
         values.setdefault("created_at", (start or incident.started_at) + timedelta(days=1))
         end = start + timedelta(minutes=minutes) if start is not None and minutes else None
-        return inventory.create_source({
-            "kind": kind,
-            "recording_started_at": start,
-            "recording_ended_at": end,
-            "duration_seconds": minutes * 60 if minutes else None,
-            "clock_offset_seconds": offset,
-            "sha256": _sha(self.rng),
-            "size_bytes": self.rng.randint(50, 4000) * 1_000_000,
-            "storage_uri": f"evidence://demo/{incident.id}/{self.counts['sources']:04d}.mp4",
-            **values,
-        }, incident_id=incident.id)
+        return inventory.create_source(
+            {
+                "kind": kind,
+                "recording_started_at": start,
+                "recording_ended_at": end,
+                "duration_seconds": minutes * 60 if minutes else None,
+                "clock_offset_seconds": offset,
+                "sha256": _sha(self.rng),
+                "size_bytes": self.rng.randint(50, 4000) * 1_000_000,
+                "storage_uri": f"evidence://demo/{incident.id}/{self.counts['sources']:04d}.mp4",
+                **values,
+            },
+            incident_id=incident.id,
+        )
 
 
 def _pretti(b):
@@ -85,42 +97,87 @@ def _pretti(b):
         kind="shooting",
         started_at=start,
         ended_at=start + timedelta(minutes=38),
-        location={"address": "26th St & Nicollet Ave", "city": "Minneapolis", "state": "MN",
-                  "latitude": 44.9551, "longitude": -93.2779},
+        location={
+            "address": "26th St & Nicollet Ave",
+            "city": "Minneapolis",
+            "state": "MN",
+            "latitude": 44.9551,
+            "longitude": -93.2779,
+        },
         agencies=["USBP", "CBP", "HSI", "ICE"],
         status="under_investigation",
         description="Federal immigration operation; two agents fired. HSI leads the review with "
         "FBI support; DOJ civil rights investigation. Times, officers and files: " + INVENTED,
     )
     roster = (["USBP"] * 14) + (["CBP"] * 10) + (["HSI"] * 3) + (["ICE"] * 3)
-    missing = {5: "Camera battery depleted before the encounter (invented).",
-               17: None,
-               26: "Camera not docked; upload pending inquiry (invented)."}
+    missing = {
+        5: "Camera battery depleted before the encounter (invented).",
+        17: None,
+        26: "Camera not docked; upload pending inquiry (invented).",
+    }
     for i, agency in enumerate(roster):
         officer = b.officer(agency, camera_issued=agency in ("USBP", "CBP", "ICE") or i == 24)
-        role = "discharged_weapon" if i in (0, 14) else "supervisor" if i in (1, 15) else (
-            "primary" if i < 4 else "assisting")
-        inventory.involve_officer(incident, {
-            "officer_id": officer.id, "role": role,
-            "not_recorded_reason": missing.get(i),
-        })
+        role = (
+            "discharged_weapon"
+            if i in (0, 14)
+            else "supervisor"
+            if i in (1, 15)
+            else ("primary" if i < 4 else "assisting")
+        )
+        inventory.involve_officer(
+            incident,
+            {
+                "officer_id": officer.id,
+                "role": role,
+                "not_recorded_reason": missing.get(i),
+            },
+        )
         if officer.camera_issued and i not in missing:
             # Cameras switched on as agents arrived; some device clocks run off true time.
             on = start + timedelta(minutes=b.rng.randint(-3, 8), seconds=b.rng.randint(0, 59))
             offset = b.rng.choice([0, 0, 0, -42.0, 17.5, 95.0])
-            b.source(incident, "bodycam", on, b.rng.randint(6, 30), offset,
-                     officer_id=officer.id, device_id=f"AXN-{officer.badge_number}",
-                     obtained_via="agency_upload", external_id=f"demo-pretti-bwc-{i:02d}")
+            b.source(
+                incident,
+                "bodycam",
+                on,
+                b.rng.randint(6, 30),
+                offset,
+                officer_id=officer.id,
+                device_id=f"AXN-{officer.badge_number}",
+                obtained_via="agency_upload",
+                external_id=f"demo-pretti-bwc-{i:02d}",
+            )
     for n, (at, minutes) in enumerate([(1, 4), (3, 7), (6, 2), (12, 5)], start=1):
-        b.source(incident, "bystander", start + timedelta(minutes=at), minutes,
-                 recorded_by=f"Bystander {n} (invented)", obtained_via="public_submission",
-                 external_id=f"demo-pretti-bystander-{n}")
-    b.source(incident, "surveillance", None, None, sha256=None, size_bytes=None,
-             recorded_by="Storefront camera, Nicollet Ave (invented)", obtained_via="subpoena",
-             external_id="demo-pretti-cctv-1",
-             notes="Requested by investigators; not yet received. " + INVENTED)
-    b.source(incident, "media", start + timedelta(minutes=20), 15, recorded_by="Local TV crew",
-             obtained_via="news_media", external_id="demo-pretti-media-1")
+        b.source(
+            incident,
+            "bystander",
+            start + timedelta(minutes=at),
+            minutes,
+            recorded_by=f"Bystander {n} (invented)",
+            obtained_via="public_submission",
+            external_id=f"demo-pretti-bystander-{n}",
+        )
+    b.source(
+        incident,
+        "surveillance",
+        None,
+        None,
+        sha256=None,
+        size_bytes=None,
+        recorded_by="Storefront camera, Nicollet Ave (invented)",
+        obtained_via="subpoena",
+        external_id="demo-pretti-cctv-1",
+        notes="Requested by investigators; not yet received. " + INVENTED,
+    )
+    b.source(
+        incident,
+        "media",
+        start + timedelta(minutes=20),
+        15,
+        recorded_by="Local TV crew",
+        obtained_via="news_media",
+        external_id="demo-pretti-media-1",
+    )
     return incident
 
 
@@ -139,17 +196,36 @@ def _good(b):
         "the officer recorded on his own phone. Date, times and files: " + INVENTED,
     )
     officer = b.officer("ICE", camera_issued=True)
-    inventory.involve_officer(incident, {
-        "officer_id": officer.id, "role": "discharged_weapon",
-        "not_recorded_reason": "Unclear whether a body camera was worn or recording (invented).",
-    })
-    b.source(incident, "officer_phone", start - timedelta(minutes=1), 3, officer_id=officer.id,
-             recorded_by="The officer's own phone", obtained_via="officer_submission",
-             external_id="demo-good-phone-1")
+    inventory.involve_officer(
+        incident,
+        {
+            "officer_id": officer.id,
+            "role": "discharged_weapon",
+            "not_recorded_reason": (
+                "Unclear whether a body camera was worn or recording (invented)."
+            ),
+        },
+    )
+    b.source(
+        incident,
+        "officer_phone",
+        start - timedelta(minutes=1),
+        3,
+        officer_id=officer.id,
+        recorded_by="The officer's own phone",
+        obtained_via="officer_submission",
+        external_id="demo-good-phone-1",
+    )
     for n, (at, minutes) in enumerate([(0, 2), (1, 3), (9, 6)], start=1):
-        b.source(incident, "bystander", start + timedelta(minutes=at), minutes,
-                 recorded_by=f"Bystander {n} (invented)", obtained_via="social_media",
-                 external_id=f"demo-good-bystander-{n}")
+        b.source(
+            incident,
+            "bystander",
+            start + timedelta(minutes=at),
+            minutes,
+            recorded_by=f"Bystander {n} (invented)",
+            obtained_via="social_media",
+            external_id=f"demo-good-bystander-{n}",
+        )
     return incident
 
 
@@ -175,7 +251,8 @@ def _older(b, count=36):
         incident = b.incident(
             external_id=f"demo-older-{n + 1:02d}",
             title=f"{kind.replace('_', ' ').capitalize()} in {city} (invented)",
-            kind=kind, started_at=start,
+            kind=kind,
+            started_at=start,
             ended_at=start + timedelta(minutes=b.rng.randint(10, 60)),
             location={"city": city, "state": state},
             agencies=agencies,
@@ -185,16 +262,26 @@ def _older(b, count=36):
         has_cameras = b.rng.random() < 0.55
         for k in range(b.rng.randint(1, 4)):
             officer = b.officer(agencies[k % len(agencies)], camera_issued=has_cameras)
-            inventory.involve_officer(incident, {"officer_id": officer.id,
-                                                 "role": "primary" if k == 0 else "assisting"})
+            inventory.involve_officer(
+                incident, {"officer_id": officer.id, "role": "primary" if k == 0 else "assisting"}
+            )
             if has_cameras and b.rng.random() < 0.75:
-                b.source(incident, "bodycam", start + timedelta(minutes=b.rng.randint(0, 5)),
-                         b.rng.randint(5, 40), officer_id=officer.id,
-                         obtained_via="agency_upload")
+                b.source(
+                    incident,
+                    "bodycam",
+                    start + timedelta(minutes=b.rng.randint(0, 5)),
+                    b.rng.randint(5, 40),
+                    officer_id=officer.id,
+                    obtained_via="agency_upload",
+                )
         if b.rng.random() < 0.5:
-            b.source(incident, b.rng.choice(["bystander", "dashcam", "surveillance"]),
-                     start + timedelta(minutes=b.rng.randint(0, 10)), b.rng.randint(1, 15),
-                     obtained_via=b.rng.choice(["public_submission", "agency_upload", "subpoena"]))
+            b.source(
+                incident,
+                b.rng.choice(["bystander", "dashcam", "surveillance"]),
+                start + timedelta(minutes=b.rng.randint(0, 10)),
+                b.rng.randint(1, 15),
+                obtained_via=b.rng.choice(["public_submission", "agency_upload", "subpoena"]),
+            )
 
 
 # ---------------------------------------------------------------- custody, reviews, holds
@@ -212,20 +299,29 @@ class _Custody:
 
     def event(self, source, action, at, **values):
         self.b.counts["custody events"] += 1
-        return custody.append_event(source.id, {"action": action, "occurred_at": at, **values},
-                                    ACTOR)
+        return custody.append_event(
+            source.id, {"action": action, "occurred_at": at, **values}, ACTOR
+        )
 
     def receive(self, source, at, observed=None, checked=True, **values):
         """Received; the file's hash is checked on arrival unless `checked` is false."""
-        return self.event(source, "received", at, custodian=EVIDENCE_ROOM,
-                          location=values.pop("location", EVIDENCE_ROOM),
-                          sha256_observed=(observed or source.sha256) if checked else None,
-                          **values)
+        return self.event(
+            source,
+            "received",
+            at,
+            custodian=EVIDENCE_ROOM,
+            location=values.pop("location", EVIDENCE_ROOM),
+            sha256_observed=(observed or source.sha256) if checked else None,
+            **values,
+        )
 
     def review(self, source, status, reviewer, flags=(), notes=None):
         self.b.counts["reviews"] += 1
-        return reviews.add_review(source.id, {"status": status, "reviewer": reviewer,
-                                              "flags": list(flags), "notes": notes}, ACTOR)
+        return reviews.add_review(
+            source.id,
+            {"status": status, "reviewer": reviewer, "flags": list(flags), "notes": notes},
+            ACTOR,
+        )
 
     def hold(self, **values):
         self.b.counts["legal holds"] += 1
@@ -233,53 +329,99 @@ class _Custody:
 
 
 def _sources(external_prefix):
-    return list(Source.select().where(Source.external_id.startswith(external_prefix))
-                .order_by(Source.id))
+    return list(
+        Source.select().where(Source.external_id.startswith(external_prefix)).order_by(Source.id)
+    )
 
 
 def _pretti_custody(c):
     incident = Incident.get(Incident.external_id == "demo-pretti")
     day = incident.started_at
-    c.hold(name="Preservation order: Pretti shooting (invented)", incident_id=incident.id,
-           authority="U.S. Department of Justice, Civil Rights Division (invented order)",
-           reason="Civil rights investigation; preserve all recordings of the incident.")
+    c.hold(
+        name="Preservation order: Pretti shooting (invented)",
+        incident_id=incident.id,
+        authority="U.S. Department of Justice, Civil Rights Division (invented order)",
+        reason="Civil rights investigation; preserve all recordings of the incident.",
+    )
     reviewers = ["HSI analyst 1 (invented)", "HSI analyst 2 (invented)", "FBI agent (invented)"]
     for source in _sources("demo-pretti-bwc-"):
         n = int(source.external_id.rsplit("-", 1)[1])  # the agent's place in _pretti's roster
         arrived = day + timedelta(hours=6, minutes=7 * n)
         if n in (9, 21):  # the agency's upload never came
-            c.event(source, "identified", day + timedelta(hours=3),
-                    note="Camera assigned to an involved agent; no upload found (invented).")
-            c.event(source, "requested", day + timedelta(days=2), custodian="USBP records unit",
-                    note="Formal request for the camera's footage (invented).")
+            c.event(
+                source,
+                "identified",
+                day + timedelta(hours=3),
+                note="Camera assigned to an involved agent; no upload found (invented).",
+            )
+            c.event(
+                source,
+                "requested",
+                day + timedelta(days=2),
+                custodian="USBP records unit",
+                note="Formal request for the camera's footage (invented).",
+            )
             continue
         if n == 4:
-            c.receive(source, arrived, observed=_sha(c.rng),
-                      note="Hash of the agency export differs from the catalogued file; "
-                      "re-export requested (invented).")
+            c.receive(
+                source,
+                arrived,
+                observed=_sha(c.rng),
+                note="Hash of the agency export differs from the catalogued file; "
+                "re-export requested (invented).",
+            )
         else:
             c.receive(source, arrived, note="Agency upload (invented).")
         if n % 5 == 1:
-            c.event(source, "transferred", arrived + timedelta(days=3),
-                    custodian="FBI laboratory (invented)", location="FBI laboratory (invented)")
-            c.event(source, "verified", arrived + timedelta(days=4), sha256_observed=source.sha256,
-                    custodian="FBI laboratory (invented)")
+            c.event(
+                source,
+                "transferred",
+                arrived + timedelta(days=3),
+                custodian="FBI laboratory (invented)",
+                location="FBI laboratory (invented)",
+            )
+            c.event(
+                source,
+                "verified",
+                arrived + timedelta(days=4),
+                sha256_observed=source.sha256,
+                custodian="FBI laboratory (invented)",
+            )
         elif n % 5 == 2:
-            c.event(source, "checked_out", arrived + timedelta(days=2),
-                    custodian=reviewers[n % 3], note="For frame-by-frame review (invented).")
+            c.event(
+                source,
+                "checked_out",
+                arrived + timedelta(days=2),
+                custodian=reviewers[n % 3],
+                note="For frame-by-frame review (invented).",
+            )
             if n % 10 == 2:
                 c.event(source, "returned", arrived + timedelta(days=5), custodian=EVIDENCE_ROOM)
         elif n % 5 == 3:
-            c.event(source, "copied", arrived + timedelta(days=1),
-                    note="Working copy made for reviewers (invented).")
+            c.event(
+                source,
+                "copied",
+                arrived + timedelta(days=1),
+                note="Working copy made for reviewers (invented).",
+            )
         # Agents 0 and 14 fired (see _pretti).
         if n == 0:
-            c.review(source, "flagged", reviewers[0], ["late_activation"],
-                     "Camera switched on after the first shots (invented finding).")
+            c.review(
+                source,
+                "flagged",
+                reviewers[0],
+                ["late_activation"],
+                "Camera switched on after the first shots (invented finding).",
+            )
         elif n == 14:
             c.review(source, "in_review", reviewers[1])
-            c.review(source, "flagged", reviewers[1], ["obstructed", "muted"],
-                     "View blocked by another agent; audio muted (invented finding).")
+            c.review(
+                source,
+                "flagged",
+                reviewers[1],
+                ["obstructed", "muted"],
+                "View blocked by another agent; audio muted (invented finding).",
+            )
         elif n % 4 == 0:
             c.review(source, "reviewed", reviewers[n % 3])
         elif n % 4 == 1:
@@ -290,13 +432,26 @@ def _pretti_custody(c):
         if n == 2:
             c.review(source, "reviewed", reviewers[0])
         elif n == 4:
-            c.review(source, "excluded", reviewers[2],
-                     notes="Re-upload of bystander clip 1 with a filter applied (invented).")
+            c.review(
+                source,
+                "excluded",
+                reviewers[2],
+                notes="Re-upload of bystander clip 1 with a filter applied (invented).",
+            )
     (cctv,) = _sources("demo-pretti-cctv-")
-    c.event(cctv, "identified", day + timedelta(days=1),
-            note="Storefront camera faces the intersection (invented).")
-    c.event(cctv, "requested", day + timedelta(days=3), custodian="Store owner (invented)",
-            note="Subpoena served; footage not yet produced (invented).")
+    c.event(
+        cctv,
+        "identified",
+        day + timedelta(days=1),
+        note="Storefront camera faces the intersection (invented).",
+    )
+    c.event(
+        cctv,
+        "requested",
+        day + timedelta(days=3),
+        custodian="Store owner (invented)",
+        note="Subpoena served; footage not yet produced (invented).",
+    )
     (media,) = _sources("demo-pretti-media-")
     c.receive(media, day + timedelta(days=1), checked=False, location="Station newsroom")
     c.event(media, "copied", day + timedelta(days=1, hours=2))
@@ -306,18 +461,27 @@ def _pretti_custody(c):
 def _good_custody(c):
     incident = Incident.get(Incident.external_id == "demo-good")
     (phone,) = _sources("demo-good-phone-")
-    c.receive(phone, incident.started_at + timedelta(days=1),
-              note="Submitted by the officer through counsel (invented).")
+    c.receive(
+        phone,
+        incident.started_at + timedelta(days=1),
+        note="Submitted by the officer through counsel (invented).",
+    )
     c.review(phone, "in_review", "HSI analyst 1 (invented)")
     bystanders = _sources("demo-good-bystander-")
     for n, source in enumerate(bystanders, start=1):
-        c.receive(source, incident.started_at + timedelta(days=n), checked=False,
-                  location="Downloaded from a social media post (invented)")
+        c.receive(
+            source,
+            incident.started_at + timedelta(days=n),
+            checked=False,
+            location="Downloaded from a social media post (invented)",
+        )
     c.review(bystanders[0], "reviewed", "HSI analyst 2 (invented)")
-    c.hold(name="Litigation hold: Good shooting recordings (invented)",
-           source_ids=[phone.id, *[s.id for s in bystanders]],
-           authority="Hennepin County Attorney (invented)",
-           reason="Anticipated civil litigation.")
+    c.hold(
+        name="Litigation hold: Good shooting recordings (invented)",
+        source_ids=[phone.id, *[s.id for s in bystanders]],
+        authority="Hennepin County Attorney (invented)",
+        reason="Anticipated civil litigation.",
+    )
 
 
 def _older_custody(c):
@@ -328,19 +492,27 @@ def _older_custody(c):
         for source in Source.select().where(Source.incident == incident).order_by(Source.id):
             roll = c.rng.random()
             if roll < 0.1:
-                c.event(source, "requested", incident.started_at + timedelta(days=1),
-                        custodian="Agency records unit (invented)")
+                c.event(
+                    source,
+                    "requested",
+                    incident.started_at + timedelta(days=1),
+                    custodian="Agency records unit (invented)",
+                )
                 continue
             received = incident.started_at + timedelta(days=c.rng.randint(1, 10))
             c.receive(source, received)
             if c.rng.random() < 0.7:
                 c.review(source, "reviewed", "Oversight analyst (invented)")
             if incident.status == "closed":
-                retain = (incident.started_at + timedelta(days=c.rng.choice([180, 240, 400])))
+                retain = incident.started_at + timedelta(days=c.rng.choice([180, 240, 400]))
                 inventory.update_source(source, {"retain_until": retain.date()})
                 if roll > 0.8 and retain < datetime(2026, 1, 1):
-                    c.event(source, "disposed", datetime(2026, 1, 15, 15, 0),
-                            note="Retention period over; file destroyed (invented).")
+                    c.event(
+                        source,
+                        "disposed",
+                        datetime(2026, 1, 15, 15, 0),
+                        note="Retention period over; file destroyed (invented).",
+                    )
 
 
 def load_demo():
@@ -358,6 +530,3 @@ def load_demo():
         _good_custody(c)
         _older_custody(c)
     return b.counts
-
-
-

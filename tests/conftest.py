@@ -20,8 +20,12 @@ from service.web import create_app
 
 
 def pytest_addoption(parser):
-    parser.addoption("--database", choices=("sqlite", "postgresql"), default="sqlite",
-                     help="the database the suite runs on")
+    parser.addoption(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the database the suite runs on",
+    )
 
 
 def pytest_report_header(config):
@@ -73,10 +77,11 @@ def app(_shared_app, database_url):
     app, template = _shared_app
     saved_config = dict(app.config)
     if template is not None:
-        shutil.copyfile(template, database_url[len("sqlite:///"):])
+        shutil.copyfile(template, database_url[len("sqlite:///") :])
     app.config["DATABASE_URL"] = database_url
-    database.initialize(make_database(database_url, busy_timeout_ms=app.config[
-        "SQLITE_BUSY_TIMEOUT_MS"]))
+    database.initialize(
+        make_database(database_url, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    )
     with app.app_context():
         create_tables()
         if template is None:
@@ -188,31 +193,47 @@ class Builders:
         return self._n
 
     def agency(self, code="CBP", **extra):
-        return self.api.create("/agencies", {"code": code, "name": f"Agency {code}",
-                                             "jurisdiction": "federal", **extra})
+        return self.api.create(
+            "/agencies",
+            {"code": code, "name": f"Agency {code}", "jurisdiction": "federal", **extra},
+        )
 
     def officer(self, agency="CBP", **extra):
         n = self._next()
-        return self.api.create("/officers", {"agency": agency, "badge_number": f"B{n}",
-                                             "name": f"Officer {n}", "camera_issued": True,
-                                             **extra})
+        return self.api.create(
+            "/officers",
+            {
+                "agency": agency,
+                "badge_number": f"B{n}",
+                "name": f"Officer {n}",
+                "camera_issued": True,
+                **extra,
+            },
+        )
 
     def incident(self, **extra):
-        body = {"title": "Test incident", "kind": "shooting",
-                "started_at": "2026-01-24T09:00:00-06:00", **extra}
+        body = {
+            "title": "Test incident",
+            "kind": "shooting",
+            "started_at": "2026-01-24T09:00:00-06:00",
+            **extra,
+        }
         return self.api.create("/incidents", body)
 
     def involve(self, incident_id, officer_id, **extra):
-        return self.api.create(f"/incidents/{incident_id}/officers",
-                               {"officer_id": officer_id, **extra})
+        return self.api.create(
+            f"/incidents/{incident_id}/officers", {"officer_id": officer_id, **extra}
+        )
 
     def source(self, incident_id, kind="bodycam", **extra):
         return self.api.create(f"/incidents/{incident_id}/sources", {"kind": kind, **extra})
 
     def custody(self, source_id, *actions):
         """Custody events in order, e.g. custody(id, "received", "checked_out")."""
-        return [self.api.create(f"/sources/{source_id}/custody", {"action": action})
-                for action in actions]
+        return [
+            self.api.create(f"/sources/{source_id}/custody", {"action": action})
+            for action in actions
+        ]
 
     def review(self, source_id, status, **extra):
         return self.api.create(f"/sources/{source_id}/reviews", {"status": status, **extra})

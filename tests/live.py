@@ -132,8 +132,7 @@ class Client:
 class LiveServer:
     """`evidence serve` on `database_url`, in its own process group."""
 
-    def __init__(self, database_url, tokens, workdir, workers=3, threads=4, env=None,
-                 user=None):
+    def __init__(self, database_url, tokens, workdir, workers=3, threads=4, env=None, user=None):
         self.database_url = database_url
         self.tokens = tokens
         self.workdir = str(workdir)
@@ -153,9 +152,23 @@ class LiveServer:
         env = {**os.environ, "EVIDENCE_DATABASE_URL": self.database_url, **self.env}
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--port", str(self.port),
-             "--workers", str(self.workers), "--threads", str(self.threads)],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "service.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+                "--threads",
+                str(self.threads),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
             user=self.user,
         )
         log.close()

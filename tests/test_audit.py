@@ -21,7 +21,12 @@ def test_a_write_is_recorded_with_actor_role_status_and_new_id(api):
         incident = api.create("/incidents", {"title": "x", "started_at": "2026-01-01T00:00:00Z"})
     [entry] = entries()
     assert (entry.actor, entry.role, entry.method, entry.path, entry.status) == (
-        "investigator", "investigator", "POST", "/api/v1/incidents", 201)
+        "investigator",
+        "investigator",
+        "POST",
+        "/api/v1/incidents",
+        201,
+    )
     assert (entry.resource, entry.resource_id) == ("incidents", str(incident["id"]))
     assert entry.ip == "127.0.0.1"
     assert entry.at.isoformat() == "2026-03-01T10:00:00"
@@ -37,8 +42,9 @@ def test_a_refused_write_is_recorded_and_changes_nothing(api):
 
 def test_refusals_are_recorded_with_the_actor_when_known(api, client):
     assert client.get("/api/v1/incidents").status_code == 401
-    assert api.post("/agencies", json={"code": "X", "name": "x"}, role="oversight").status_code \
-        == 403
+    assert (
+        api.post("/agencies", json={"code": "X", "name": "x"}, role="oversight").status_code == 403
+    )
     first, second = entries()
     assert (first.status, first.actor, first.role) == (401, None, None)
     assert (second.status, second.actor, second.role) == (403, "oversight", "oversight")
@@ -55,7 +61,10 @@ def test_reads_of_evidence_are_recorded_other_reads_are_not(api, make):
     api.get(f"/incidents/{incident['id']}/sources", role="oversight")
     read_source, read_list = entries()[before:]
     assert (read_source.resource, read_source.resource_id, read_source.actor) == (
-        "sources", str(source["id"]), "oversight")
+        "sources",
+        str(source["id"]),
+        "oversight",
+    )
     assert read_list.path == f"/api/v1/incidents/{incident['id']}/sources"
 
 
@@ -82,15 +91,30 @@ def test_the_chain_recomputes_from_the_documented_form(api, make):
     make.incident()
     prev = hashchain.GENESIS
     for entry in entries():
-        fields = {k: getattr(entry, k) for k in (
-            "at", "actor", "role", "method", "path", "status", "resource", "resource_id", "ip")}
+        fields = {
+            k: getattr(entry, k)
+            for k in (
+                "at",
+                "actor",
+                "role",
+                "method",
+                "path",
+                "status",
+                "resource",
+                "resource_id",
+                "ip",
+            )
+        }
         fields["at"] = fields["at"].isoformat(timespec="microseconds").replace(".000000", "") + "Z"
         text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         assert entry.prev_hash == prev
         assert entry.hash == hashlib.sha256((prev + text).encode()).hexdigest()
         prev = entry.hash
     assert api.get("/audit/verify", role="admin").get_json() == {
-        "valid": True, "entries": 2, "first_invalid_id": None}  # this read is recorded after
+        "valid": True,
+        "entries": 2,
+        "first_invalid_id": None,
+    }  # this read is recorded after
 
 
 def test_tampering_is_detected_at_the_right_entry(api, make, runner):
@@ -114,12 +138,14 @@ def test_audit_export_csv_and_json(api, make, runner):
         make.agency("CBP")
     with freeze_time("2026-03-05T10:00:00Z"):
         make.agency("ICE")
-    result = runner.invoke(main, ["audit", "export", "--since", "2026-03-02T00:00:00Z",
-                                  "--format", "csv"])
+    result = runner.invoke(
+        main, ["audit", "export", "--since", "2026-03-02T00:00:00Z", "--format", "csv"]
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [(r["path"], r["status"], r["at"]) for r in rows] == [
-        ("/api/v1/agencies", "201", "2026-03-05T10:00:00Z")]
+        ("/api/v1/agencies", "201", "2026-03-05T10:00:00Z")
+    ]
     result = runner.invoke(main, ["audit", "export", "--format", "json"])
     exported = json.loads(result.stdout)
     assert [e["status"] for e in exported] == [201, 201]

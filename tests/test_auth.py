@@ -54,8 +54,10 @@ def test_cli_create_prints_only_the_token_and_it_works(app, client):
     assert result.exit_code == 0, result.output
     token = result.stdout.strip()
     assert token.startswith("evi_") and "\n" not in token
-    assert client.get("/api/v1/incidents",
-                      headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert (
+        client.get("/api/v1/incidents", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 200
+    )
     listed = runner.invoke(main, ["tokens", "list"])
     assert "ana" in listed.stdout and "oversight" in listed.stdout
     assert token not in listed.stdout
@@ -79,14 +81,16 @@ def test_revoked_token_stops_working_at_once(app, client):
 def test_expiring_token(app, client):
     runner = app.test_cli_runner()
     with freeze_time("2026-01-01T00:00:00Z"):
-        token = runner.invoke(main, ["tokens", "create", "--name", "t", "--role", "admin",
-                                     "--expires-in", "1d"]).stdout.strip()
+        token = runner.invoke(
+            main, ["tokens", "create", "--name", "t", "--role", "admin", "--expires-in", "1d"]
+        ).stdout.strip()
     headers = {"Authorization": f"Bearer {token}"}
     with freeze_time("2026-01-01T23:59:00Z"):
         assert client.get("/api/v1/incidents", headers=headers).status_code == 200
         assert ApiToken.get(ApiToken.name == "t").last_used_at is not None
     with freeze_time("2026-01-02T00:00:01Z"):
         assert client.get("/api/v1/incidents", headers=headers).status_code == 401
-    bad = runner.invoke(main, ["tokens", "create", "--name", "u", "--role", "admin",
-                               "--expires-in", "soon"])
+    bad = runner.invoke(
+        main, ["tokens", "create", "--name", "u", "--role", "admin", "--expires-in", "soon"]
+    )
     assert bad.exit_code != 0

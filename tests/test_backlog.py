@@ -20,18 +20,21 @@ def story(api, make):
     with freeze_time("2026-01-01T12:00:00Z"):
         incident = make.incident()
         other = make.incident(title="Other")
-        s = {name: make.source(incident["id"], kind, **extra) for name, kind, extra in [
-            ("unreviewed", "bodycam", {}),
-            ("requested", "surveillance", {}),
-            ("identified", "bystander", {}),
-            ("reviewed", "bodycam", {}),
-            ("disposed", "bodycam", {}),
-            ("expiring", "dashcam", {"retain_until": "2026-03-01"}),
-            ("expiring_held", "dashcam", {"retain_until": "2026-03-01"}),
-            ("expired_disposed", "dashcam", {"retain_until": "2026-02-01"}),
-            ("released", "media", {}),
-            ("checked_out", "bodycam", {}),
-        ]}
+        s = {
+            name: make.source(incident["id"], kind, **extra)
+            for name, kind, extra in [
+                ("unreviewed", "bodycam", {}),
+                ("requested", "surveillance", {}),
+                ("identified", "bystander", {}),
+                ("reviewed", "bodycam", {}),
+                ("disposed", "bodycam", {}),
+                ("expiring", "dashcam", {"retain_until": "2026-03-01"}),
+                ("expiring_held", "dashcam", {"retain_until": "2026-03-01"}),
+                ("expired_disposed", "dashcam", {"retain_until": "2026-02-01"}),
+                ("released", "media", {}),
+                ("checked_out", "bodycam", {}),
+            ]
+        }
         s["other_incident"] = make.source(other["id"], "bodycam")
         events(api, s["unreviewed"]["id"], "received")
         events(api, s["requested"]["id"], "identified", "requested")
@@ -116,11 +119,12 @@ def test_a_source_may_be_in_several_parts(api, make):
 @freeze_time("2026-03-02T00:00:00Z")
 def test_filters_and_paging(api, story):
     assert set(names(story, listed(api, "?reason=unreviewed"))) == {
-        "unreviewed", "checked_out", "other_incident"}
-    assert set(names(story, listed(api, "?reason=not_received&kind=surveillance"))) == {
-        "requested"}
-    assert "other_incident" not in names(story, listed(
-        api, f"?incident_id={story['incident_id']}"))
+        "unreviewed",
+        "checked_out",
+        "other_incident",
+    }
+    assert set(names(story, listed(api, "?reason=not_received&kind=surveillance"))) == {"requested"}
+    assert "other_incident" not in names(story, listed(api, f"?incident_id={story['incident_id']}"))
     page = listed(api, "?page=2&page_size=4")
     assert len(page.get_json()) == 2
 
@@ -128,17 +132,30 @@ def test_filters_and_paging(api, story):
 @freeze_time("2026-03-02T00:00:00Z")
 def test_summary_counts(api, story):
     r = api.get("/coverage/backlog/summary?older_than_days=30", role="oversight")
-    assert r.get_json() == {"older_than_days": 30, "as_of": "2026-03-02T00:00:00Z",
-                            "unreviewed": 3, "not_received": 2, "due_for_disposal": 1}
-    r = api.get(f"/coverage/backlog/summary?older_than_days=90&incident_id="
-                f"{story['incident_id']}")
+    assert r.get_json() == {
+        "older_than_days": 30,
+        "as_of": "2026-03-02T00:00:00Z",
+        "unreviewed": 3,
+        "not_received": 2,
+        "due_for_disposal": 1,
+    }
+    r = api.get(f"/coverage/backlog/summary?older_than_days=90&incident_id={story['incident_id']}")
     assert r.get_json()["unreviewed"] == 0
     assert r.get_json()["due_for_disposal"] == 1
 
 
-@pytest.mark.parametrize("query", [
-    "?older_than_days=-1", "?older_than_days=abc", "?older_than_days=99999",
-    "?reason=late", "?kind=drone", "?page=0", "?incident_id=0"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?older_than_days=-1",
+        "?older_than_days=abc",
+        "?older_than_days=99999",
+        "?reason=late",
+        "?kind=drone",
+        "?page=0",
+        "?incident_id=0",
+    ],
+)
 def test_invalid_backlog_queries_are_422(api, query):
     assert api.get("/coverage/backlog" + query).status_code == 422
 

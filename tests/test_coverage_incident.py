@@ -33,8 +33,9 @@ def counts(**nonzero):
 def scene(make):
     make.agency("CBP")
     make.agency("USBP")
-    incident = make.incident(agencies=["CBP", "USBP"], started_at=z("15:00:00"),
-                             ended_at=z("15:30:00"))
+    incident = make.incident(
+        agencies=["CBP", "USBP"], started_at=z("15:00:00"), ended_at=z("15:30:00")
+    )
     iid = incident["id"]
     o1 = make.officer("CBP", name="Officer One")
     o2 = make.officer("USBP", name="Officer Two")
@@ -45,17 +46,35 @@ def scene(make):
     make.involve(iid, o3["id"], role="witness")
     make.involve(iid, o4["id"])
     s = {}
-    s[1] = make.source(iid, "bodycam", officer_id=o1["id"],
-                       recording_started_at=z("15:00:00"), recording_ended_at=z("15:10:00"))
-    s[2] = make.source(iid, "bodycam", officer_id=o4["id"], clock_offset_seconds=-120,
-                       recording_started_at=z("15:12:00"), recording_ended_at=z("15:20:00"))
-    s[3] = make.source(iid, "bystander", recording_started_at=z("15:20:00"),
-                       recording_ended_at=z("15:25:00"))
-    s[4] = make.source(iid, "bystander", recording_started_at=z("15:22:00"),
-                       recording_ended_at=z("15:27:00"))
+    s[1] = make.source(
+        iid,
+        "bodycam",
+        officer_id=o1["id"],
+        recording_started_at=z("15:00:00"),
+        recording_ended_at=z("15:10:00"),
+    )
+    s[2] = make.source(
+        iid,
+        "bodycam",
+        officer_id=o4["id"],
+        clock_offset_seconds=-120,
+        recording_started_at=z("15:12:00"),
+        recording_ended_at=z("15:20:00"),
+    )
+    s[3] = make.source(
+        iid, "bystander", recording_started_at=z("15:20:00"), recording_ended_at=z("15:25:00")
+    )
+    s[4] = make.source(
+        iid, "bystander", recording_started_at=z("15:22:00"), recording_ended_at=z("15:27:00")
+    )
     s[5] = make.source(iid, "surveillance")
-    s[6] = make.source(iid, "dashcam", officer_id=o1["id"],
-                       recording_started_at=z("15:18:00"), recording_ended_at=z("15:20:00"))
+    s[6] = make.source(
+        iid,
+        "dashcam",
+        officer_id=o1["id"],
+        recording_started_at=z("15:18:00"),
+        recording_ended_at=z("15:20:00"),
+    )
     make.custody(s[6]["id"], "disposed")
     ids = {n: source["id"] for n, source in s.items()}
     officers = {n: o["id"] for n, o in ((1, o1), (2, o2), (3, o3), (4, o4))}
@@ -92,10 +111,18 @@ def test_window_timeline_gaps_and_ratio(api, scene):
 def test_clock_offset_moves_a_camera_out_of_a_gap(api, make, scene):
     # The same recording without its clock correction would start at 15:12.
     incident = make.incident(started_at=z("15:00:00"), ended_at=z("15:20:00"))
-    make.source(incident["id"], "bodycam", recording_started_at=z("15:00:00"),
-                recording_ended_at=z("15:10:00"))
-    make.source(incident["id"], "bodycam", recording_started_at=z("15:12:00"),
-                recording_ended_at=z("15:20:00"))
+    make.source(
+        incident["id"],
+        "bodycam",
+        recording_started_at=z("15:00:00"),
+        recording_ended_at=z("15:10:00"),
+    )
+    make.source(
+        incident["id"],
+        "bodycam",
+        recording_started_at=z("15:12:00"),
+        recording_ended_at=z("15:20:00"),
+    )
     uncorrected = coverage_of(api, incident["id"])
     assert uncorrected["gaps"] == [{"start": z("15:10:00"), "end": z("15:12:00")}]
     corrected = coverage_of(api, scene["id"])
@@ -107,9 +134,15 @@ def test_officers_with_and_without_their_own_bodycam(api, scene):
     s, o = scene["s"], scene["o"]
     officers = {row["officer_id"]: row for row in coverage_of(api, scene["id"])["officers"]}
     assert officers[o[1]] == {
-        "officer_id": o[1], "name": "Officer One", "badge_number": officers[o[1]]["badge_number"],
-        "agency": "CBP", "role": "discharged_weapon", "camera_expected": True,
-        "bodycam_source_ids": [s[1]], "covered": True, "not_recorded_reason": None,
+        "officer_id": o[1],
+        "name": "Officer One",
+        "badge_number": officers[o[1]]["badge_number"],
+        "agency": "CBP",
+        "role": "discharged_weapon",
+        "camera_expected": True,
+        "bodycam_source_ids": [s[1]],
+        "covered": True,
+        "not_recorded_reason": None,
     }
     assert officers[o[2]]["camera_expected"] is True
     assert officers[o[2]]["covered"] is False
@@ -120,7 +153,11 @@ def test_officers_with_and_without_their_own_bodycam(api, scene):
     assert officers[o[4]]["bodycam_source_ids"] == [s[2]]
     assert officers[o[4]]["covered"] is True
     assert [row["officer_id"] for row in coverage_of(api, scene["id"])["officers"]] == [
-        o[1], o[2], o[3], o[4]]
+        o[1],
+        o[2],
+        o[3],
+        o[4],
+    ]
 
 
 def test_a_disposed_bodycam_does_not_cover_its_officer(api, make, scene):
@@ -129,7 +166,8 @@ def test_a_disposed_bodycam_does_not_cover_its_officer(api, make, scene):
     officer = next(row for row in body["officers"] if row["officer_id"] == scene["o"][1])
     assert officer["covered"] is False
     assert body["timeline"]["bodycam"] == [
-        {"start": z("15:10:00"), "end": z("15:18:00"), "source_ids": [scene["s"][2]]}]
+        {"start": z("15:10:00"), "end": z("15:18:00"), "source_ids": [scene["s"][2]]}
+    ]
     assert body["gaps"][0] == {"start": z("15:00:00"), "end": z("15:10:00")}
 
 
@@ -150,8 +188,12 @@ def test_counting_in_custody_counts_only_sources_held(api, make, scene):
     assert body["source_counts"] == counts(bodycam=1, bystander=1)
     assert body["sources_without_span"] == []  # s5 is only identified
     covered = {row["officer_id"]: row["covered"] for row in body["officers"]}
-    assert covered == {scene["o"][1]: True, scene["o"][2]: False, scene["o"][3]: False,
-                       scene["o"][4]: False}
+    assert covered == {
+        scene["o"][1]: True,
+        scene["o"][2]: False,
+        scene["o"][3]: False,
+        scene["o"][4]: False,
+    }
 
 
 def test_an_incident_with_no_sources(api, make):
@@ -168,18 +210,25 @@ def test_an_incident_with_no_sources(api, make):
     assert body["coverage_ratio"] is None
     assert body["source_counts"] == counts()
     assert body["sources_without_span"] == []
-    assert [(o["officer_id"], o["covered"]) for o in body["officers"]] == [
-        (officer["id"], False)]
+    assert [(o["officer_id"], o["covered"]) for o in body["officers"]] == [(officer["id"], False)]
 
 
 def test_an_open_incident_takes_its_window_from_the_footage(api, make):
     # No ended_at: from the earlier of started_at (16:00) and the first footage (15:55)
     # to the last footage (16:20).
     incident = make.incident(started_at=z("16:00:00"))
-    bystander = make.source(incident["id"], "bystander", recording_started_at=z("15:55:00"),
-                            recording_ended_at=z("16:05:00"))
-    bodycam = make.source(incident["id"], "bodycam", recording_started_at=z("16:10:00"),
-                          recording_ended_at=z("16:20:00"))
+    bystander = make.source(
+        incident["id"],
+        "bystander",
+        recording_started_at=z("15:55:00"),
+        recording_ended_at=z("16:05:00"),
+    )
+    bodycam = make.source(
+        incident["id"],
+        "bodycam",
+        recording_started_at=z("16:10:00"),
+        recording_ended_at=z("16:20:00"),
+    )
     make.source(incident["id"], "media")  # no span: not part of the window
     body = coverage_of(api, incident["id"])
     assert body["window"] == {"start": z("15:55:00"), "end": z("16:20:00")}
@@ -193,8 +242,12 @@ def test_an_open_incident_takes_its_window_from_the_footage(api, make):
 
 def test_footage_outside_an_ended_incident_is_on_the_timeline_but_not_in_the_ratio(api, make):
     incident = make.incident(started_at=z("12:00:00"), ended_at=z("12:10:00"))
-    make.source(incident["id"], "bystander", recording_started_at=z("11:50:00"),
-                recording_ended_at=z("12:05:00"))
+    make.source(
+        incident["id"],
+        "bystander",
+        recording_started_at=z("11:50:00"),
+        recording_ended_at=z("12:05:00"),
+    )
     body = coverage_of(api, incident["id"])
     assert body["timeline"]["bystander"][0]["start"] == z("11:50:00")
     assert body["gaps"] == [{"start": z("12:05:00"), "end": z("12:10:00")}]
@@ -203,26 +256,28 @@ def test_footage_outside_an_ended_incident_is_on_the_timeline_but_not_in_the_rat
 
 
 def instant(api, incident_id, t, role="investigator", **params):
-    r = api.get(f"/incidents/{incident_id}/coverage/at", role=role,
-                query_string={"t": t, **params})
+    r = api.get(f"/incidents/{incident_id}/coverage/at", role=role, query_string={"t": t, **params})
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
     return [source["id"] for source in body["sources"]], body
 
 
-@pytest.mark.parametrize("t, expected", [
-    ("14:59:59", []),
-    ("15:00:00", [1]),           # s1's first instant
-    ("15:10:00", [1, 2]),        # s1's last instant is s2's (corrected) first
-    ("15:10:01", [2]),
-    ("15:18:00", [2]),           # s2's corrected end; disposed s6 starts here but never counts
-    ("15:18:01", []),
-    ("15:19:00", []),            # s2's device clock says recording; true time says not
-    ("15:22:00", [3, 4]),        # overlapping bystander clips
-    ("15:25:00", [3, 4]),
-    ("15:27:00", [4]),
-    ("15:27:01", []),
-])
+@pytest.mark.parametrize(
+    "t, expected",
+    [
+        ("14:59:59", []),
+        ("15:00:00", [1]),  # s1's first instant
+        ("15:10:00", [1, 2]),  # s1's last instant is s2's (corrected) first
+        ("15:10:01", [2]),
+        ("15:18:00", [2]),  # s2's corrected end; disposed s6 starts here but never counts
+        ("15:18:01", []),
+        ("15:19:00", []),  # s2's device clock says recording; true time says not
+        ("15:22:00", [3, 4]),  # overlapping bystander clips
+        ("15:25:00", [3, 4]),
+        ("15:27:00", [4]),
+        ("15:27:01", []),
+    ],
+)
 def test_sources_recording_at_an_instant(api, scene, t, expected):
     ids, body = instant(api, scene["id"], z(t))
     assert ids == [scene["s"][n] for n in expected]
@@ -244,12 +299,15 @@ def test_instant_counting_in_custody(api, make, scene):
     assert body["sources_without_span"] == []
 
 
-@pytest.mark.parametrize("query, field", [
-    ({}, "t"),
-    ({"t": "2026-01-24T15:10:00"}, "t"),   # no offset: ambiguous
-    ({"t": "yesterday"}, "t"),
-    ({"t": "2026-01-24T15:10:00Z", "counting": "all"}, "counting"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ({}, "t"),
+        ({"t": "2026-01-24T15:10:00"}, "t"),  # no offset: ambiguous
+        ({"t": "yesterday"}, "t"),
+        ({"t": "2026-01-24T15:10:00Z", "counting": "all"}, "counting"),
+    ],
+)
 def test_instant_rejects_bad_parameters(api, scene, query, field):
     r = api.get(f"/incidents/{scene['id']}/coverage/at", query_string=query)
     assert r.status_code == 422
@@ -283,5 +341,8 @@ def test_the_instant_query_is_an_audited_read_of_sources(api, scene):
     instant(api, scene["id"], z("15:10:00"), role="oversight")
     entry = AuditEntry.select().order_by(AuditEntry.id.desc()).first()
     assert (entry.path, entry.actor, entry.status) == (
-        f"/api/v1/incidents/{scene['id']}/coverage/at?t=2026-01-24T15:10:00Z", "oversight", 200)
+        f"/api/v1/incidents/{scene['id']}/coverage/at?t=2026-01-24T15:10:00Z",
+        "oversight",
+        200,
+    )
     assert (entry.resource, entry.resource_id) == ("coverage", str(scene["id"]))

@@ -23,8 +23,14 @@ def spans(*triples):
 
 def shape(intervals):
     """Intervals as (start minute, end minute, ids) for readable expectations."""
-    return [((i.start - T0).total_seconds() / 60, (i.end - T0).total_seconds() / 60,
-             sorted(i.source_ids)) for i in intervals]
+    return [
+        (
+            (i.start - T0).total_seconds() / 60,
+            (i.end - T0).total_seconds() / 60,
+            sorted(i.source_ids),
+        )
+        for i in intervals
+    ]
 
 
 def test_merge_keeps_disjoint_intervals_apart_and_sorted():
@@ -44,7 +50,8 @@ def test_merge_joins_touching_intervals():
 
 def test_merge_swallows_an_interval_inside_another():
     assert shape(merge_intervals(spans((0, 30, 1), (5, 10, 2), (12, 14, 3)))) == [
-        (0, 30, [1, 2, 3])]
+        (0, 30, [1, 2, 3])
+    ]
 
 
 def test_merge_of_nothing_is_nothing():

@@ -26,18 +26,41 @@ KINDS = ("bodycam", "dashcam", "officer_phone", "bystander", "surveillance", "me
 def world(make):
     for code in ("CBP", "USBP", "ICE"):
         make.agency(code)
-    o = {n: make.officer(agency)["id"] for n, agency in
-         ((1, "CBP"), (2, "USBP"), (5, "ICE"), (6, "CBP"), (8, "ICE"))}
+    o = {
+        n: make.officer(agency)["id"]
+        for n, agency in ((1, "CBP"), (2, "USBP"), (5, "ICE"), (6, "CBP"), (8, "ICE"))
+    }
     o[7] = make.officer("CBP", camera_issued=False)["id"]
     i = {}
-    i[1] = make.incident(title="I1", kind="shooting", started_at="2026-01-24T15:00:00Z",
-                         location={"state": "MN"}, agencies=["CBP", "USBP"], external_id="x-1")
-    i[2] = make.incident(title="I2", kind="arrest", started_at="2025-12-10T12:00:00Z",
-                         location={"state": "MN"}, agencies=["ICE"])
-    i[3] = make.incident(title="I3", kind="use_of_force", started_at="2025-12-20T08:00:00Z",
-                         location={"state": "IL"}, agencies=["CBP"])
-    i[4] = make.incident(title="I4", kind="shooting", started_at="2026-01-05T10:00:00Z",
-                         location={"state": "IL"}, agencies=["ICE"])
+    i[1] = make.incident(
+        title="I1",
+        kind="shooting",
+        started_at="2026-01-24T15:00:00Z",
+        location={"state": "MN"},
+        agencies=["CBP", "USBP"],
+        external_id="x-1",
+    )
+    i[2] = make.incident(
+        title="I2",
+        kind="arrest",
+        started_at="2025-12-10T12:00:00Z",
+        location={"state": "MN"},
+        agencies=["ICE"],
+    )
+    i[3] = make.incident(
+        title="I3",
+        kind="use_of_force",
+        started_at="2025-12-20T08:00:00Z",
+        location={"state": "IL"},
+        agencies=["CBP"],
+    )
+    i[4] = make.incident(
+        title="I4",
+        kind="shooting",
+        started_at="2026-01-05T10:00:00Z",
+        location={"state": "IL"},
+        agencies=["ICE"],
+    )
     i[5] = make.incident(title="I5", kind="arrest", started_at="2026-01-31T20:30:00-06:00")
     i = {n: incident["id"] for n, incident in i.items()}
     for n, officer in ((1, 1), (1, 2), (2, 5), (4, 8), (5, 6), (5, 7)):
@@ -70,25 +93,30 @@ def titles(response):
     return [item["title"] for item in response.get_json()]
 
 
-@pytest.mark.parametrize("params, expected", [
-    ({"lacking": "bodycam"}, ["I4", "I3", "I2"]),
-    ({}, ["I4", "I3", "I2"]),                          # bodycam is the default question
-    ({"lacking": "any"}, ["I4", "I3"]),                # I4's only source is disposed
-    ({"lacking": "officer_bodycam"}, ["I1", "I4", "I2"]),
-    ({"lacking": "bodycam", "counting": "in_custody"}, ["I5", "I4", "I3", "I2"]),
-    ({"lacking": "any", "counting": "in_custody"}, ["I5", "I4", "I3", "I2"]),
-    ({"lacking": "officer_bodycam", "counting": "in_custody"}, ["I5", "I1", "I4", "I2"]),
-    ({"lacking": "bodycam", "agency": "CBP"}, ["I3"]),
-    ({"lacking": "bodycam", "agency": "ICE"}, ["I4", "I2"]),
-    ({"lacking": "bodycam", "agency": "FBI"}, []),     # unknown agency: nothing
-    ({"lacking": "bodycam", "state": "MN"}, ["I2"]),
-    ({"lacking": "bodycam", "kind": "shooting"}, ["I4"]),
-    ({"lacking": "bodycam", "from": "2025-12-15T00:00:00Z", "to": "2026-01-06T00:00:00Z"},
-     ["I4", "I3"]),
-    ({"lacking": "bodycam", "to": "2025-12-20T08:00:00Z"}, ["I2"]),   # `to` is exclusive
-    ({"lacking": "bodycam", "from": "2025-12-20T02:00:00-06:00"}, ["I4", "I3"]),  # inclusive
-    ({"lacking": "officer_bodycam", "state": "MN", "kind": "shooting"}, ["I1"]),
-])
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"lacking": "bodycam"}, ["I4", "I3", "I2"]),
+        ({}, ["I4", "I3", "I2"]),  # bodycam is the default question
+        ({"lacking": "any"}, ["I4", "I3"]),  # I4's only source is disposed
+        ({"lacking": "officer_bodycam"}, ["I1", "I4", "I2"]),
+        ({"lacking": "bodycam", "counting": "in_custody"}, ["I5", "I4", "I3", "I2"]),
+        ({"lacking": "any", "counting": "in_custody"}, ["I5", "I4", "I3", "I2"]),
+        ({"lacking": "officer_bodycam", "counting": "in_custody"}, ["I5", "I1", "I4", "I2"]),
+        ({"lacking": "bodycam", "agency": "CBP"}, ["I3"]),
+        ({"lacking": "bodycam", "agency": "ICE"}, ["I4", "I2"]),
+        ({"lacking": "bodycam", "agency": "FBI"}, []),  # unknown agency: nothing
+        ({"lacking": "bodycam", "state": "MN"}, ["I2"]),
+        ({"lacking": "bodycam", "kind": "shooting"}, ["I4"]),
+        (
+            {"lacking": "bodycam", "from": "2025-12-15T00:00:00Z", "to": "2026-01-06T00:00:00Z"},
+            ["I4", "I3"],
+        ),
+        ({"lacking": "bodycam", "to": "2025-12-20T08:00:00Z"}, ["I2"]),  # `to` is exclusive
+        ({"lacking": "bodycam", "from": "2025-12-20T02:00:00-06:00"}, ["I4", "I3"]),  # inclusive
+        ({"lacking": "officer_bodycam", "state": "MN", "kind": "shooting"}, ["I1"]),
+    ],
+)
 def test_incidents_lacking_coverage(api, world, params, expected):
     r = lacking(api, **params)
     assert titles(r) == expected
@@ -99,14 +127,21 @@ def test_lacking_items_carry_agencies_and_counted_sources(api, world):
     items = {item["title"]: item for item in lacking(api, lacking="officer_bodycam").get_json()}
     zero = dict.fromkeys(KINDS, 0)
     assert items["I1"] == {
-        "id": world["i"][1], "external_id": "x-1", "title": "I1", "kind": "shooting",
-        "state": "MN", "started_at": "2026-01-24T15:00:00Z", "agencies": ["CBP", "USBP"],
+        "id": world["i"][1],
+        "external_id": "x-1",
+        "title": "I1",
+        "kind": "shooting",
+        "state": "MN",
+        "started_at": "2026-01-24T15:00:00Z",
+        "agencies": ["CBP", "USBP"],
         "source_counts": {**zero, "bodycam": 1, "bystander": 1},
     }
     assert items["I2"]["source_counts"] == {**zero, "bystander": 1}
     assert items["I4"]["source_counts"] == zero  # the disposed bodycam is not counted
-    held = {item["title"]: item for item in
-            lacking(api, lacking="officer_bodycam", counting="in_custody").get_json()}
+    held = {
+        item["title"]: item
+        for item in lacking(api, lacking="officer_bodycam", counting="in_custody").get_json()
+    }
     assert held["I2"]["source_counts"] == zero  # its clip is only identified
     assert held["I5"]["agencies"] == []
     assert held["I5"]["started_at"] == "2026-02-01T02:30:00Z"
@@ -125,8 +160,17 @@ def summary(api, role="investigator", **params):
     return r.get_json()
 
 
-FIELDS = ("key", "incidents", "with_bodycam", "without_bodycam", "bodycam_rate", "sources",
-          "officers_expected", "officers_covered", "reviewed_rate")
+FIELDS = (
+    "key",
+    "incidents",
+    "with_bodycam",
+    "without_bodycam",
+    "bodycam_rate",
+    "sources",
+    "officers_expected",
+    "officers_covered",
+    "reviewed_rate",
+)
 
 
 def rows(*values):
@@ -142,64 +186,94 @@ BY_AGENCY = rows(
 )
 
 
-@pytest.mark.parametrize("params, expected", [
-    ({"group_by": "state"}, rows(
-        ("IL", 2, 0, 2, 0.0, 0, 1, 0, None),
-        ("MN", 2, 1, 1, 0.5, 3, 3, 1, 0.6667),
-        (None, 1, 1, 0, 1.0, 1, 1, 1, 0.0),
-    )),
-    ({"group_by": "agency"}, BY_AGENCY),
-    ({}, BY_AGENCY),                                    # agency is the default grouping
-    # Months of started_at in UTC: I5 began on 31 January in Minnesota, 1 February in UTC.
-    ({"group_by": "month"}, rows(
-        ("2025-12", 2, 0, 2, 0.0, 1, 1, 0, 0.0),
-        ("2026-01", 2, 1, 1, 0.5, 2, 3, 1, 1.0),
-        ("2026-02", 1, 1, 0, 1.0, 1, 1, 1, 0.0),
-    )),
-    ({"group_by": "kind"}, rows(
-        ("arrest", 2, 1, 1, 0.5, 2, 2, 1, 0.0),
-        ("shooting", 2, 1, 1, 0.5, 2, 3, 1, 1.0),
-        ("use_of_force", 1, 0, 1, 0.0, 0, 0, 0, None),
-    )),
-    ({"group_by": "state", "counting": "in_custody"}, rows(
-        ("IL", 2, 0, 2, 0.0, 0, 1, 0, None),
-        ("MN", 2, 1, 1, 0.5, 2, 3, 1, 1.0),
-        (None, 1, 0, 1, 0.0, 0, 1, 0, None),
-    )),
-    ({"group_by": "kind", "state": "MN"}, rows(
-        ("arrest", 1, 0, 1, 0.0, 1, 1, 0, 0.0),
-        ("shooting", 1, 1, 0, 1.0, 2, 2, 1, 1.0),
-    )),
-    # The agency filter picks incidents; their other agencies still get their rows.
-    ({"group_by": "agency", "agency": "CBP"}, rows(
-        ("CBP", 2, 1, 1, 0.5, 2, 2, 1, 1.0),
-        ("USBP", 1, 1, 0, 1.0, 2, 2, 1, 1.0),
-    )),
-    ({"group_by": "month", "from": "2026-01-01T00:00:00Z"}, rows(
-        ("2026-01", 2, 1, 1, 0.5, 2, 3, 1, 1.0),
-        ("2026-02", 1, 1, 0, 1.0, 1, 1, 1, 0.0),
-    )),
-    ({"group_by": "state", "kind": "shooting", "to": "2026-01-06T00:00:00Z"}, rows(
-        ("IL", 1, 0, 1, 0.0, 0, 1, 0, None),
-    )),
-    ({"group_by": "state", "state": "TX"}, []),
-])
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        (
+            {"group_by": "state"},
+            rows(
+                ("IL", 2, 0, 2, 0.0, 0, 1, 0, None),
+                ("MN", 2, 1, 1, 0.5, 3, 3, 1, 0.6667),
+                (None, 1, 1, 0, 1.0, 1, 1, 1, 0.0),
+            ),
+        ),
+        ({"group_by": "agency"}, BY_AGENCY),
+        ({}, BY_AGENCY),  # agency is the default grouping
+        # Months of started_at in UTC: I5 began on 31 January in Minnesota, 1 February in UTC.
+        (
+            {"group_by": "month"},
+            rows(
+                ("2025-12", 2, 0, 2, 0.0, 1, 1, 0, 0.0),
+                ("2026-01", 2, 1, 1, 0.5, 2, 3, 1, 1.0),
+                ("2026-02", 1, 1, 0, 1.0, 1, 1, 1, 0.0),
+            ),
+        ),
+        (
+            {"group_by": "kind"},
+            rows(
+                ("arrest", 2, 1, 1, 0.5, 2, 2, 1, 0.0),
+                ("shooting", 2, 1, 1, 0.5, 2, 3, 1, 1.0),
+                ("use_of_force", 1, 0, 1, 0.0, 0, 0, 0, None),
+            ),
+        ),
+        (
+            {"group_by": "state", "counting": "in_custody"},
+            rows(
+                ("IL", 2, 0, 2, 0.0, 0, 1, 0, None),
+                ("MN", 2, 1, 1, 0.5, 2, 3, 1, 1.0),
+                (None, 1, 0, 1, 0.0, 0, 1, 0, None),
+            ),
+        ),
+        (
+            {"group_by": "kind", "state": "MN"},
+            rows(
+                ("arrest", 1, 0, 1, 0.0, 1, 1, 0, 0.0),
+                ("shooting", 1, 1, 0, 1.0, 2, 2, 1, 1.0),
+            ),
+        ),
+        # The agency filter picks incidents; their other agencies still get their rows.
+        (
+            {"group_by": "agency", "agency": "CBP"},
+            rows(
+                ("CBP", 2, 1, 1, 0.5, 2, 2, 1, 1.0),
+                ("USBP", 1, 1, 0, 1.0, 2, 2, 1, 1.0),
+            ),
+        ),
+        (
+            {"group_by": "month", "from": "2026-01-01T00:00:00Z"},
+            rows(
+                ("2026-01", 2, 1, 1, 0.5, 2, 3, 1, 1.0),
+                ("2026-02", 1, 1, 0, 1.0, 1, 1, 1, 0.0),
+            ),
+        ),
+        (
+            {"group_by": "state", "kind": "shooting", "to": "2026-01-06T00:00:00Z"},
+            rows(
+                ("IL", 1, 0, 1, 0.0, 0, 1, 0, None),
+            ),
+        ),
+        ({"group_by": "state", "state": "TX"}, []),
+    ],
+)
 def test_summary(api, world, params, expected):
     assert summary(api, **params) == expected
 
 
-@pytest.mark.parametrize("path, query, field", [
-    ("/coverage/incidents", {"lacking": "footage"}, "lacking"),
-    ("/coverage/incidents", {"counting": "some"}, "counting"),
-    ("/coverage/incidents", {"from": "2026-01-01"}, "from"),
-    ("/coverage/incidents", {"to": "2026-01-01T00:00:00"}, "to"),
-    ("/coverage/incidents", {"kind": "riot"}, "kind"),
-    ("/coverage/incidents", {"agency": "cbp; drop"}, "agency"),
-    ("/coverage/incidents", {"page_size": "5000"}, "page_size"),
-    ("/coverage/summary", {"group_by": "officer"}, "group_by"),
-    ("/coverage/summary", {"from": "soon"}, "from"),
-    ("/coverage/summary", {"counting": "in-custody"}, "counting"),
-])
+@pytest.mark.parametrize(
+    "path, query, field",
+    [
+        ("/coverage/incidents", {"lacking": "footage"}, "lacking"),
+        ("/coverage/incidents", {"counting": "some"}, "counting"),
+        ("/coverage/incidents", {"from": "2026-01-01"}, "from"),
+        ("/coverage/incidents", {"to": "2026-01-01T00:00:00"}, "to"),
+        ("/coverage/incidents", {"kind": "riot"}, "kind"),
+        ("/coverage/incidents", {"agency": "cbp; drop"}, "agency"),
+        ("/coverage/incidents", {"page_size": "5000"}, "page_size"),
+        ("/coverage/summary", {"group_by": "officer"}, "group_by"),
+        ("/coverage/summary", {"from": "soon"}, "from"),
+        ("/coverage/summary", {"counting": "in-custody"}, "counting"),
+    ],
+)
 def test_invalid_parameters_are_422_naming_the_parameter(api, path, query, field):
     r = api.get(path, query_string=query)
     assert r.status_code == 422

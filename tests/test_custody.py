@@ -26,8 +26,7 @@ def source(make):
 
 
 def post_event(api, source_id, action, role="investigator", **fields):
-    return api.post(f"/sources/{source_id}/custody", json={"action": action, **fields},
-                    role=role)
+    return api.post(f"/sources/{source_id}/custody", json={"action": action, **fields}, role=role)
 
 
 def append(api, source_id, *actions, **fields):
@@ -46,8 +45,18 @@ def status_of(api, source_id):
 
 # ---------------------------------------------------------------- the hash, as docs/custody.md says
 
-DOC_FIELDS = ("source_id", "seq", "action", "custodian", "occurred_at", "location",
-              "sha256_observed", "note", "actor", "recorded_at")
+DOC_FIELDS = (
+    "source_id",
+    "seq",
+    "action",
+    "custodian",
+    "occurred_at",
+    "location",
+    "sha256_observed",
+    "note",
+    "actor",
+    "recorded_at",
+)
 
 
 def documented_hash(prev_hash, event):
@@ -68,11 +77,22 @@ def check_chain_by_hand(events):
 
 
 def test_chain_recomputes_from_the_documented_canonical_form(api, source):
-    append(api, source["id"], "received", custodian="HSI evidence unit",
-           occurred_at="2026-01-24T11:15:00.250-06:00", location="Minneapolis field office",
-           sha256_observed=SHA.upper())
-    append(api, source["id"], "checked_out", custodian="Reviewer Ünal — «room 2»",
-           note='said "ok"\nline two\ttab')
+    append(
+        api,
+        source["id"],
+        "received",
+        custodian="HSI evidence unit",
+        occurred_at="2026-01-24T11:15:00.250-06:00",
+        location="Minneapolis field office",
+        sha256_observed=SHA.upper(),
+    )
+    append(
+        api,
+        source["id"],
+        "checked_out",
+        custodian="Reviewer Ünal — «room 2»",
+        note='said "ok"\nline two\ttab',
+    )
     append(api, source["id"], "returned", custodian="HSI evidence unit", note="")
     chain = api.get(f"/sources/{source['id']}/custody").get_json()
     assert [e["action"] for e in chain] == ["received", "checked_out", "returned"]
@@ -82,25 +102,38 @@ def test_chain_recomputes_from_the_documented_canonical_form(api, source):
     assert all(e["actor"] == "investigator" for e in chain)
     head = check_chain_by_hand(chain)
     verdict = api.get(f"/sources/{source['id']}/custody/verify").get_json()
-    assert verdict == {"source_id": source["id"], "valid": True, "events": 3,
-                       "first_invalid_seq": None, "head_hash": head, "problem": None}
+    assert verdict == {
+        "source_id": source["id"],
+        "valid": True,
+        "events": 3,
+        "first_invalid_seq": None,
+        "head_hash": head,
+        "problem": None,
+    }
 
 
 def test_the_canonical_form_is_byte_exact(api, source):
     """A literal canonical text written from the doc, not from the code."""
     with freeze_time("2026-02-01T12:00:00Z"):
-        event = append(api, source["id"], "identified",
-                       occurred_at="2026-01-24T09:00:00-06:00")[0]
-    text = ('{"action":"identified","actor":"investigator","custodian":null,'
-            '"location":null,"note":null,"occurred_at":"2026-01-24T15:00:00Z",'
-            '"recorded_at":"2026-02-01T12:00:00Z","seq":1,"sha256_observed":null,'
-            f'"source_id":{source["id"]}}}')
+        event = append(api, source["id"], "identified", occurred_at="2026-01-24T09:00:00-06:00")[0]
+    text = (
+        '{"action":"identified","actor":"investigator","custodian":null,'
+        '"location":null,"note":null,"occurred_at":"2026-01-24T15:00:00Z",'
+        '"recorded_at":"2026-02-01T12:00:00Z","seq":1,"sha256_observed":null,'
+        f'"source_id":{source["id"]}}}'
+    )
     assert event["hash"] == hashlib.sha256((ZEROS + text).encode()).hexdigest()
 
 
 def test_csv_export_recomputes_as_documented(api, source):
-    append(api, source["id"], "received", custodian="=HYPERLINK(\"x\")", note="'quoted",
-           location="Salle d'écoute")
+    append(
+        api,
+        source["id"],
+        "received",
+        custodian='=HYPERLINK("x")',
+        note="'quoted",
+        location="Salle d'écoute",
+    )
     append(api, source["id"], "verified", sha256_observed=SHA, note="-3 frames, +2 @ end")
     append(api, source["id"], "copied", custodian=None)
     r = api.get(f"/sources/{source['id']}/custody?format=csv")
@@ -114,8 +147,10 @@ def test_csv_export_recomputes_as_documented(api, source):
     # The doc's recipe: empty cell is null, ints are ints, one leading ' removed.
     prev = ZEROS
     for n, row in enumerate(rows, start=1):
-        event = {k: (None if row[k] == "" else row[k][1:] if row[k].startswith("'") else row[k])
-                 for k in DOC_FIELDS}
+        event = {
+            k: (None if row[k] == "" else row[k][1:] if row[k].startswith("'") else row[k])
+            for k in DOC_FIELDS
+        }
         event["source_id"], event["seq"] = int(event["source_id"]), int(event["seq"])
         assert event["seq"] == n and row["prev_hash"] == prev
         assert row["hash"] == documented_hash(prev, event)
@@ -163,11 +198,17 @@ REFUSALS = [
     # (events before, action, words the message must contain)
     (("identified",), "identified", "identified is allowed only as the first event"),
     (("received",), "identified", "identified is allowed only as the first event"),
-    (("requested",), "requested", "requested is allowed only as the first event or after "
-                                  "identified"),
+    (
+        ("requested",),
+        "requested",
+        "requested is allowed only as the first event or after identified",
+    ),
     (("received",), "requested", "requested is allowed only"),
-    (("received",), "received", "received is allowed only before the source was ever "
-                                "received, or after it was released"),
+    (
+        ("received",),
+        "received",
+        "received is allowed only before the source was ever received, or after it was released",
+    ),
     (("received", "checked_out"), "received", "received is allowed only"),
     ((), "transferred", "transferred is allowed only while in custody"),
     (("requested",), "transferred", "transferred is allowed only while in custody"),
@@ -178,8 +219,11 @@ REFUSALS = [
     (("received",), "returned", "returned is allowed only while checked out"),
     ((), "returned", "returned is allowed only while checked out"),
     (("identified",), "copied", "copied is allowed only while in custody or checked out"),
-    (("received", "released"), "verified", "verified is allowed only while in custody or "
-                                           "checked out"),
+    (
+        ("received", "released"),
+        "verified",
+        "verified is allowed only while in custody or checked out",
+    ),
     (("requested",), "released", "released is allowed only while in custody"),
     (("received", "checked_out"), "released", "released is allowed only while in custody"),
 ]
@@ -252,16 +296,19 @@ def test_occurred_at_in_the_future_is_refused(api, source):
     append(api, source["id"], "identified", occurred_at="2026-03-01T10:04:00Z")  # clock skew
 
 
-@pytest.mark.parametrize("body", [
-    {},
-    {"action": "lost"},
-    {"action": "received", "occurred_at": "2026-01-24T09:00:00"},  # no offset
-    {"action": "received", "sha256_observed": "xyz"},
-    {"action": "received", "custodian": "x" * 301},
-    {"action": "received", "note": "a\u0000b"},
-    {"action": "received", "seq": 7},
-    {"action": "received", "hash": ZEROS},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"action": "lost"},
+        {"action": "received", "occurred_at": "2026-01-24T09:00:00"},  # no offset
+        {"action": "received", "sha256_observed": "xyz"},
+        {"action": "received", "custodian": "x" * 301},
+        {"action": "received", "note": "a\u0000b"},
+        {"action": "received", "seq": 7},
+        {"action": "received", "hash": ZEROS},
+    ],
+)
 def test_invalid_events_are_422(api, source, body):
     r = api.post(f"/sources/{source['id']}/custody", json=body)
     assert r.status_code == 422, r.get_json()
@@ -283,8 +330,10 @@ def test_custody_is_append_only_405(api, source, method):
     assert len(api.get(f"/sources/{source['id']}/custody").get_json()) == 1
 
 
-@pytest.mark.parametrize(("role", "status"), [
-    ("admin", 201), ("investigator", 201), ("oversight", 403), ("importer", 403)])
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("admin", 201), ("investigator", 201), ("oversight", 403), ("importer", 403)],
+)
 def test_who_may_append(api, source, role, status):
     assert post_event(api, source["id"], "received", role=role).status_code == status
 
@@ -331,8 +380,10 @@ def test_observation_without_a_source_hash_changes_nothing(api, make):
 
 def test_changing_the_source_hash_unverifies_it(api, source):
     append(api, source["id"], "received", sha256_observed=SHA)
-    assert api.patch(f"/sources/{source['id']}", json={"sha256": SHA}).get_json()[
-        "integrity"] == "verified"  # unchanged hash: still verified
+    assert (
+        api.patch(f"/sources/{source['id']}", json={"sha256": SHA}).get_json()["integrity"]
+        == "verified"
+    )  # unchanged hash: still verified
     r = api.patch(f"/sources/{source['id']}", json={"sha256": OTHER_SHA})
     assert r.get_json()["integrity"] == "unverified"
 
@@ -372,8 +423,10 @@ def _verdict(api, source):
 
 def test_changed_custodian_is_caught_at_its_seq(api, source):
     _chain_of_five(api, source)
-    _sql(f"UPDATE custody_event SET custodian = 'Someone else' "
-         f"WHERE source_id = {source['id']} AND seq = 3")
+    _sql(
+        f"UPDATE custody_event SET custodian = 'Someone else' "
+        f"WHERE source_id = {source['id']} AND seq = 3"
+    )
     verdict = _verdict(api, source)
     assert (verdict["valid"], verdict["events"], verdict["first_invalid_seq"]) == (False, 5, 3)
     assert "changed" in verdict["problem"]
@@ -381,8 +434,10 @@ def test_changed_custodian_is_caught_at_its_seq(api, source):
 
 def test_changed_time_is_caught(api, source):
     _chain_of_five(api, source)
-    _sql(f"UPDATE custody_event SET occurred_at = '2020-01-01 00:00:00' "
-         f"WHERE source_id = {source['id']} AND seq = 1")
+    _sql(
+        f"UPDATE custody_event SET occurred_at = '2020-01-01 00:00:00' "
+        f"WHERE source_id = {source['id']} AND seq = 1"
+    )
     assert _verdict(api, source)["first_invalid_seq"] == 1
 
 
@@ -423,16 +478,18 @@ def test_renumbered_event_is_caught(api, source):
 def test_chain_rewritten_with_recomputed_hashes_is_caught(api, source):
     """Hashes recomputed after an edit: every link holds, but not the recorded head."""
     _chain_of_five(api, source)
-    events = list(CustodyEvent.select().where(CustodyEvent.source == source["id"])
-                  .order_by(CustodyEvent.seq))
+    events = list(
+        CustodyEvent.select().where(CustodyEvent.source == source["id"]).order_by(CustodyEvent.seq)
+    )
     prev = ZEROS
     for event in events:
         if event.seq == 4:
             event.custodian = "Nobody"
         event.prev_hash = prev
         event.hash = custody.chain_hash(prev, custody.hashed_fields(event))
-        CustodyEvent.update(custodian=event.custodian, prev_hash=event.prev_hash,
-                            hash=event.hash).where(CustodyEvent.id == event.id).execute()
+        CustodyEvent.update(
+            custodian=event.custodian, prev_hash=event.prev_hash, hash=event.hash
+        ).where(CustodyEvent.id == event.id).execute()
         prev = event.hash
     verdict = _verdict(api, source)
     assert not verdict["valid"]
@@ -443,18 +500,29 @@ def test_chain_rewritten_with_recomputed_hashes_is_caught(api, source):
 def test_event_inserted_behind_the_services_back_is_caught(api, source):
     _chain_of_five(api, source)
     last = CustodyEvent.get((CustodyEvent.source == source["id"]) & (CustodyEvent.seq == 5))
-    forged = CustodyEvent(source=source["id"], seq=6, action="disposed",
-                          occurred_at=last.occurred_at, actor="intruder",
-                          recorded_at=last.recorded_at, prev_hash=last.hash)
+    forged = CustodyEvent(
+        source=source["id"],
+        seq=6,
+        action="disposed",
+        occurred_at=last.occurred_at,
+        actor="intruder",
+        recorded_at=last.recorded_at,
+        prev_hash=last.hash,
+    )
     forged.hash = custody.chain_hash(last.hash, custody.hashed_fields(forged))
     forged.save(force_insert=True)
     assert _verdict(api, source)["first_invalid_seq"] == 6
 
 
 def test_empty_chain_is_valid(api, source):
-    assert _verdict(api, source) == {"source_id": source["id"], "valid": True, "events": 0,
-                                     "first_invalid_seq": None, "head_hash": None,
-                                     "problem": None}
+    assert _verdict(api, source) == {
+        "source_id": source["id"],
+        "valid": True,
+        "events": 0,
+        "first_invalid_seq": None,
+        "head_hash": None,
+        "problem": None,
+    }
 
 
 # ---------------------------------------------------------------- the command line
@@ -470,8 +538,9 @@ def test_verify_custody_cli(api, make, runner, database_url, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "3 chain(s) checked, 0 broken" in result.output
 
-    _sql(f"UPDATE custody_event SET note = 'edited' WHERE source_id = {sources[1]['id']} "
-         "AND seq = 2")
+    _sql(
+        f"UPDATE custody_event SET note = 'edited' WHERE source_id = {sources[1]['id']} AND seq = 2"
+    )
     result = runner.invoke(cli, ["verify-custody"])
     assert result.exit_code == 1
     assert f"source {sources[1]['id']}: BROKEN at seq 2" in result.output
@@ -504,8 +573,9 @@ def test_append_event_is_the_importers_entry_point(app, api, source):
     with database.atomic():
         first = custody.append_event(source["id"], {"action": "requested"}, "importer-bot")
         row = Source.get_by_id(source["id"])
-        second = custody.append_event(row, {"action": "received", "custodian": "HSI",
-                                            "sha256_observed": SHA}, "importer-bot")
+        second = custody.append_event(
+            row, {"action": "received", "custodian": "HSI", "sha256_observed": SHA}, "importer-bot"
+        )
     assert (first.seq, second.seq) == (1, 2)
     assert second.prev_hash == first.hash
     row = Source.get_by_id(source["id"])
@@ -525,7 +595,11 @@ def test_updating_a_stale_source_keeps_its_custody(app, api, source):
         inventory.update_source(stale, {"notes": "catalogued again", "retain_until": None})
     row = Source.get_by_id(source["id"])
     assert (row.custody_status, row.integrity, row.review_status, row.custody_last_seq) == (
-        "in_custody", "verified", "reviewed", 1)
+        "in_custody",
+        "verified",
+        "reviewed",
+        1,
+    )
     assert row.notes == "catalogued again"
     append(api, source["id"], "checked_out")
     assert custody.verify_chain(source["id"])["valid"]

@@ -48,9 +48,22 @@ def server(app, database_url, tmp_path):
     log_path = tmp_path / "server.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--port", str(port),
-             "--workers", "2", "--threads", "4"],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "service.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -88,9 +101,15 @@ def test_concurrent_appends_keep_one_unbroken_chain(server, api, make, tokens):
     def append_many(thread):
         start.wait()
         for i in range(EVENTS_PER_THREAD):
-            answer = _request(chain_url, tokens["investigator"],
-                              {"action": "verified", "sha256_observed": "ef" * 32,
-                               "note": f"thread {thread} event {i}"})
+            answer = _request(
+                chain_url,
+                tokens["investigator"],
+                {
+                    "action": "verified",
+                    "sha256_observed": "ef" * 32,
+                    "note": f"thread {thread} event {i}",
+                },
+            )
             with lock:
                 answers.append(answer)
 
@@ -112,7 +131,12 @@ def test_concurrent_appends_keep_one_unbroken_chain(server, api, make, tokens):
     notes = {e["note"] for e in chain[1:]}
     assert len(notes) == THREADS * EVENTS_PER_THREAD  # every append stored once
     status, verdict = _request(chain_url + "/verify", tokens["oversight"])
-    assert verdict == {"source_id": source["id"], "valid": True, "events": total,
-                       "first_invalid_seq": None, "head_hash": chain[-1]["hash"],
-                       "problem": None}
+    assert verdict == {
+        "source_id": source["id"],
+        "valid": True,
+        "events": total,
+        "first_invalid_seq": None,
+        "head_hash": chain[-1]["hash"],
+        "problem": None,
+    }
     assert api.get(f"/sources/{source['id']}").get_json()["integrity"] == "verified"

@@ -46,8 +46,12 @@ def data(make):
 
 
 def test_pages_need_a_sign_in(client):
-    for path in ("/dashboard/", "/dashboard/incidents", "/dashboard/incidents/1",
-                 "/dashboard/reports/coverage"):
+    for path in (
+        "/dashboard/",
+        "/dashboard/incidents",
+        "/dashboard/incidents/1",
+        "/dashboard/reports/coverage",
+    ):
         response = client.get(path)
         assert response.status_code == 302, path
         assert response.location.startswith("/dashboard/login?next=")
@@ -68,8 +72,9 @@ def test_signing_in_and_out(client, tokens, data):
 
 def test_the_session_cookie_is_httponly_strict_and_scoped(client, tokens):
     response = sign_in(client, tokens["oversight"])
-    header = next(h for h in response.headers.getlist("Set-Cookie")
-                  if h.startswith("evidence_session="))
+    header = next(
+        h for h in response.headers.getlist("Set-Cookie") if h.startswith("evidence_session=")
+    )
     flags = {part.strip().split("=")[0].lower() for part in header.split(";")}
     assert {"httponly", "path"} <= flags
     assert "SameSite=Strict" in header and "Path=/dashboard" in header
@@ -108,8 +113,9 @@ def test_sign_in_needs_the_forms_csrf_token(client, tokens):
     client.get("/dashboard/login")
     response = client.post("/dashboard/login", data={"token": tokens["oversight"]})
     assert response.status_code == 400
-    response = client.post("/dashboard/login",
-                           data={"token": tokens["oversight"], "csrf_token": "forged"})
+    response = client.post(
+        "/dashboard/login", data={"token": tokens["oversight"], "csrf_token": "forged"}
+    )
     assert response.status_code == 400
     assert client.get("/dashboard/").status_code == 302
 
@@ -136,7 +142,8 @@ def test_an_expired_token_ends_the_session(oversight, tokens):
     from service.storage.models import ApiToken
 
     ApiToken.update(expires_at=utcnow() - timedelta(seconds=1)).where(
-        ApiToken.name == "oversight").execute()
+        ApiToken.name == "oversight"
+    ).execute()
     assert oversight.get("/dashboard/").status_code == 302
 
 
@@ -159,8 +166,10 @@ def test_a_session_names_one_token_only(app, tokens):
     assert token_in_session("1", token.token_hash[:16]) is None
 
 
-@pytest.mark.parametrize("target", ["https://example.invalid/", "//example.invalid/x",
-                                    "/api/v1/audit", "/dashboard/\\\\evil"])
+@pytest.mark.parametrize(
+    "target",
+    ["https://example.invalid/", "//example.invalid/x", "/api/v1/audit", "/dashboard/\\\\evil"],
+)
 def test_no_open_redirect_after_sign_in(client, tokens, target):
     response = sign_in(client, tokens["oversight"], next_path=target)
     assert response.location == "/dashboard/"
@@ -168,11 +177,15 @@ def test_no_open_redirect_after_sign_in(client, tokens, target):
 
 def test_every_page_is_audited_with_who_looked(oversight, tokens, data):
     incident_id = data["covered"]["id"]
-    for path in ("/dashboard/", "/dashboard/incidents?lacking=any",
-                 f"/dashboard/incidents/{incident_id}"):
+    for path in (
+        "/dashboard/",
+        "/dashboard/incidents?lacking=any",
+        f"/dashboard/incidents/{incident_id}",
+    ):
         assert oversight.get(path).status_code == 200
-    entries = list(AuditEntry.select().where(AuditEntry.path.startswith("/dashboard"))
-                   .order_by(AuditEntry.id))
+    entries = list(
+        AuditEntry.select().where(AuditEntry.path.startswith("/dashboard")).order_by(AuditEntry.id)
+    )
     assert [(e.method, e.path, e.actor, e.status) for e in entries[-3:]] == [
         ("GET", "/dashboard/", "oversight", 200),
         ("GET", "/dashboard/incidents?lacking=any", "oversight", 200),
@@ -191,9 +204,15 @@ def test_failed_sign_ins_are_audited(client, tokens):
 
 def test_pages_fit_the_content_security_policy(client, tokens, data):
     incident_id = data["covered"]["id"]
-    for path in ("/dashboard/login", "/dashboard/", "/dashboard/incidents",
-                 f"/dashboard/incidents/{incident_id}", "/dashboard/incidents/999",
-                 "/dashboard/backlog", "/dashboard/reports/coverage?format=html"):
+    for path in (
+        "/dashboard/login",
+        "/dashboard/",
+        "/dashboard/incidents",
+        f"/dashboard/incidents/{incident_id}",
+        "/dashboard/incidents/999",
+        "/dashboard/backlog",
+        "/dashboard/reports/coverage?format=html",
+    ):
         if path == "/dashboard/":
             sign_in(client, tokens["oversight"])
         response = client.get(path)
@@ -238,7 +257,8 @@ def test_lacking_list_and_its_filters(oversight, data):
     # `to` is a whole day, included.
     page = oversight.get("/dashboard/incidents?from=2026-01-07&to=2026-01-07")
     assert re.findall(r'<tr data-incident-id="(\d+)">', page.get_data(as_text=True)) == [
-        str(data["filmed"]["id"])]
+        str(data["filmed"]["id"])
+    ]
 
 
 def test_lacking_list_pages(oversight, make, monkeypatch):
@@ -254,8 +274,17 @@ def test_lacking_list_pages(oversight, make, monkeypatch):
     assert 'href="/dashboard/incidents?page=2&amp;kind=shooting"' in page
 
 
-@pytest.mark.parametrize("query", ["from=yesterday", "lacking=nothing", "kind=party",
-                                   "counting=all", "page=0", "agency=" + "X" * 80])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from=yesterday",
+        "lacking=nothing",
+        "kind=party",
+        "counting=all",
+        "page=0",
+        "agency=" + "X" * 80,
+    ],
+)
 def test_bad_filters_show_what_is_wrong(oversight, query):
     response = oversight.get(f"/dashboard/incidents?{query}")
     assert response.status_code == 422
@@ -266,15 +295,20 @@ def test_bad_filters_show_what_is_wrong(oversight, query):
 def test_incident_page_shows_officers_and_gaps(oversight, data):
     page = oversight.get(f"/dashboard/incidents/{data['covered']['id']}").get_data(as_text=True)
     gaps = re.findall(r'<rect class="gap"[^>]*data-start="([^"]+)" data-end="([^"]+)"', page)
-    assert gaps == [("2026-01-24T15:10:00Z", "2026-01-24T15:15:00Z"),
-                    ("2026-01-24T15:20:00Z", "2026-01-24T15:30:00Z")]
+    assert gaps == [
+        ("2026-01-24T15:10:00Z", "2026-01-24T15:15:00Z"),
+        ("2026-01-24T15:20:00Z", "2026-01-24T15:30:00Z"),
+    ]
     listed = re.findall(r'<li data-start="([^"]+)" data-end="([^"]+)">', page)
     assert listed == gaps
     # The bodycam's span is corrected by its clock offset (+60 s).
-    spans = re.findall(r'<rect class="span (\w+)"[^>]*data-start="([^"]+)" data-end="([^"]+)"',
-                       page)
-    assert spans == [("bodycam", "2026-01-24T15:00:00Z", "2026-01-24T15:10:00Z"),
-                     ("bystander", "2026-01-24T15:15:00Z", "2026-01-24T15:20:00Z")]
+    spans = re.findall(
+        r'<rect class="span (\w+)"[^>]*data-start="([^"]+)" data-end="([^"]+)"', page
+    )
+    assert spans == [
+        ("bodycam", "2026-01-24T15:00:00Z", "2026-01-24T15:10:00Z"),
+        ("bystander", "2026-01-24T15:15:00Z", "2026-01-24T15:20:00Z"),
+    ]
     officer_a, officer_b = data["officer_a"]["id"], data["officer_b"]["id"]
     assert f'data-officer-id="{officer_a}" data-covered="yes"' in page
     assert f'data-officer-id="{officer_b}" data-covered="no"' in page
@@ -288,7 +322,8 @@ def test_incident_page_counting_in_custody(oversight, data):
     text = page.get_data(as_text=True)
     assert 'class="span ' not in text  # nothing is in custody yet
     assert re.findall(r'<rect class="gap"[^>]*data-start="([^"]+)"', text) == [
-        "2026-01-24T15:00:00Z"]
+        "2026-01-24T15:00:00Z"
+    ]
 
 
 def test_unknown_incident_is_an_html_404(oversight):
@@ -332,9 +367,14 @@ def test_sessions_survive_a_new_app_with_the_same_key_file(app, client, tokens):
 
 
 def test_backlog_page(oversight, api, data):
-    api.create(f"/sources/{data['bodycam']['id']}/custody",
-               {"action": "received", "custodian": "HSI evidence room",
-                "occurred_at": "2026-01-25T10:00:00Z"})
+    api.create(
+        f"/sources/{data['bodycam']['id']}/custody",
+        {
+            "action": "received",
+            "custodian": "HSI evidence room",
+            "occurred_at": "2026-01-25T10:00:00Z",
+        },
+    )
     response = oversight.get("/dashboard/backlog?older_than_days=0")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -344,10 +384,12 @@ def test_backlog_page(oversight, api, data):
     assert re.search(r'id="count-due_for_disposal">0<', page)
     rows = re.findall(r'<tr data-source-id="(\d+)">', page)
     assert sorted(map(int, rows)) == sorted(
-        [data["bodycam"]["id"], data["bystander"]["id"], data["bystander"]["id"] + 1])
+        [data["bodycam"]["id"], data["bystander"]["id"], data["bystander"]["id"] + 1]
+    )
     page = oversight.get("/dashboard/backlog?older_than_days=0&reason=unreviewed")
     assert re.findall(r'<tr data-source-id="(\d+)">', page.get_data(as_text=True)) == [
-        str(data["bodycam"]["id"])]
+        str(data["bodycam"]["id"])
+    ]
     # Counted from when each source entered the inventory: nothing is 30 days old yet.
     page = oversight.get("/dashboard/backlog").get_data(as_text=True)
     assert re.search(r'id="count-unreviewed">0<', page)

@@ -13,15 +13,24 @@ import scenario
 from werkzeug.serving import make_server
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 pytestmark = pytest.mark.browser
 
-NO_BROWSER = (f"!!! BROWSER TESTS SKIPPED: {CHROMIUM} is missing. Run `make test` as root "
-              "(it installs Debian's chromium) or `apt-get install chromium` !!!")
+NO_BROWSER = (
+    f"!!! BROWSER TESTS SKIPPED: {CHROMIUM} is missing. Run `make test` as root "
+    "(it installs Debian's chromium) or `apt-get install chromium` !!!"
+)
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +85,9 @@ def no_sideways_scrolling(page):
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def test_sign_in_find_lacking_incidents_and_see_the_gaps(desktop, browser, live_server, make,
-                                                         tokens, tmp_path):
+def test_sign_in_find_lacking_incidents_and_see_the_gaps(
+    desktop, browser, live_server, make, tokens, tmp_path
+):
     data = scenario.build(make)
     page, base = desktop.page, live_server
     sign_in(page, base, tokens["oversight"])
@@ -104,10 +114,14 @@ def test_sign_in_find_lacking_incidents_and_see_the_gaps(desktop, browser, live_
     page.wait_for_url(f"{base}/dashboard/incidents/{data['covered']['id']}")
     gaps = page.locator("svg.timeline rect.gap")
     assert gaps.count() == 2
-    drawn = [(gaps.nth(n).get_attribute("data-start"), gaps.nth(n).get_attribute("data-end"))
-             for n in range(2)]
-    assert drawn == [("2026-01-24T15:10:00Z", "2026-01-24T15:15:00Z"),
-                     ("2026-01-24T15:20:00Z", "2026-01-24T15:30:00Z")]
+    drawn = [
+        (gaps.nth(n).get_attribute("data-start"), gaps.nth(n).get_attribute("data-end"))
+        for n in range(2)
+    ]
+    assert drawn == [
+        ("2026-01-24T15:10:00Z", "2026-01-24T15:15:00Z"),
+        ("2026-01-24T15:20:00Z", "2026-01-24T15:30:00Z"),
+    ]
     # Gaps are drawn where no bar is: between the bodycam's end and the bystander's start.
     bars = page.locator("svg.timeline rect.span")
     bodycam, bystander = bars.nth(0).bounding_box(), bars.nth(1).bounding_box()
@@ -150,9 +164,12 @@ def test_phone_width_and_keyboard(browser, live_server, make, tokens, tmp_path):
         assert box["y"] >= 0 and box["height"] > 10
         page.keyboard.press("Enter")
         assert page.evaluate("document.activeElement.id") == "content"
-        for path, name in (("/dashboard/", "overview"), ("/dashboard/incidents", "lacking"),
-                           (f"/dashboard/incidents/{data['covered']['id']}", "incident"),
-                           ("/dashboard/backlog", "backlog")):
+        for path, name in (
+            ("/dashboard/", "overview"),
+            ("/dashboard/incidents", "lacking"),
+            (f"/dashboard/incidents/{data['covered']['id']}", "incident"),
+            ("/dashboard/backlog", "backlog"),
+        ):
             page.goto(base + path)
             assert no_sideways_scrolling(page), path
             page.screenshot(path=str(tmp_path / f"{name}-390.png"), full_page=True)

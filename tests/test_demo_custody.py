@@ -25,8 +25,7 @@ def test_demo_has_custody_reviews_and_holds_in_varied_states(app):
         return {getattr(s, column) for s in Source.select()}
 
     assert states("custody_status") >= {"requested", "in_custody", "checked_out", "disposed"}
-    assert states("review_status") >= {"unreviewed", "in_review", "reviewed", "flagged",
-                                       "excluded"}
+    assert states("review_status") >= {"unreviewed", "in_review", "reviewed", "flagged", "excluded"}
     assert states("integrity") == {"unverified", "verified", "mismatch"}
     overdue = backlog.counts({"older_than_days": 30}, now=datetime(2026, 11, 27))
     assert all(overdue.values()), overdue

@@ -15,24 +15,36 @@ def case(api, make):
     with freeze_time("2026-01-25T10:00:00Z"):
         incident = make.incident(title="Pretti shooting", case_number="DEMO-1")
         bodycam = make.source(incident["id"], "bodycam", sha256=SHA, external_id="bwc-1")
-        clip = make.source(incident["id"], "bystander", sha256="34" * 32,
-                           recorded_by="<script>alert(1)</script>")
+        clip = make.source(
+            incident["id"], "bystander", sha256="34" * 32, recorded_by="<script>alert(1)</script>"
+        )
         cctv = make.source(incident["id"], "surveillance")
         other = make.source(make.incident(title="Unrelated")["id"], "bodycam")
-        for action, extra in [("received", {"sha256_observed": SHA, "custodian": "HSI"}),
-                              ("checked_out", {"custodian": "Analyst A"}),
-                              ("returned", {"custodian": "HSI"})]:
+        for action, extra in [
+            ("received", {"sha256_observed": SHA, "custodian": "HSI"}),
+            ("checked_out", {"custodian": "Analyst A"}),
+            ("returned", {"custodian": "HSI"}),
+        ]:
             api.post(f"/sources/{bodycam['id']}/custody", json={"action": action, **extra})
-        api.post(f"/sources/{clip['id']}/custody",
-                 json={"action": "received", "sha256_observed": SHA, "note": "<b>bold</b>"})
+        api.post(
+            f"/sources/{clip['id']}/custody",
+            json={"action": "received", "sha256_observed": SHA, "note": "<b>bold</b>"},
+        )
         api.post(f"/sources/{cctv['id']}/custody", json={"action": "requested"})
-        api.post(f"/sources/{bodycam['id']}/reviews",
-                 json={"status": "flagged", "flags": ["late_activation"], "notes": "Late"})
+        api.post(
+            f"/sources/{bodycam['id']}/reviews",
+            json={"status": "flagged", "flags": ["late_activation"], "notes": "Late"},
+        )
         hold = api.create("/holds", {"name": "DOJ order", "incident_id": incident["id"]})
         listed = api.create("/holds", {"name": "Listed", "source_ids": [clip["id"]]})
         api.create("/holds", {"name": "Elsewhere", "source_ids": [other["id"]]})
-    return {"incident": incident, "bodycam": bodycam, "clip": clip, "cctv": cctv,
-            "holds": [hold["id"], listed["id"]]}
+    return {
+        "incident": incident,
+        "bodycam": bodycam,
+        "clip": clip,
+        "cctv": cctv,
+        "holds": [hold["id"], listed["id"]],
+    }
 
 
 @freeze_time("2026-02-01T00:00:00Z")
@@ -41,10 +53,12 @@ def test_json_report(api, case):
     assert r.status_code == 200
     report = r.get_json()
     assert report["incident"]["title"] == "Pretti shooting"
-    assert (report["generated_at"], report["generated_by"]) == ("2026-02-01T00:00:00Z",
-                                                                "oversight")
+    assert (report["generated_at"], report["generated_by"]) == ("2026-02-01T00:00:00Z", "oversight")
     assert [s["source"]["id"] for s in report["sources"]] == [
-        case["bodycam"]["id"], case["clip"]["id"], case["cctv"]["id"]]
+        case["bodycam"]["id"],
+        case["clip"]["id"],
+        case["cctv"]["id"],
+    ]
     bodycam = report["sources"][0]
     assert [e["action"] for e in bodycam["custody"]] == ["received", "checked_out", "returned"]
     assert bodycam["custody"][0]["occurred_at"].endswith("Z")
@@ -53,19 +67,36 @@ def test_json_report(api, case):
     assert [r["flags"] for r in bodycam["reviews"]] == [["late_activation"]]
     assert [h["id"] for h in report["holds"]] == case["holds"]
     assert report["summary"] == {
-        "sources": 3, "custody_events": 5, "chains_valid": 3, "chains_broken": 0,
-        "broken_source_ids": [], "on_legal_hold": 3,
-        "custody_status": {"identified": 0, "requested": 1, "in_custody": 2, "checked_out": 0,
-                           "released": 0, "disposed": 0},
-        "review_status": {"unreviewed": 2, "in_review": 0, "reviewed": 0, "flagged": 1,
-                          "excluded": 0},
+        "sources": 3,
+        "custody_events": 5,
+        "chains_valid": 3,
+        "chains_broken": 0,
+        "broken_source_ids": [],
+        "on_legal_hold": 3,
+        "custody_status": {
+            "identified": 0,
+            "requested": 1,
+            "in_custody": 2,
+            "checked_out": 0,
+            "released": 0,
+            "disposed": 0,
+        },
+        "review_status": {
+            "unreviewed": 2,
+            "in_review": 0,
+            "reviewed": 0,
+            "flagged": 1,
+            "excluded": 0,
+        },
         "integrity": {"unverified": 1, "verified": 1, "mismatch": 1},
     }
 
 
 def test_report_shows_a_broken_chain(api, case):
-    database.execute_sql(f"UPDATE custody_event SET custodian = 'X' "
-                         f"WHERE source_id = {case['bodycam']['id']} AND seq = 2")
+    database.execute_sql(
+        f"UPDATE custody_event SET custodian = 'X' "
+        f"WHERE source_id = {case['bodycam']['id']} AND seq = 2"
+    )
     report = api.get(f"/incidents/{case['incident']['id']}/evidence-report?format=json").get_json()
     assert report["summary"]["broken_source_ids"] == [case["bodycam"]["id"]]
     assert report["sources"][0]["verification"]["first_invalid_seq"] == 2
@@ -108,17 +139,20 @@ def test_unknown_incident_and_format(api, make):
     assert api.get("/incidents/999/evidence-report").status_code == 404
     incident = make.incident()
     assert api.get(f"/incidents/{incident['id']}/evidence-report?format=pdf").status_code == 422
-    assert api.get(f"/incidents/{incident['id']}/evidence-report",
-                   role=None).status_code == 401
+    assert api.get(f"/incidents/{incident['id']}/evidence-report", role=None).status_code == 401
 
 
 def test_openapi_documents_the_new_endpoints(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
-    for path in ("/api/v1/sources/{source_id}/custody",
-                 "/api/v1/sources/{source_id}/custody/verify",
-                 "/api/v1/sources/{source_id}/reviews", "/api/v1/holds",
-                 "/api/v1/holds/{hold_id}/release", "/api/v1/coverage/backlog",
-                 "/api/v1/incidents/{incident_id}/evidence-report"):
+    for path in (
+        "/api/v1/sources/{source_id}/custody",
+        "/api/v1/sources/{source_id}/custody/verify",
+        "/api/v1/sources/{source_id}/reviews",
+        "/api/v1/holds",
+        "/api/v1/holds/{hold_id}/release",
+        "/api/v1/coverage/backlog",
+        "/api/v1/incidents/{incident_id}/evidence-report",
+    ):
         assert path in paths, path
     custody = paths["/api/v1/sources/{source_id}/custody"]
     assert set(custody) >= {"get", "post"} and not set(custody) & {"put", "patch", "delete"}

@@ -45,9 +45,15 @@ def _writer(server, next_request, acknowledged, failures, stop):
 
 def _new_source(writer, incident_ids):
     def next_request(n):
-        return (f"incidents/{incident_ids[n % len(incident_ids)]}/sources",
-                {"kind": "bodycam", "external_id": f"w{writer}-{n}",
-                 "sha256": f"{writer:032x}{n:032x}"})
+        return (
+            f"incidents/{incident_ids[n % len(incident_ids)]}/sources",
+            {
+                "kind": "bodycam",
+                "external_id": f"w{writer}-{n}",
+                "sha256": f"{writer:032x}{n:032x}",
+            },
+        )
+
     return next_request
 
 
@@ -59,8 +65,11 @@ def _incidents(server, count=3):
     client = server.client()
     ids = []
     for n in range(count):
-        status, _, body = client.request("POST", "incidents", {
-            "title": f"Incident {n}", "started_at": "2026-01-07T10:00:00-06:00"})
+        status, _, body = client.request(
+            "POST",
+            "incidents",
+            {"title": f"Incident {n}", "started_at": "2026-01-07T10:00:00-06:00"},
+        )
         assert status == 201, body
         ids.append(body["id"])
     client.close()
@@ -68,7 +77,7 @@ def _incidents(server, count=3):
 
 
 def _sqlite_path(url):
-    return url[len("sqlite:///"):] if url.startswith("sqlite:///") else None
+    return url[len("sqlite:///") :] if url.startswith("sqlite:///") else None
 
 
 def test_sigkill_in_the_middle_of_writes_loses_nothing_acknowledged(live_server):
@@ -81,8 +90,10 @@ def test_sigkill_in_the_middle_of_writes_loses_nothing_acknowledged(live_server)
     acknowledged, failures, stop = [], [], threading.Event()
     plans = [_new_source(w, incident_ids) for w in range(WRITERS)]
     plans += [_custody_copy(chain, w) for w in range(2)]
-    threads = [threading.Thread(target=_writer, args=(live_server, plan, acknowledged,
-                                                      failures, stop)) for plan in plans]
+    threads = [
+        threading.Thread(target=_writer, args=(live_server, plan, acknowledged, failures, stop))
+        for plan in plans
+    ]
     for t in threads:
         t.start()
     deadline = time.monotonic() + 30
@@ -185,8 +196,10 @@ class Forwarder:
 @pytest.fixture
 def database_behind_forwarder(request):
     if request.config.getoption("--database") != "postgresql":
-        pytest.skip("PostgreSQL going away: runs with --database=postgresql (SQLite has no "
-                    "server to lose; the kill and read-only tests cover its faults)")
+        pytest.skip(
+            "PostgreSQL going away: runs with --database=postgresql (SQLite has no "
+            "server to lose; the kill and read-only tests cover its faults)"
+        )
     admin_url = os.environ["EVIDENCE_TEST_POSTGRES_URL"]
     parsed = urlparse(admin_url)
     with throwaway_postgres(admin_url, "evidence_fault") as url:
@@ -195,8 +208,11 @@ def database_behind_forwarder(request):
         forwarder.open()
         via = urlparse(url)
         netloc = via.netloc.rsplit("@", 1)[0] + "@" if "@" in via.netloc else ""
-        yield urlunparse(via._replace(netloc=f"{netloc}127.0.0.1:{forwarder.port}")), \
-            tokens, forwarder
+        yield (
+            urlunparse(via._replace(netloc=f"{netloc}127.0.0.1:{forwarder.port}")),
+            tokens,
+            forwarder,
+        )
         forwarder.close()
 
 
@@ -211,9 +227,11 @@ def test_postgresql_going_away_answers_503_and_recovers(database_behind_forwarde
         assert client.post("/api/v1/incidents", headers=auth, json=incident).status_code == 201
 
         forwarder.close()
-        for response in (client.get("/api/v1/incidents", headers=auth),
-                         client.post("/api/v1/incidents", headers=auth, json=incident),
-                         client.get("/health")):
+        for response in (
+            client.get("/api/v1/incidents", headers=auth),
+            client.post("/api/v1/incidents", headers=auth, json=incident),
+            client.get("/health"),
+        ):
             assert response.status_code == 503
             assert response.headers["Retry-After"]
             assert response.get_json()["code"] == 503
@@ -241,15 +259,15 @@ def read_only(database_url, postgres_url):
     def switch(on):
         if postgres_url:
             name = urlparse(postgres_url).path.lstrip("/")
-            with psycopg.connect(os.environ["EVIDENCE_TEST_POSTGRES_URL"],
-                                 autocommit=True) as conn:
-                conn.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = '
-                             f'{"on" if on else "off"}')
+            with psycopg.connect(os.environ["EVIDENCE_TEST_POSTGRES_URL"], autocommit=True) as conn:
+                conn.execute(
+                    f'ALTER DATABASE "{name}" SET default_transaction_read_only = '
+                    f"{'on' if on else 'off'}"
+                )
             database.close()
             database.obj.close_all()
         else:
-            subprocess.run(["chattr", "+i" if on else "-i", _sqlite_path(database_url)],
-                           check=True)
+            subprocess.run(["chattr", "+i" if on else "-i", _sqlite_path(database_url)], check=True)
         state["on"] = on
 
     yield switch
@@ -278,8 +296,7 @@ def test_a_read_only_database_refuses_writes_and_keeps_reads(api, make, read_onl
 
 def test_every_pooled_connection_busy_answers_503(app, api, postgres_url):
     if not postgres_url:
-        pytest.skip("a connection pool exists on PostgreSQL only: runs with "
-                    "--database=postgresql")
+        pytest.skip("a connection pool exists on PostgreSQL only: runs with --database=postgresql")
     pool = make_database(postgres_url, pool_size=1)
     pool._wait_timeout = 0.2  # instead of 10 s
     database.initialize(pool)

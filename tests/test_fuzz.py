@@ -21,8 +21,13 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 
 
 def _fuzz(operation, mode, headers):
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(mode))
     def run(case):
         case.headers = {**(case.headers or {}), **headers}

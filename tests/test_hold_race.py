@@ -40,8 +40,9 @@ def test_hold_placed_during_a_source_creation_covers_the_new_source(app, make):
 
     def place_hold():
         with database.atomic():
-            return holds.place_hold({"name": "preserve", "incident_id": incident["id"]},
-                                    "investigator").id
+            return holds.place_hold(
+                {"name": "preserve", "incident_id": incident["id"]}, "investigator"
+            ).id
 
     adder = _in_thread(app, add_source, results, "source")
     assert source_added.wait(10)

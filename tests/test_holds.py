@@ -13,8 +13,16 @@ def incident(make):
 
 
 def hold_on(api, role="investigator", **target):
-    return api.create("/holds", {"name": "DOJ preservation order", "authority": "DOJ",
-                                 "reason": "civil rights investigation", **target}, role=role)
+    return api.create(
+        "/holds",
+        {
+            "name": "DOJ preservation order",
+            "authority": "DOJ",
+            "reason": "civil rights investigation",
+            **target,
+        },
+        role=role,
+    )
 
 
 def on_hold(api, source_id):
@@ -32,17 +40,25 @@ def test_hold_on_an_incident_covers_present_and_future_sources(api, make, incide
     elsewhere = make.source(other_incident["id"], "bodycam")
     hold = hold_on(api, incident_id=incident["id"])
     assert hold == {
-        "id": hold["id"], "name": "DOJ preservation order", "authority": "DOJ",
-        "reason": "civil rights investigation", "incident_id": incident["id"], "source_ids": [],
-        "active": True, "created_at": "2026-02-01T12:00:00Z", "created_by": "investigator",
-        "released_at": None, "released_by": None,
+        "id": hold["id"],
+        "name": "DOJ preservation order",
+        "authority": "DOJ",
+        "reason": "civil rights investigation",
+        "incident_id": incident["id"],
+        "source_ids": [],
+        "active": True,
+        "created_at": "2026-02-01T12:00:00Z",
+        "created_by": "investigator",
+        "released_at": None,
+        "released_by": None,
     }
     assert on_hold(api, present["id"])
     assert not on_hold(api, elsewhere["id"])
     later = make.source(incident["id"], "bystander")  # added after the hold
     assert later["legal_hold"] is True
-    assert api.post(f"/sources/{later['id']}/custody",
-                    json={"action": "disposed"}).status_code == 409
+    assert (
+        api.post(f"/sources/{later['id']}/custody", json={"action": "disposed"}).status_code == 409
+    )
 
 
 def test_hold_on_listed_sources(api, make, incident):
@@ -79,8 +95,10 @@ def test_release_is_recorded_and_happens_once(api, make, incident):
     assert api.get(f"/holds/{hold['id']}").get_json()["released_at"] == "2026-03-01T08:30:00Z"
 
 
-@pytest.mark.parametrize(("role", "status"), [
-    ("admin", 200), ("investigator", 403), ("oversight", 403), ("importer", 403)])
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("admin", 200), ("investigator", 403), ("oversight", 403), ("importer", 403)],
+)
 def test_only_admins_release(api, incident, role, status):
     hold = hold_on(api, incident_id=incident["id"])
     r = release(api, hold["id"], role=role)
@@ -88,8 +106,10 @@ def test_only_admins_release(api, incident, role, status):
     assert api.get(f"/holds/{hold['id']}").get_json()["active"] is (status != 200)
 
 
-@pytest.mark.parametrize(("role", "status"), [
-    ("admin", 201), ("investigator", 201), ("oversight", 403), ("importer", 403)])
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("admin", 201), ("investigator", 201), ("oversight", 403), ("importer", 403)],
+)
 def test_who_places_holds(api, incident, role, status):
     r = api.post("/holds", json={"name": "Hold", "incident_id": incident["id"]}, role=role)
     assert r.status_code == status
@@ -103,20 +123,25 @@ def test_release_of_unknown_hold_is_404(api):
 @pytest.mark.parametrize("method", ["PATCH", "PUT", "DELETE"])
 def test_holds_are_not_edited_or_deleted(api, incident, method):
     hold = hold_on(api, incident_id=incident["id"])
-    assert api.request(method, f"/holds/{hold['id']}", json={"name": "x"},
-                       role="admin").status_code == 405
+    assert (
+        api.request(method, f"/holds/{hold['id']}", json={"name": "x"}, role="admin").status_code
+        == 405
+    )
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"name": "H"}, "incident_id"),
-    ({"name": "H", "incident_id": 1, "source_ids": [1]}, "incident_id"),
-    ({"name": "H", "incident_id": 999}, "incident_id"),
-    ({"name": "H", "source_ids": [1, 998, 999]}, "source_ids"),
-    ({"name": "", "incident_id": 1}, "name"),
-    ({"incident_id": 1}, "name"),
-    ({"name": "H", "source_ids": ["x"]}, "source_ids"),
-    ({"name": "H", "incident_id": 1, "active": False}, "active"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "H"}, "incident_id"),
+        ({"name": "H", "incident_id": 1, "source_ids": [1]}, "incident_id"),
+        ({"name": "H", "incident_id": 999}, "incident_id"),
+        ({"name": "H", "source_ids": [1, 998, 999]}, "source_ids"),
+        ({"name": "", "incident_id": 1}, "name"),
+        ({"incident_id": 1}, "name"),
+        ({"name": "H", "source_ids": ["x"]}, "source_ids"),
+        ({"name": "H", "incident_id": 1, "active": False}, "active"),
+    ],
+)
 def test_invalid_holds_are_422(api, make, incident, body, field):
     make.source(incident["id"], "bodycam")
     r = api.post("/holds", json=body)

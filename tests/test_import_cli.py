@@ -60,8 +60,7 @@ def test_the_format_comes_from_the_name_or_the_option(runner, api, files):
 
 
 def test_stdin_needs_a_format(runner, api):
-    result = runner.invoke(main, ["import", "agencies", "-", "--format", "csv"],
-                           input=AGENCIES_CSV)
+    result = runner.invoke(main, ["import", "agencies", "-", "--format", "csv"], input=AGENCIES_CSV)
     assert result.exit_code == 0, result.output
     assert api.get("/agencies/CBP").status_code == 200
 
@@ -85,8 +84,7 @@ def test_rejected_rows_exit_1_and_go_to_the_errors_file(runner, api, files, tmp_
 
 
 def test_a_dry_run_writes_nothing(runner, api, files):
-    result = runner.invoke(main, ["import", "agencies", files("a.csv", AGENCIES_CSV),
-                                  "--dry-run"])
+    result = runner.invoke(main, ["import", "agencies", files("a.csv", AGENCIES_CSV), "--dry-run"])
     assert result.exit_code == 0
     assert "1 created" in result.output and "dry run: nothing was written" in result.output
     assert api.get("/agencies").get_json() == []
@@ -112,18 +110,28 @@ BATCH = 50
 
 
 def _sources_csv(rows):
-    lines = ["external_id,incident_external_id,kind,sha256,recording_started_at,"
-             "recording_ended_at,clock_offset_seconds"]
+    lines = [
+        "external_id,incident_external_id,kind,sha256,recording_started_at,"
+        "recording_ended_at,clock_offset_seconds"
+    ]
     for n in range(rows):
-        lines.append(f"s-{n},i-{1 + n % 2},bodycam,{n:064x},2026-01-24T09:00:00-06:00,"
-                     "2026-01-24T09:10:00-06:00,60")
+        lines.append(
+            f"s-{n},i-{1 + n % 2},bodycam,{n:064x},2026-01-24T09:00:00-06:00,"
+            "2026-01-24T09:10:00-06:00,60"
+        )
     return [line + "\n" for line in lines]
 
 
 def _evidence(database_url, *args, **popen):
     env = {**os.environ, "EVIDENCE_DATABASE_URL": database_url}
-    return subprocess.Popen([sys.executable, "-m", "service.cli", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    return subprocess.Popen(
+        [sys.executable, "-m", "service.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
 
 
 def _count_sources():
@@ -153,7 +161,8 @@ def _consistent():
 
 @pytest.mark.parametrize("partial", [True, False], ids=["partial", "atomic"])
 def test_an_import_killed_midway_leaves_the_database_consistent(
-        runner, files, tmp_path, database_url, partial):
+    runner, files, tmp_path, database_url, partial
+):
     runner.invoke(main, ["import", "agencies", files("a.csv", AGENCIES_CSV)])
     runner.invoke(main, ["import", "incidents", files("i.csv", INCIDENTS_CSV)])
     database.close()
@@ -161,13 +170,22 @@ def test_an_import_killed_midway_leaves_the_database_consistent(
     fifo = str(tmp_path / "sources.fifo")
     os.mkfifo(fifo)
     mode = ["--partial"] if partial else []
-    child = _evidence(database_url, "import", "sources", fifo, "--format", "csv",
-                      "--batch-size", str(BATCH), *mode)
+    child = _evidence(
+        database_url,
+        "import",
+        "sources",
+        fifo,
+        "--format",
+        "csv",
+        "--batch-size",
+        str(BATCH),
+        *mode,
+    )
     try:
         # The rows arrive through a pipe that never ends: the import cannot finish, and is
         # killed while it waits for the rest of its third batch.
         with open(fifo, "w") as pipe:
-            pipe.writelines(lines[:1 + 2 * BATCH + 10])
+            pipe.writelines(lines[: 1 + 2 * BATCH + 10])
             pipe.flush()
             if partial:
                 _wait_for(lambda: _count_sources() == 2 * BATCH)
@@ -187,13 +205,16 @@ def test_an_import_killed_midway_leaves_the_database_consistent(
     _consistent()
 
     complete = files("sources.csv", "".join(lines))
-    rerun = _evidence(database_url, "import", "sources", complete, "--batch-size", str(BATCH),
-                      *mode)
+    rerun = _evidence(
+        database_url, "import", "sources", complete, "--batch-size", str(BATCH), *mode
+    )
     out, err = rerun.communicate(timeout=120)
     assert rerun.returncode == 0, err
     done_before = 2 * BATCH if partial else 0
-    assert (f"{ROWS} received, {ROWS - done_before} created, 0 updated, "
-            f"{done_before} unchanged, 0 rejected") in out
+    assert (
+        f"{ROWS} received, {ROWS - done_before} created, 0 updated, "
+        f"{done_before} unchanged, 0 rejected"
+    ) in out
     assert _count_sources() == ROWS
     _consistent()
 
@@ -201,8 +222,16 @@ def test_an_import_killed_midway_leaves_the_database_consistent(
 # ---------------------------------------------------------------- the documented examples
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "docs", "examples")
-EXAMPLE_ORDER = ["agencies.csv", "officers.csv", "incidents.csv", "incidents.ndjson",
-                 "involvements.csv", "sources.csv", "sources.json", "custody.csv"]
+EXAMPLE_ORDER = [
+    "agencies.csv",
+    "officers.csv",
+    "incidents.csv",
+    "incidents.ndjson",
+    "involvements.csv",
+    "sources.csv",
+    "sources.json",
+    "custody.csv",
+]
 
 
 def test_the_example_files_of_docs_import_md_import_cleanly(runner, api):
@@ -231,12 +260,15 @@ def _wapo_converter():
 def test_the_wapo_converter_makes_importable_files(runner, api, files, tmp_path):
     convert = _wapo_converter()
 
-    data = files("wapo.csv", (
-        "id,name,date,manner_of_death,armed,age,gender,race,city,state,"
-        "signs_of_mental_illness,threat_level,flee,body_camera\n"
-        "3,Tim  Elliot,2015-01-02,shot,gun,53,M,A,Shelton,WA,True,attack,Not fleeing,False\n"
-        "5,TK TK,2015-01-03,shot,,,,,Wichita,KS,False,other,,True\n"
-    ))
+    data = files(
+        "wapo.csv",
+        (
+            "id,name,date,manner_of_death,armed,age,gender,race,city,state,"
+            "signs_of_mental_illness,threat_level,flee,body_camera\n"
+            "3,Tim  Elliot,2015-01-02,shot,gun,53,M,A,Shelton,WA,True,attack,Not fleeing,False\n"
+            "5,TK TK,2015-01-03,shot,,,,,Wichita,KS,False,other,,True\n"
+        ),
+    )
     out = tmp_path / "out"
     assert convert(data, str(out)) == (2, 1)
     for kind in ("incidents", "sources"):

@@ -18,38 +18,88 @@ AGENCIES = [
     {"code": "MPD", "name": "Minneapolis Police Department", "jurisdiction": "municipal"},
 ]
 OFFICERS = [
-    {"external_id": "o-1", "agency": "CBP", "badge_number": "C-101", "name": "Agent One",
-     "camera_issued": True},
+    {
+        "external_id": "o-1",
+        "agency": "CBP",
+        "badge_number": "C-101",
+        "name": "Agent One",
+        "camera_issued": True,
+    },
     {"agency": "MPD", "badge_number": "M-7", "name": "Officer Seven", "camera_issued": False},
 ]
 INCIDENTS = [
-    {"external_id": "i-1", "title": "Shooting at 26th and Nicollet", "kind": "shooting",
-     "started_at": "2026-01-24T09:00:00-06:00", "ended_at": "2026-01-24T09:30:00-06:00",
-     "location": {"address": "26th St & Nicollet Ave", "city": "Minneapolis", "state": "MN",
-                  "latitude": 44.9565, "longitude": -93.2781},
-     "agencies": ["CBP", "MPD"], "status": "under_investigation"},
-    {"external_id": "i-2", "title": "Arrest on Lake Street", "kind": "arrest",
-     "started_at": "2025-06-01T12:00:00Z"},
+    {
+        "external_id": "i-1",
+        "title": "Shooting at 26th and Nicollet",
+        "kind": "shooting",
+        "started_at": "2026-01-24T09:00:00-06:00",
+        "ended_at": "2026-01-24T09:30:00-06:00",
+        "location": {
+            "address": "26th St & Nicollet Ave",
+            "city": "Minneapolis",
+            "state": "MN",
+            "latitude": 44.9565,
+            "longitude": -93.2781,
+        },
+        "agencies": ["CBP", "MPD"],
+        "status": "under_investigation",
+    },
+    {
+        "external_id": "i-2",
+        "title": "Arrest on Lake Street",
+        "kind": "arrest",
+        "started_at": "2025-06-01T12:00:00Z",
+    },
 ]
 INVOLVEMENTS = [
     {"incident_external_id": "i-1", "officer_external_id": "o-1", "role": "discharged_weapon"},
-    {"incident_external_id": "i-1", "officer_agency": "MPD", "officer_badge": "M-7",
-     "role": "witness", "camera_expected": False, "not_recorded_reason": "no camera issued"},
+    {
+        "incident_external_id": "i-1",
+        "officer_agency": "MPD",
+        "officer_badge": "M-7",
+        "role": "witness",
+        "camera_expected": False,
+        "not_recorded_reason": "no camera issued",
+    },
 ]
 SOURCES = [
-    {"external_id": "s-1", "incident_external_id": "i-1", "kind": "bodycam",
-     "officer_external_id": "o-1", "device_id": "AXON-1",
-     "recording_started_at": "2026-01-24T08:58:00-06:00",
-     "recording_ended_at": "2026-01-24T09:20:00-06:00", "clock_offset_seconds": 30,
-     "sha256": "A" * 64, "size_bytes": 123456789, "obtained_via": "agency_upload"},
-    {"external_id": "s-2", "incident_external_id": "i-1", "kind": "media",
-     "derived_from_external_id": "s-1", "obtained_via": "news_media",
-     "retain_until": "2030-12-31", "notes": "broadcast copy"},
-    {"external_id": "s-3", "incident_external_id": "i-2", "kind": "bystander",
-     "recorded_by": "a neighbour", "sha256": "b" * 64},
+    {
+        "external_id": "s-1",
+        "incident_external_id": "i-1",
+        "kind": "bodycam",
+        "officer_external_id": "o-1",
+        "device_id": "AXON-1",
+        "recording_started_at": "2026-01-24T08:58:00-06:00",
+        "recording_ended_at": "2026-01-24T09:20:00-06:00",
+        "clock_offset_seconds": 30,
+        "sha256": "A" * 64,
+        "size_bytes": 123456789,
+        "obtained_via": "agency_upload",
+    },
+    {
+        "external_id": "s-2",
+        "incident_external_id": "i-1",
+        "kind": "media",
+        "derived_from_external_id": "s-1",
+        "obtained_via": "news_media",
+        "retain_until": "2030-12-31",
+        "notes": "broadcast copy",
+    },
+    {
+        "external_id": "s-3",
+        "incident_external_id": "i-2",
+        "kind": "bystander",
+        "recorded_by": "a neighbour",
+        "sha256": "b" * 64,
+    },
 ]
-CATALOGUE = [("agencies", AGENCIES), ("officers", OFFICERS), ("incidents", INCIDENTS),
-             ("involvements", INVOLVEMENTS), ("sources", SOURCES)]
+CATALOGUE = [
+    ("agencies", AGENCIES),
+    ("officers", OFFICERS),
+    ("incidents", INCIDENTS),
+    ("involvements", INVOLVEMENTS),
+    ("sources", SOURCES),
+]
 
 
 def _flat(row):
@@ -61,8 +111,10 @@ def _flat(row):
             flat[key] = ";".join(value)
         else:
             flat[key] = value
-    return {k: ("" if v is None else str(v).lower() if isinstance(v, bool) else v)
-            for k, v in flat.items()}
+    return {
+        k: ("" if v is None else str(v).lower() if isinstance(v, bool) else v)
+        for k, v in flat.items()
+    }
 
 
 def encode(rows, fmt):
@@ -85,8 +137,12 @@ def imp(api):
     def post(kind, rows, fmt="csv", role="importer", content_type=None, **query):
         body = rows if isinstance(rows, bytes) else encode(rows, fmt)
         params = "&".join(f"{k}={str(v).lower()}" for k, v in query.items())
-        return api.post(f"/imports/{kind}" + (f"?{params}" if params else ""), data=body,
-                        content_type=content_type or MEDIA[fmt], role=role)
+        return api.post(
+            f"/imports/{kind}" + (f"?{params}" if params else ""),
+            data=body,
+            content_type=content_type or MEDIA[fmt],
+            role=role,
+        )
 
     return post
 
@@ -128,8 +184,9 @@ def test_each_kind_in_each_format_and_again_unchanged(api, imp, fmt):
     assert incident["status"] == "under_investigation"
     assert one(api, "/incidents?external_id=i-2")["kind"] == "arrest"
 
-    involved = {i["badge_number"]: i for i in
-                api.get(f"/incidents/{incident['id']}/officers").get_json()}
+    involved = {
+        i["badge_number"]: i for i in api.get(f"/incidents/{incident['id']}/officers").get_json()
+    }
     assert involved["C-101"]["role"] == "discharged_weapon"
     assert involved["C-101"]["camera_expected"] is True  # from the officer's camera_issued
     assert involved["M-7"]["not_recorded_reason"] == "no camera issued"
@@ -146,15 +203,30 @@ def test_each_kind_in_each_format_and_again_unchanged(api, imp, fmt):
     assert one(api, "/sources?external_id=s-3")["recorded_by"] == "a neighbour"
 
     for kind, rows in CATALOGUE:
-        ok(imp(kind, rows, fmt), received=len(rows), created=0, updated=0,
-           unchanged=len(rows), rejected=0)
+        ok(
+            imp(kind, rows, fmt),
+            received=len(rows),
+            created=0,
+            updated=0,
+            unchanged=len(rows),
+            rejected=0,
+        )
 
 
 def test_the_answer_has_the_shape_of_the_contract(imp):
     body = ok(imp("agencies", AGENCIES))
-    assert body == {"kind": "agencies", "mode": "atomic", "dry_run": False, "received": 2,
-                    "created": 2, "updated": 0, "unchanged": 0, "rejected": 0,
-                    "errors_total": 0, "errors": []}
+    assert body == {
+        "kind": "agencies",
+        "mode": "atomic",
+        "dry_run": False,
+        "received": 2,
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 0,
+        "errors_total": 0,
+        "errors": [],
+    }
 
 
 # ---------------------------------------------------------------- updates
@@ -166,10 +238,17 @@ def test_a_changed_row_is_updated_and_other_fields_are_kept(api, imp):
     r = api.patch(f"/incidents/{incident['id']}", json={"description": "set through the API"})
     assert r.status_code == 200
 
-    changed = [{"external_id": "i-1", "title": "Shooting (renamed)", "kind": "shooting",
-                "started_at": "2026-01-24T09:00:00-06:00",
-                "location": {"city": "St. Paul"}, "agencies": ["MPD"]},
-               {k: v for k, v in INCIDENTS[1].items()}]
+    changed = [
+        {
+            "external_id": "i-1",
+            "title": "Shooting (renamed)",
+            "kind": "shooting",
+            "started_at": "2026-01-24T09:00:00-06:00",
+            "location": {"city": "St. Paul"},
+            "agencies": ["MPD"],
+        },
+        {k: v for k, v in INCIDENTS[1].items()},
+    ]
     ok(imp("incidents", changed, "json"), updated=1, unchanged=1)
     after = one(api, "/incidents?external_id=i-1")
     assert after["title"] == "Shooting (renamed)"
@@ -188,8 +267,7 @@ def test_agency_order_does_not_make_an_update(imp):
 
 def test_an_empty_cell_clears_a_field_and_an_absent_column_keeps_it(api, imp):
     import_catalogue(imp)
-    csv_body = (b"external_id,incident_external_id,kind,notes\n"
-                b"s-2,i-1,media,\n")
+    csv_body = b"external_id,incident_external_id,kind,notes\ns-2,i-1,media,\n"
     ok(imp("sources", csv_body), updated=1)
     source = one(api, "/sources?external_id=s-2")
     assert source["notes"] is None
@@ -199,8 +277,10 @@ def test_an_empty_cell_clears_a_field_and_an_absent_column_keeps_it(api, imp):
 
 def test_officers_are_found_by_agency_and_badge_or_external_id(api, imp):
     import_catalogue(imp, upto="officers")
-    renamed = [{"agency": "MPD", "badge_number": "M-7", "name": "Officer Seven Jr."},
-               {"external_id": "o-1", "agency": "CBP", "badge_number": "C-102"}]
+    renamed = [
+        {"agency": "MPD", "badge_number": "M-7", "name": "Officer Seven Jr."},
+        {"external_id": "o-1", "agency": "CBP", "badge_number": "C-102"},
+    ]
     ok(imp("officers", renamed, "json"), updated=2, created=0)
     assert one(api, "/officers?badge_number=M-7")["name"] == "Officer Seven Jr."
     moved = one(api, "/officers?external_id=o-1")
@@ -260,8 +340,16 @@ def test_a_dry_run_writes_nothing_but_checks_rows_against_earlier_rows(api, imp)
 
 
 def test_a_partial_dry_run_counts_what_would_be_written(api, imp):
-    body = ok(imp("agencies", [AGENCIES[0], {"code": "bad code", "name": "x"}],
-                  mode="partial", dry_run=True), created=1, rejected=1)
+    body = ok(
+        imp(
+            "agencies",
+            [AGENCIES[0], {"code": "bad code", "name": "x"}],
+            mode="partial",
+            dry_run=True,
+        ),
+        created=1,
+        rejected=1,
+    )
     assert body["dry_run"] is True and body["mode"] == "partial"
     assert api.get("/agencies").get_json() == []
 
@@ -285,54 +373,133 @@ def test_sources_get_the_legal_hold_of_their_incident(api, imp):
 def test_imported_and_posted_sources_obey_the_same_rules(api, imp):
     import_catalogue(imp, upto="incidents")
     incident = one(api, "/incidents?external_id=i-1")
-    posted = api.post("/sources", json={"incident_id": incident["id"], "kind": "bodycam",
-                                        "sha256": "a" * 64}).get_json()
+    posted = api.post(
+        "/sources", json={"incident_id": incident["id"], "kind": "bodycam", "sha256": "a" * 64}
+    ).get_json()
     r = imp("sources", [SOURCES[0]], "json")
     [error] = r.get_json()["errors"]
     assert error["field"] == "sha256"
-    assert error["message"] == (f"incident {incident['id']} already has source {posted['id']} "
-                                f"with sha256 {'a' * 64}")
-    late = dict(SOURCES[2], recording_started_at="2025-06-01T13:00:00Z",
-                recording_ended_at="2025-06-01T12:00:00Z")
+    assert error["message"] == (
+        f"incident {incident['id']} already has source {posted['id']} with sha256 {'a' * 64}"
+    )
+    late = dict(
+        SOURCES[2],
+        recording_started_at="2025-06-01T13:00:00Z",
+        recording_ended_at="2025-06-01T12:00:00Z",
+    )
     [error] = imp("sources", [late], "json").get_json()["errors"]
-    assert (error["field"], error["message"]) == ("recording_ended_at",
-                                                  "must not be before recording_started_at")
+    assert (error["field"], error["message"]) == (
+        "recording_ended_at",
+        "must not be before recording_started_at",
+    )
 
 
 # ---------------------------------------------------------------- references
 
 
-@pytest.mark.parametrize("kind,row,field,message", [
-    ("sources", {"external_id": "x", "incident_external_id": "nope", "kind": "bodycam"},
-     "incident_external_id", "no incident has external_id 'nope'"),
-    ("sources", {"external_id": "x", "incident_id": 999, "kind": "bodycam"},
-     "incident_id", "incident 999 does not exist"),
-    ("sources", {"external_id": "x", "incident_external_id": "i-1", "kind": "bodycam",
-                 "officer_agency": "CBP", "officer_badge": "404"},
-     "officer_badge", "no officer of agency 'CBP' has badge '404'"),
-    ("sources", {"external_id": "x", "incident_external_id": "i-1", "kind": "bodycam",
-                 "officer_external_id": "ghost"},
-     "officer_external_id", "no officer has external_id 'ghost'"),
-    ("sources", {"external_id": "x", "incident_external_id": "i-1", "kind": "media",
-                 "derived_from_external_id": "s-404"},
-     "derived_from_external_id", "no source has external_id 's-404'"),
-    ("sources", {"external_id": "x", "kind": "bodycam"},
-     "incident_external_id", "Missing data: give incident_external_id or incident_id"),
-    ("sources", {"external_id": "x", "incident_external_id": "i-1", "incident_id": 1,
-                 "kind": "bodycam"},
-     "incident_external_id", "give one of incident_external_id, incident_id, not both"),
-    ("involvements", {"incident_external_id": "i-1", "officer_id": 999},
-     "officer_id", "officer 999 does not exist"),
-    ("involvements", {"incident_external_id": "i-1", "officer_agency": "CBP"},
-     "officer_badge", "give both officer_agency and officer_badge"),
-    ("involvements", {"incident_id": "abc", "officer_external_id": "o-1"},
-     "incident_id", "must be a positive whole number"),
-    ("officers", {"agency": "FBI", "badge_number": "1"},
-     "agency", "unknown agency code(s): FBI"),
-    ("incidents", {"external_id": "i-9", "title": "t", "started_at": "2026-01-01T00:00:00Z",
-                   "agencies": ["CBP", "ICE"]},
-     "agencies", "unknown agency code(s): ICE"),
-])
+@pytest.mark.parametrize(
+    "kind,row,field,message",
+    [
+        (
+            "sources",
+            {"external_id": "x", "incident_external_id": "nope", "kind": "bodycam"},
+            "incident_external_id",
+            "no incident has external_id 'nope'",
+        ),
+        (
+            "sources",
+            {"external_id": "x", "incident_id": 999, "kind": "bodycam"},
+            "incident_id",
+            "incident 999 does not exist",
+        ),
+        (
+            "sources",
+            {
+                "external_id": "x",
+                "incident_external_id": "i-1",
+                "kind": "bodycam",
+                "officer_agency": "CBP",
+                "officer_badge": "404",
+            },
+            "officer_badge",
+            "no officer of agency 'CBP' has badge '404'",
+        ),
+        (
+            "sources",
+            {
+                "external_id": "x",
+                "incident_external_id": "i-1",
+                "kind": "bodycam",
+                "officer_external_id": "ghost",
+            },
+            "officer_external_id",
+            "no officer has external_id 'ghost'",
+        ),
+        (
+            "sources",
+            {
+                "external_id": "x",
+                "incident_external_id": "i-1",
+                "kind": "media",
+                "derived_from_external_id": "s-404",
+            },
+            "derived_from_external_id",
+            "no source has external_id 's-404'",
+        ),
+        (
+            "sources",
+            {"external_id": "x", "kind": "bodycam"},
+            "incident_external_id",
+            "Missing data: give incident_external_id or incident_id",
+        ),
+        (
+            "sources",
+            {
+                "external_id": "x",
+                "incident_external_id": "i-1",
+                "incident_id": 1,
+                "kind": "bodycam",
+            },
+            "incident_external_id",
+            "give one of incident_external_id, incident_id, not both",
+        ),
+        (
+            "involvements",
+            {"incident_external_id": "i-1", "officer_id": 999},
+            "officer_id",
+            "officer 999 does not exist",
+        ),
+        (
+            "involvements",
+            {"incident_external_id": "i-1", "officer_agency": "CBP"},
+            "officer_badge",
+            "give both officer_agency and officer_badge",
+        ),
+        (
+            "involvements",
+            {"incident_id": "abc", "officer_external_id": "o-1"},
+            "incident_id",
+            "must be a positive whole number",
+        ),
+        (
+            "officers",
+            {"agency": "FBI", "badge_number": "1"},
+            "agency",
+            "unknown agency code(s): FBI",
+        ),
+        (
+            "incidents",
+            {
+                "external_id": "i-9",
+                "title": "t",
+                "started_at": "2026-01-01T00:00:00Z",
+                "agencies": ["CBP", "ICE"],
+            },
+            "agencies",
+            "unknown agency code(s): ICE",
+        ),
+    ],
+)
 def test_a_dangling_reference_is_an_error_naming_the_field(imp, kind, row, field, message):
     import_catalogue(imp, upto="incidents")
     r = imp(kind, [row], "json")
@@ -345,10 +512,24 @@ def test_references_by_id_work_too(api, imp):
     import_catalogue(imp, upto="officers")
     incident = api.create("/incidents", {"title": "t", "started_at": "2026-01-01T00:00:00Z"})
     officer = one(api, "/officers?external_id=o-1")
-    ok(imp("involvements", [{"incident_id": incident["id"], "officer_id": officer["id"]}]),
-       created=1)
-    ok(imp("sources", [{"external_id": "s-9", "incident_id": incident["id"], "kind": "dashcam",
-                        "officer_id": officer["id"]}]), created=1)
+    ok(
+        imp("involvements", [{"incident_id": incident["id"], "officer_id": officer["id"]}]),
+        created=1,
+    )
+    ok(
+        imp(
+            "sources",
+            [
+                {
+                    "external_id": "s-9",
+                    "incident_id": incident["id"],
+                    "kind": "dashcam",
+                    "officer_id": officer["id"],
+                }
+            ],
+        ),
+        created=1,
+    )
 
 
 # ---------------------------------------------------------------- field errors
@@ -356,17 +537,28 @@ def test_references_by_id_work_too(api, imp):
 
 def test_one_error_per_bad_field_with_csv_names(imp):
     import_catalogue(imp, upto="agencies")
-    body = (b"external_id,title,started_at,location_latitude,agencies\n"
-            b"i-1,,2026-01-24T09:00:00,91,CBP;bad code\n")
+    body = (
+        b"external_id,title,started_at,location_latitude,agencies\n"
+        b"i-1,,2026-01-24T09:00:00,91,CBP;bad code\n"
+    )
     r = imp("incidents", body)
     assert r.status_code == 422
     errors = {e["field"]: e["message"] for e in r.get_json()["errors"]}
     assert set(errors) == {"title", "started_at", "location_latitude", "agencies"}
     assert "UTC offset" in errors["started_at"]
     assert errors["agencies"].startswith("item 2:")
-    nested = imp("incidents", [{"external_id": "i-1", "title": "t",
-                                "started_at": "2026-01-24T09:00:00Z",
-                                "location": {"latitude": 91}}], "json")
+    nested = imp(
+        "incidents",
+        [
+            {
+                "external_id": "i-1",
+                "title": "t",
+                "started_at": "2026-01-24T09:00:00Z",
+                "location": {"latitude": 91},
+            }
+        ],
+        "json",
+    )
     assert nested.get_json()["errors"][0]["field"] == "location.latitude"
 
 
@@ -397,10 +589,17 @@ def test_the_error_list_is_capped_and_the_total_counted(imp):
 # ---------------------------------------------------------------- bad bodies
 
 
-@pytest.mark.parametrize("fmt,body", [
-    ("csv", b""), ("csv", b"\n\n"), ("ndjson", b""), ("ndjson", b"\n  \n"), ("json", b""),
-    ("json", b"   "),
-])
+@pytest.mark.parametrize(
+    "fmt,body",
+    [
+        ("csv", b""),
+        ("csv", b"\n\n"),
+        ("ndjson", b""),
+        ("ndjson", b"\n  \n"),
+        ("json", b""),
+        ("json", b"   "),
+    ],
+)
 def test_an_empty_body_is_400(imp, fmt, body):
     r = imp("agencies", body, fmt)
     assert r.status_code == 400
@@ -411,8 +610,7 @@ def test_a_csv_without_the_required_columns_is_422_naming_them(imp):
     r = imp("sources", b"external_id,kind\ns-1,bodycam\n")
     body = r.get_json()
     assert r.status_code == 422
-    assert body["message"] == ("columns: missing column(s): incident_external_id or "
-                               "incident_id")
+    assert body["message"] == ("columns: missing column(s): incident_external_id or incident_id")
     r = imp("incidents", b"title\nx\n")
     assert "missing column(s): started_at; external_id" in r.get_json()["message"]
 
@@ -425,9 +623,11 @@ def test_a_csv_with_unknown_or_repeated_columns_is_422(imp):
 
 
 def test_undecodable_bytes_are_400(api, imp):
-    for fmt, body in (("csv", b"code,name\nCBP,Caf\xe9\n"),
-                      ("ndjson", b'{"code": "CBP", "name": "Caf\xe9"}\n'),
-                      ("json", b'[{"code": "CBP", "name": "Caf\xe9"}]')):
+    for fmt, body in (
+        ("csv", b"code,name\nCBP,Caf\xe9\n"),
+        ("ndjson", b'{"code": "CBP", "name": "Caf\xe9"}\n'),
+        ("json", b'[{"code": "CBP", "name": "Caf\xe9"}]'),
+    ):
         r = imp("agencies", body, fmt)
         assert r.status_code == 400, fmt
         assert "not UTF-8" in r.get_json()["message"]
@@ -438,9 +638,16 @@ def test_a_byte_order_mark_is_fine(imp):
     ok(imp("agencies", b"\xef\xbb\xbfcode,name\nCBP,x\n"), created=1)
 
 
-@pytest.mark.parametrize("content_type", [
-    "text/plain", "application/xml", "multipart/form-data", "text/csv; charset=latin-1", "",
-])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/xml",
+        "multipart/form-data",
+        "text/csv; charset=latin-1",
+        "",
+    ],
+)
 def test_another_content_type_is_415(imp, content_type):
     r = imp("agencies", b"code,name\nCBP,x\n", content_type=content_type or None)
     if not content_type:
@@ -462,21 +669,27 @@ def test_a_body_over_the_limit_is_413(app, api, imp):
     assert "limit of 64 bytes" in r.get_json()["message"]
     # A streamed body without Content-Length is cut off at the limit as well.
     streamed = api.client.post(
-        "/api/v1/imports/agencies", input_stream=io.BytesIO(body), content_type="text/csv",
+        "/api/v1/imports/agencies",
+        input_stream=io.BytesIO(body),
+        content_type="text/csv",
         headers={"Authorization": f"Bearer {api.tokens['importer']}"},
-        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""})
+        environ_overrides={"wsgi.input_terminated": True, "CONTENT_LENGTH": ""},
+    )
     assert streamed.status_code == 413
     assert api.get("/agencies").get_json() == []
 
 
-@pytest.mark.parametrize("body,problem", [
-    (b'{"code": "CBP"}', "must start with '['"),
-    (b'[{"code": "CBP", "name": "x"},', "ends before its closing ']'"),
-    (b'[{"code": "CBP", "name": "x"} {"code": "ICE"}]', "expected ',' or ']'"),
-    (b'[{"code": "CBP", "name": "x"}] []', "text follows the closing ']'"),
-    (b'[{"code": "CBP", "name": "x"}, {"code": ', "Expecting value"),
-    (b'[' + b'[' * 100000 + b']' * 100000 + b']', "nested too deeply"),
-])
+@pytest.mark.parametrize(
+    "body,problem",
+    [
+        (b'{"code": "CBP"}', "must start with '['"),
+        (b'[{"code": "CBP", "name": "x"},', "ends before its closing ']'"),
+        (b'[{"code": "CBP", "name": "x"} {"code": "ICE"}]', "expected ',' or ']'"),
+        (b'[{"code": "CBP", "name": "x"}] []', "text follows the closing ']'"),
+        (b'[{"code": "CBP", "name": "x"}, {"code": ', "Expecting value"),
+        (b"[" + b"[" * 100000 + b"]" * 100000 + b"]", "nested too deeply"),
+    ],
+)
 def test_a_broken_json_array_is_400(api, imp, body, problem):
     r = imp("agencies", body, "json")
     assert r.status_code == 400, r.get_json()
@@ -525,22 +738,39 @@ def test_imports_are_for_admin_and_importer(imp, api):
 def test_an_import_is_audited(api, imp):
     ok(imp("agencies", AGENCIES), created=2)
     entries = api.get("/audit?resource=imports", role="admin").get_json()
-    assert [(e["method"], e["status"], e["actor"]) for e in entries] == [
-        ("POST", 200, "importer")]
+    assert [(e["method"], e["status"], e["actor"]) for e in entries] == [("POST", 200, "importer")]
     assert Source.select().count() == 0
 
 
 # ---------------------------------------------------------------- custody
 
 CUSTODY = [
-    {"source_external_id": "s-1", "action": "received", "custodian": "HSI evidence unit",
-     "occurred_at": "2026-01-25T09:30:00-06:00", "sha256_observed": "a" * 64},
-    {"source_external_id": "s-1", "action": "checked_out", "custodian": "reviewer",
-     "occurred_at": "2026-01-26T10:00:00-06:00", "note": "review"},
-    {"source_external_id": "s-1", "action": "returned", "custodian": "HSI evidence unit",
-     "occurred_at": "2026-01-26T16:00:00-06:00"},
-    {"source_external_id": "s-3", "action": "requested", "occurred_at": "2025-06-02T10:00:00Z",
-     "location": "Lake Street"},
+    {
+        "source_external_id": "s-1",
+        "action": "received",
+        "custodian": "HSI evidence unit",
+        "occurred_at": "2026-01-25T09:30:00-06:00",
+        "sha256_observed": "a" * 64,
+    },
+    {
+        "source_external_id": "s-1",
+        "action": "checked_out",
+        "custodian": "reviewer",
+        "occurred_at": "2026-01-26T10:00:00-06:00",
+        "note": "review",
+    },
+    {
+        "source_external_id": "s-1",
+        "action": "returned",
+        "custodian": "HSI evidence unit",
+        "occurred_at": "2026-01-26T16:00:00-06:00",
+    },
+    {
+        "source_external_id": "s-3",
+        "action": "requested",
+        "occurred_at": "2025-06-02T10:00:00Z",
+        "location": "Lake Street",
+    },
 ]
 
 
@@ -578,11 +808,9 @@ def test_a_custody_row_against_the_rules_is_refused_with_the_rule(api, imp):
     assert error["message"].startswith("custody rule: returned is allowed only while checked out")
     assert _chain(api, "s-1")[1] == []
 
-    body = ok(imp("custody", early_return + CUSTODY[1:3], mode="partial"), created=3,
-              rejected=1)
+    body = ok(imp("custody", early_return + CUSTODY[1:3], mode="partial"), created=3, rejected=1)
     assert body["errors"][0]["row"] == 2
-    assert [e["action"] for e in _chain(api, "s-1")[1]] == ["received", "checked_out",
-                                                            "returned"]
+    assert [e["action"] for e in _chain(api, "s-1")[1]] == ["received", "checked_out", "returned"]
 
 
 def test_a_custody_dry_run_follows_the_chain_and_writes_nothing(api, imp):
@@ -603,9 +831,18 @@ def test_recorded_custody_events_cannot_be_changed_by_an_import(api, imp):
 
 def test_custody_rows_need_a_source_and_a_time(imp):
     import_catalogue(imp)
-    r = imp("custody", [{"source_external_id": "s-404", "action": "received",
-                         "occurred_at": "2026-01-25T09:30:00Z"},
-                        {"source_external_id": "s-1", "action": "received"},
-                        {"action": "received", "occurred_at": "2026-01-25T09:30:00Z"}], "json")
+    r = imp(
+        "custody",
+        [
+            {
+                "source_external_id": "s-404",
+                "action": "received",
+                "occurred_at": "2026-01-25T09:30:00Z",
+            },
+            {"source_external_id": "s-1", "action": "received"},
+            {"action": "received", "occurred_at": "2026-01-25T09:30:00Z"},
+        ],
+        "json",
+    )
     errors = [(e["row"], e["field"]) for e in r.get_json()["errors"]]
     assert errors == [(1, "source_external_id"), (2, "occurred_at"), (3, "source_external_id")]

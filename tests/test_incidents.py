@@ -9,13 +9,25 @@ def test_create_incident_returns_201_with_utc_times_and_etag(api, make):
     make.agency("CBP")
     make.agency("USBP")
     with freeze_time("2026-02-01T12:00:00Z"):
-        r = api.post("/incidents", json={
-            "title": "Pretti shooting", "kind": "shooting",
-            "started_at": "2026-01-24T09:02:00-06:00", "ended_at": "2026-01-24T09:40:00-06:00",
-            "location": {"address": "26th St & Nicollet Ave", "city": "Minneapolis",
-                         "state": "MN", "latitude": 44.95, "longitude": -93.27},
-            "agencies": ["USBP", "CBP"], "external_id": "ext-1", "case_number": "C-1",
-        })
+        r = api.post(
+            "/incidents",
+            json={
+                "title": "Pretti shooting",
+                "kind": "shooting",
+                "started_at": "2026-01-24T09:02:00-06:00",
+                "ended_at": "2026-01-24T09:40:00-06:00",
+                "location": {
+                    "address": "26th St & Nicollet Ave",
+                    "city": "Minneapolis",
+                    "state": "MN",
+                    "latitude": 44.95,
+                    "longitude": -93.27,
+                },
+                "agencies": ["USBP", "CBP"],
+                "external_id": "ext-1",
+                "case_number": "C-1",
+            },
+        )
     assert r.status_code == 201
     body = r.get_json()
     assert body["started_at"] == "2026-01-24T15:02:00Z"
@@ -39,22 +51,31 @@ def test_timestamp_without_offset_is_422_naming_the_field(api):
 
 
 def test_ended_before_started_is_422(api):
-    r = api.post("/incidents", json={"title": "x", "started_at": "2026-01-24T10:00:00Z",
-                                     "ended_at": "2026-01-24T09:00:00Z"})
+    r = api.post(
+        "/incidents",
+        json={
+            "title": "x",
+            "started_at": "2026-01-24T10:00:00Z",
+            "ended_at": "2026-01-24T09:00:00Z",
+        },
+    )
     assert r.status_code == 422
     assert r.get_json()["errors"]["json"]["ended_at"] == ["must not be before started_at"]
 
 
 def test_unknown_enum_value_is_422_listing_the_choices(api):
-    r = api.post("/incidents", json={"title": "x", "started_at": "2026-01-24T10:00:00Z",
-                                     "kind": "riot"})
+    r = api.post(
+        "/incidents", json={"title": "x", "started_at": "2026-01-24T10:00:00Z", "kind": "riot"}
+    )
     assert r.status_code == 422
     assert "shooting" in r.get_json()["errors"]["json"]["kind"][0]
 
 
 def test_unknown_agency_is_422_and_nothing_is_written(api):
-    r = api.post("/incidents", json={"title": "x", "started_at": "2026-01-24T10:00:00Z",
-                                     "agencies": ["NOPE"]})
+    r = api.post(
+        "/incidents",
+        json={"title": "x", "started_at": "2026-01-24T10:00:00Z", "agencies": ["NOPE"]},
+    )
     assert r.status_code == 422
     assert "NOPE" in r.get_json()["errors"]["json"]["agencies"][0]
     assert json.loads(api.get("/incidents").headers["X-Pagination"])["total"] == 0
@@ -71,16 +92,19 @@ def test_malformed_json_is_400_and_wrong_content_type_415(api):
 
 
 def test_unknown_field_is_422(api):
-    r = api.post("/incidents", json={"title": "x", "started_at": "2026-01-24T10:00:00Z",
-                                     "colour": "red"})
+    r = api.post(
+        "/incidents", json={"title": "x", "started_at": "2026-01-24T10:00:00Z", "colour": "red"}
+    )
     assert r.status_code == 422
     assert "colour" in r.get_json()["errors"]["json"]
 
 
 def test_duplicate_external_id_is_409(api, make):
     make.incident(external_id="e-1")
-    r = api.post("/incidents", json={"title": "x", "started_at": "2026-01-24T10:00:00Z",
-                                     "external_id": "e-1"})
+    r = api.post(
+        "/incidents",
+        json={"title": "x", "started_at": "2026-01-24T10:00:00Z", "external_id": "e-1"},
+    )
     assert r.status_code == 409
     assert "e-1" in r.get_json()["message"]
 
@@ -95,10 +119,13 @@ def test_list_filters_and_pagination(api, make):
     make.agency("ICE")
     make.agency("MPD")
     for day in range(1, 8):
-        make.incident(title=f"i{day}", started_at=f"2026-01-0{day}T12:00:00Z",
-                      kind="arrest" if day % 2 else "shooting",
-                      location={"state": "MN" if day < 4 else "IL"},
-                      agencies=["ICE"] if day < 5 else ["MPD"])
+        make.incident(
+            title=f"i{day}",
+            started_at=f"2026-01-0{day}T12:00:00Z",
+            kind="arrest" if day % 2 else "shooting",
+            location={"state": "MN" if day < 4 else "IL"},
+            agencies=["ICE"] if day < 5 else ["MPD"],
+        )
     r = api.get("/incidents?page=2&page_size=3")
     meta = json.loads(r.headers["X-Pagination"])
     assert meta["total"] == 7 and meta["total_pages"] == 3 and meta["page"] == 2
@@ -112,8 +139,14 @@ def test_list_filters_and_pagination(api, make):
 
 
 def test_bad_list_parameters_are_422(api):
-    for query in ("page=0", "page_size=1001", "page=abc", "kind=riot",
-                  "from=2026-01-01", "page=99999999999999999999"):
+    for query in (
+        "page=0",
+        "page_size=1001",
+        "page=abc",
+        "kind=riot",
+        "from=2026-01-01",
+        "page=99999999999999999999",
+    ):
         r = api.get(f"/incidents?{query}")
         assert r.status_code == 422, query
         assert r.get_json()["errors"]["query"], query
@@ -123,12 +156,16 @@ def test_patch_merges_location_replaces_agencies_and_moves_updated_at(api, make)
     make.agency("ICE")
     make.agency("HSI")
     with freeze_time("2026-02-01T00:00:00Z"):
-        incident = make.incident(location={"city": "Minneapolis", "state": "MN"},
-                                 agencies=["ICE"])
+        incident = make.incident(location={"city": "Minneapolis", "state": "MN"}, agencies=["ICE"])
     with freeze_time("2026-02-02T00:00:00Z"):
-        r = api.patch(f"/incidents/{incident['id']}", json={
-            "location": {"address": "26th St"}, "agencies": ["HSI"],
-            "status": "under_investigation"})
+        r = api.patch(
+            f"/incidents/{incident['id']}",
+            json={
+                "location": {"address": "26th St"},
+                "agencies": ["HSI"],
+                "status": "under_investigation",
+            },
+        )
     assert r.status_code == 200
     body = r.get_json()
     assert body["location"]["address"] == "26th St"

@@ -38,8 +38,13 @@ def off_the_web(name):
 
 
 def import_alone(name):
-    done = subprocess.run([sys.executable, "-c", CHECK.format(name=name, stack=WEB_STACK)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", CHECK.format(name=name, stack=WEB_STACK)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return name, done.returncode, done.stdout.strip(), done.stderr.strip()[-2000:]
 
 

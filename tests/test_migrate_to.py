@@ -20,25 +20,32 @@ def _catalogue(make, api):
     incidents = [make.incident(title=f"Incident {n}", agencies=["CBP", "MPD"]) for n in range(3)]
     for officer in officers:
         make.involve(incidents[0]["id"], officer["id"], camera_expected=True)
-    sources = [make.source(i["id"], officer_id=officers[0]["id"], sha256=f"{n:064x}",
-                           recording_started_at="2026-01-24T09:00:00.250-06:00",
-                           recording_ended_at="2026-01-24T09:10:00-06:00",
-                           clock_offset_seconds=1.5, size_bytes=2**40)
-               for n, i in enumerate(incidents * 2)]
+    sources = [
+        make.source(
+            i["id"],
+            officer_id=officers[0]["id"],
+            sha256=f"{n:064x}",
+            recording_started_at="2026-01-24T09:00:00.250-06:00",
+            recording_ended_at="2026-01-24T09:10:00-06:00",
+            clock_offset_seconds=1.5,
+            size_bytes=2**40,
+        )
+        for n, i in enumerate(incidents * 2)
+    ]
     make.custody(sources[1]["id"], "received", "checked_out", "returned")
     make.custody(sources[2]["id"], "requested")
     make.review(sources[1]["id"], "reviewed")
     # A copy pointing at a master with a higher id: the copy sets such links afterwards.
-    response = api.patch(f"/sources/{sources[0]['id']}",
-                         json={"derived_from_id": sources[-1]["id"]})
+    response = api.patch(
+        f"/sources/{sources[0]['id']}", json={"derived_from_id": sources[-1]["id"]}
+    )
     assert response.status_code == 200, response.get_json()
     return sources
 
 
 def _contents(model):
     pk = model._meta.primary_key
-    order = ([model._meta.fields[n] for n in pk.field_names] if hasattr(pk, "field_names")
-             else [pk])
+    order = [model._meta.fields[n] for n in pk.field_names] if hasattr(pk, "field_names") else [pk]
     return list(model.select().order_by(*order).tuples())
 
 
@@ -59,8 +66,9 @@ def _migrate_and_compare(runner, target_url):
                 assert a == b, (name, [(x, y) for x, y in zip(a, b, strict=True) if x != y])
         assert after == before
         # New rows get new ids: the sequences were moved past the copied ones.
-        incident = Incident.create(title="After the move", started_at=Incident.select(
-            Incident.started_at).scalar())
+        incident = Incident.create(
+            title="After the move", started_at=Incident.select(Incident.started_at).scalar()
+        )
         assert incident.id == max(row[0] for row in before["incident"]) + 1
     return before
 
@@ -101,7 +109,8 @@ def test_migrate_to_refuses_a_database_that_has_rows(runner, make, api, tmp_path
 def test_migrate_to_keeps_nothing_when_a_chain_does_not_verify(runner, make, api, tmp_path):
     sources = _catalogue(make, api)
     CustodyEvent.update(custodian="someone else").where(
-        (CustodyEvent.source == sources[1]["id"]) & (CustodyEvent.seq == 2)).execute()
+        (CustodyEvent.source == sources[1]["id"]) & (CustodyEvent.seq == 2)
+    ).execute()
     target = f"sqlite:///{tmp_path / 'moved.db'}"
     result = runner.invoke(main, ["migrate-to", target])
     assert result.exit_code == 1

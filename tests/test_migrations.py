@@ -38,8 +38,10 @@ def test_init_db_on_a_fresh_database_stamps_every_migration(runner, app):
 def test_an_old_database_is_upgraded_without_losing_rows(runner, make, api):
     incident = make.incident()
     sha = "ab" * 32
-    created = [make.source(incident["id"], sha256=sha, device_id="CAM-1"),
-               make.source(incident["id"], kind="dashcam", device_id="CAM-2")]
+    created = [
+        make.source(incident["id"], sha256=sha, device_id="CAM-1"),
+        make.source(incident["id"], kind="dashcam", device_id="CAM-2"),
+    ]
     # The shape before migration 1: no schema_version table, no indexes on sha256/device_id;
     # before migration 2: incidents indexed on state and on kind alone.
     _drop_schema_version()
@@ -144,18 +146,24 @@ def test_custody_chain_heads_are_filled_from_the_events_recorded(runner, make, a
     SchemaVersion.delete().where(SchemaVersion.version >= 3).execute()
     database.execute_sql('ALTER TABLE "source" DROP COLUMN "custody_last_seq"')
     database.execute_sql('ALTER TABLE "source" DROP COLUMN "custody_head_hash"')
-    database.execute_sql('CREATE INDEX "source_incident_id_kind_custody_status" '
-                         'ON "source" ("incident_id", "kind", "custody_status")')
+    database.execute_sql(
+        'CREATE INDEX "source_incident_id_kind_custody_status" '
+        'ON "source" ("incident_id", "kind", "custody_status")'
+    )
 
     result = runner.invoke(main, ["init-db"])
 
     assert result.exit_code == 0, result.output
     assert "applied migration record_custody_chain_heads" in result.output
-    heads = {s.id: (s.custody_last_seq, s.custody_head_hash)
-             for s in Source.select(Source.id, Source.custody_last_seq, Source.custody_head_hash)}
+    heads = {
+        s.id: (s.custody_last_seq, s.custody_head_hash)
+        for s in Source.select(Source.id, Source.custody_last_seq, Source.custody_head_hash)
+    }
     assert heads == {chained["id"]: (3, events[-1]["hash"]), bare["id"]: (0, None)}
     assert not has_index("source", "source_incident_id_kind_custody_status")
     verdict = api.get(f"/sources/{chained['id']}/custody/verify").get_json()
     assert verdict["valid"] and verdict["events"] == 3
-    assert api.post(f"/sources/{chained['id']}/custody",
-                    json={"action": "checked_out"}).status_code == 201
+    assert (
+        api.post(f"/sources/{chained['id']}/custody", json={"action": "checked_out"}).status_code
+        == 201
+    )

@@ -2,8 +2,10 @@
 
 
 def test_agency_create_read_update_and_refusals(api):
-    r = api.post("/agencies", json={"code": "CBP", "name": "Customs and Border Protection",
-                                    "jurisdiction": "federal"})
+    r = api.post(
+        "/agencies",
+        json={"code": "CBP", "name": "Customs and Border Protection", "jurisdiction": "federal"},
+    )
     assert r.status_code == 201
     assert api.post("/agencies", json={"code": "CBP", "name": "again"}).status_code == 409
     assert api.post("/agencies", json={"code": "cbp!", "name": "x"}).status_code == 422
@@ -57,8 +59,9 @@ def test_involvement_defaults_camera_expected_from_officer(api, make):
     assert r.status_code == 422
     assert len(api.get(path).get_json()) == 2
     assert len(api.get(path + "?role=discharged_weapon").get_json()) == 1
-    r = api.patch(f"{path}/{without['id']}",
-                  json={"camera_expected": True, "not_recorded_reason": "battery"})
+    r = api.patch(
+        f"{path}/{without['id']}", json={"camera_expected": True, "not_recorded_reason": "battery"}
+    )
     assert r.status_code == 200
     assert r.get_json()["not_recorded_reason"] == "battery"
     assert api.get(f"{path}/{999}").status_code == 404

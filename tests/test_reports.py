@@ -36,8 +36,7 @@ def as_cell(value):
 
 @pytest.mark.parametrize("group_by", ["agency", "month", "kind", "state"])
 def test_summary_csv_is_the_coverage_summary(api, data, group_by):
-    response = api.get(f"{REPORT}?format=csv&table=summary&group_by={group_by}",
-                       role="oversight")
+    response = api.get(f"{REPORT}?format=csv&table=summary&group_by={group_by}", role="oversight")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     summary = api.get(f"/coverage/summary?group_by={group_by}", role="oversight").get_json()
@@ -72,37 +71,63 @@ def test_a_cell_never_starts_a_formula(api, make):
     make.agency("CBP")
     titles = ["=1+2", "+1", "-1", "@SUM(A1)", "\tTab", "\rReturn", "a=b", "'quoted", "plain"]
     for n, title in enumerate(titles):
-        make.incident(title=title, started_at=f"2026-01-{n + 1:02d}T10:00:00Z",
-                      agencies=["CBP"])
+        make.incident(title=title, started_at=f"2026-01-{n + 1:02d}T10:00:00Z", agencies=["CBP"])
     rows = parse_csv(api.get(f"{REPORT}?format=csv"))
     shown = {row["title"] for row in rows}
     # A leading quote of the data's own gets one more, so that dropping one always gives
     # the value back.
-    assert shown == {"'=1+2", "'+1", "'-1", "'@SUM(A1)", "'\tTab", "'\rReturn", "a=b",
-                     "''quoted", "plain"}
+    assert shown == {
+        "'=1+2",
+        "'+1",
+        "'-1",
+        "'@SUM(A1)",
+        "'\tTab",
+        "'\rReturn",
+        "a=b",
+        "''quoted",
+        "plain",
+    }
     for row in rows:
         for cell in row.values():
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
 
 
-@pytest.mark.parametrize("value,cell", [
-    ("=cmd", "'=cmd"), ("+x", "'+x"), ("-x", "'-x"), ("@x", "'@x"), ("\tx", "'\tx"),
-    ("\rx", "'\rx"), ("'x", "''x"), ("x=1", "x=1"), ("", ""), (None, ""), (3, "3"),
-    (0.25, "0.25"),
-    ("Ünïcode, \"quoted\"", "Ünïcode, \"quoted\""),
-])
+@pytest.mark.parametrize(
+    "value,cell",
+    [
+        ("=cmd", "'=cmd"),
+        ("+x", "'+x"),
+        ("-x", "'-x"),
+        ("@x", "'@x"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("'x", "''x"),
+        ("x=1", "x=1"),
+        ("", ""),
+        (None, ""),
+        (3, "3"),
+        (0.25, "0.25"),
+        ('Ünïcode, "quoted"', 'Ünïcode, "quoted"'),
+    ],
+)
 def test_spreadsheet_cell(value, cell):
     assert spreadsheet.spreadsheet_cell(value) == cell
 
 
 @freeze_time("2026-11-27T15:30:12Z")
-@pytest.mark.parametrize("query,name,disposition", [
-    ("format=csv", "coverage-incidents-2026-11-27T1530Z.csv", "attachment"),
-    ("format=csv&table=summary&group_by=month",
-     "coverage-summary-by-month-2026-11-27T1530Z.csv", "attachment"),
-    ("format=json", "coverage-report-2026-11-27T1530Z.json", "attachment"),
-    ("format=html", "coverage-report-2026-11-27T1530Z.html", "inline"),
-])
+@pytest.mark.parametrize(
+    "query,name,disposition",
+    [
+        ("format=csv", "coverage-incidents-2026-11-27T1530Z.csv", "attachment"),
+        (
+            "format=csv&table=summary&group_by=month",
+            "coverage-summary-by-month-2026-11-27T1530Z.csv",
+            "attachment",
+        ),
+        ("format=json", "coverage-report-2026-11-27T1530Z.json", "attachment"),
+        ("format=html", "coverage-report-2026-11-27T1530Z.html", "inline"),
+    ],
+)
 def test_file_names_say_what_and_when(api, query, name, disposition):
     response = api.get(f"{REPORT}?{query}", role="oversight")
     assert response.status_code == 200
@@ -118,14 +143,21 @@ def test_json_shape(api, data):
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     body = response.get_json()
-    assert list(body) == ["generated_at", "generated_by", "group_by", "filters", "summary",
-                          "incidents"]
+    assert list(body) == [
+        "generated_at",
+        "generated_by",
+        "group_by",
+        "filters",
+        "summary",
+        "incidents",
+    ]
     assert body["generated_at"] == "2026-11-27T15:30:00Z"
     assert body["generated_by"] == "oversight"
     assert body["group_by"] == "kind"
     assert body["filters"] == {"counting": "in_custody"}
-    assert body["summary"] == api.get(
-        "/coverage/summary?group_by=kind&counting=in_custody").get_json()
+    assert (
+        body["summary"] == api.get("/coverage/summary?group_by=kind&counting=in_custody").get_json()
+    )
     # Nothing is in custody in the scenario, so with counting=in_custody every incident lacks.
     lacking = api.get("/coverage/incidents?lacking=bodycam&counting=in_custody").get_json()
     assert body["incidents"] == lacking
@@ -149,10 +181,17 @@ def test_empty_report(api):
     assert "No incidents match" in api.get(f"{REPORT}?format=html").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("query,field", [
-    ("format=pdf", "format"), ("table=officers", "table"), ("group_by=city", "group_by"),
-    ("from=2026-01-01", "from"), ("counting=all", "counting"), ("colour=red", "colour"),
-])
+@pytest.mark.parametrize(
+    "query,field",
+    [
+        ("format=pdf", "format"),
+        ("table=officers", "table"),
+        ("group_by=city", "group_by"),
+        ("from=2026-01-01", "from"),
+        ("counting=all", "counting"),
+        ("colour=red", "colour"),
+    ],
+)
 def test_bad_parameters_are_refused(api, query, field):
     response = api.get(f"{REPORT}?{query}")
     assert response.status_code == 422
@@ -163,8 +202,7 @@ def test_every_role_may_read_reports_and_each_read_is_audited(api, data):
     for role in ("admin", "investigator", "oversight", "importer"):
         assert api.get(f"{REPORT}?format=csv", role=role).status_code == 200
     entries = AuditEntry.select().where(AuditEntry.path.startswith("/api/v1/reports/coverage"))
-    assert sorted(e.actor for e in entries) == ["admin", "importer", "investigator",
-                                                "oversight"]
+    assert sorted(e.actor for e in entries) == ["admin", "importer", "investigator", "oversight"]
     assert api.get(REPORT, role=None).status_code == 401
 
 
@@ -224,16 +262,26 @@ def test_html_is_self_contained_and_fits_the_csp(api, data):
 
 
 @freeze_time("2026-11-27T15:30:00Z")
-@pytest.mark.parametrize("fmt,extra", [("csv", []), ("csv", ["--table", "summary"]),
-                                       ("json", []), ("html", [])])
+@pytest.mark.parametrize(
+    "fmt,extra", [("csv", []), ("csv", ["--table", "summary"]), ("json", []), ("html", [])]
+)
 def test_cli_writes_the_same_documents(api, runner, data, tmp_path, fmt, extra):
     out = tmp_path / f"report.{fmt}"
-    args = ["report", "coverage", "--format", fmt, "--group-by", "month", "--agency", "ICE",
-            "-o", str(out)] + extra
+    args = [
+        "report",
+        "coverage",
+        "--format",
+        fmt,
+        "--group-by",
+        "month",
+        "--agency",
+        "ICE",
+        "-o",
+        str(out),
+    ] + extra
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
-    query = f"format={fmt}&group_by=month&agency=ICE" + (
-        "&table=summary" if extra else "")
+    query = f"format={fmt}&group_by=month&agency=ICE" + ("&table=summary" if extra else "")
     online = api.get(f"{REPORT}?{query}", role="oversight").get_data(as_text=True)
     written = out.read_bytes().decode("utf-8")
     if fmt == "json":
@@ -262,8 +310,10 @@ def test_cli_writes_to_stdout_and_refuses_bad_filters(runner, data):
 
 
 def test_every_month_fills_the_quiet_months():
-    rows = [{"key": "2025-11", "incidents": 2, "with_bodycam": 1, "without_bodycam": 1},
-            {"key": "2026-02", "incidents": 1, "with_bodycam": 1, "without_bodycam": 0}]
+    rows = [
+        {"key": "2025-11", "incidents": 2, "with_bodycam": 1, "without_bodycam": 1},
+        {"key": "2026-02", "incidents": 1, "with_bodycam": 1, "without_bodycam": 0},
+    ]
     filled = every_month(rows)
     assert [row["key"] for row in filled] == ["2025-11", "2025-12", "2026-01", "2026-02"]
     assert filled[1]["incidents"] == 0 and filled[0] is rows[0]
@@ -275,8 +325,7 @@ def test_charts_escape_labels_and_mark_gaps():
     assert "&lt;b&gt;" in svg and "<b>" not in svg and "t &amp; t" in svg
     assert 'width="160"' in svg and "no incidents" in svg  # half of the 320 units of 100%
     start, end = scenario.GAPS[0][0].replace(minute=0), scenario.GAPS[1][1]
-    rows = [{"id": 1, "kind": "bodycam", "label": "#1",
-             "spans": [(start, scenario.GAPS[0][0])]}]
+    rows = [{"id": 1, "kind": "bodycam", "label": "#1", "spans": [(start, scenario.GAPS[0][0])]}]
     svg = charts.timeline((start, end), rows, scenario.GAPS, "timeline")
     assert svg.count('class="gap"') == 2
     assert 'data-start="2026-01-24T15:10:00Z" data-end="2026-01-24T15:15:00Z"' in svg
@@ -284,7 +333,15 @@ def test_charts_escape_labels_and_mark_gaps():
     assert " style=" not in svg
 
 
-@pytest.mark.parametrize("seconds,text", [(45, "45 s"), (725, "12 min 5 s"), (600, "10 min"),
-                                          (12000, "3 h 20 min"), (187200, "2 d 4 h")])
+@pytest.mark.parametrize(
+    "seconds,text",
+    [
+        (45, "45 s"),
+        (725, "12 min 5 s"),
+        (600, "10 min"),
+        (12000, "3 h 20 min"),
+        (187200, "2 d 4 h"),
+    ],
+)
 def test_duration_text(seconds, text):
     assert charts.duration_text(seconds) == text

@@ -56,12 +56,21 @@ MATRIX = [
     ("GET", "/api/v1/audit", AUDIT_READERS),
     ("GET", "/api/v1/audit/verify", AUDIT_READERS),
     ("GET", "/api/v1/reports/coverage", ALL),
-    ("POST", "/api/v1/imports/<any(agencies, officers, incidents, involvements, sources, custody)"
-     ":kind>", {"admin", "importer"}),
+    (
+        "POST",
+        "/api/v1/imports/<any(agencies, officers, incidents, involvements, sources, custody):kind>",
+        {"admin", "importer"},
+    ),
 ]
 
-SAMPLE = {"code": "CBP", "officer_id": "1", "incident_id": "1", "source_id": "1",
-          "hold_id": "1", "kind": "sources"}
+SAMPLE = {
+    "code": "CBP",
+    "officer_id": "1",
+    "incident_id": "1",
+    "source_id": "1",
+    "hold_id": "1",
+    "kind": "sources",
+}
 
 
 def concrete(rule):
@@ -73,8 +82,8 @@ def test_the_table_covers_every_endpoint(app):
     routed = {
         (method, rule.rule)
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith("/api/v1/") and not rule.rule.startswith(
-            ("/api/v1/openapi.json", "/api/v1/docs"))
+        if rule.rule.startswith("/api/v1/")
+        and not rule.rule.startswith(("/api/v1/openapi.json", "/api/v1/docs"))
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     assert routed - listed == set(), "endpoints missing from the role matrix"

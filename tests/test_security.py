@@ -17,28 +17,46 @@ def test_json_body_over_the_limit_is_413_and_writes_nothing(app, api):
     assert api.get("/incidents").get_json() == []
 
 
-@pytest.mark.parametrize("path", [
-    "/incidents/-1", "/incidents/0", "/incidents/99999999999999999999999",
-    "/sources/-5", "/officers/18446744073709551616",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/incidents/-1",
+        "/incidents/0",
+        "/incidents/99999999999999999999999",
+        "/sources/-5",
+        "/officers/18446744073709551616",
+    ],
+)
 def test_out_of_range_ids_are_422_not_500(api, path):
     r = api.get(path)
     assert r.status_code == 422, path
     assert r.get_json()["errors"]["path"]
 
 
-@pytest.mark.parametrize("query", [
-    "page=-1", "page=10000000000000", "page_size=0", "page_size=100000", "incident_id=-3",
-    "officer_id=99999999999999999999999999", "size_bytes=1",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=-1",
+        "page=10000000000000",
+        "page_size=0",
+        "page_size=100000",
+        "incident_id=-3",
+        "officer_id=99999999999999999999999999",
+        "size_bytes=1",
+    ],
+)
 def test_bad_paging_and_filters_are_422(api, query):
     r = api.get(f"/sources?{query}")
     assert r.status_code == 422, query
 
 
 def test_security_headers_on_every_answer(client, api):
-    for response in (client.get("/health"), api.get("/incidents"), api.get("/incidents/999"),
-                     client.get("/api/v1/incidents")):
+    for response in (
+        client.get("/health"),
+        api.get("/incidents"),
+        api.get("/incidents/999"),
+        client.get("/api/v1/incidents"),
+    ):
         headers = response.headers
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["X-Frame-Options"] == "DENY"

@@ -13,8 +13,13 @@ def test_health_names_the_database(client, database_url):
 def test_openapi_document_describes_the_resources(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    for path in ("/api/v1/incidents", "/api/v1/incidents/{incident_id}", "/api/v1/sources",
-                 "/api/v1/incidents/{incident_id}/officers", "/api/v1/agencies/{code}"):
+    for path in (
+        "/api/v1/incidents",
+        "/api/v1/incidents/{incident_id}",
+        "/api/v1/sources",
+        "/api/v1/incidents/{incident_id}/officers",
+        "/api/v1/agencies/{code}",
+    ):
         assert path in spec["paths"], path
     source = spec["components"]["schemas"]["Source"]["properties"]
     assert source["kind"]["enum"][0] == "bodycam"
@@ -41,10 +46,13 @@ def test_demo_loads_the_scenario_once(runner):
     pretti = Incident.get(Incident.title == "Pretti shooting")
     good = Incident.get(Incident.title == "Good shooting")
     assert pretti.involvements.count() >= 25
-    assert Source.select().where((Source.incident == good)
-                                 & (Source.kind == "bodycam")).count() == 0
-    assert Source.select().where((Source.incident == good)
-                                 & (Source.kind == "officer_phone")).count() == 1
+    assert (
+        Source.select().where((Source.incident == good) & (Source.kind == "bodycam")).count() == 0
+    )
+    assert (
+        Source.select().where((Source.incident == good) & (Source.kind == "officer_phone")).count()
+        == 1
+    )
     incidents = Incident.select().count()
     assert runner.invoke(main, ["demo", "--if-empty"]).exit_code == 0
     assert Incident.select().count() == incidents

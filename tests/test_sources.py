@@ -10,14 +10,22 @@ def test_create_source_with_clock_offset_and_defaults(api, make):
     make.agency("CBP")
     officer = make.officer("CBP")
     incident = make.incident()
-    r = api.post(f"/incidents/{incident['id']}/sources", json={
-        "kind": "bodycam", "officer_id": officer["id"], "device_id": "AXN-1",
-        "recording_started_at": "2026-01-24T09:00:00-06:00",
-        "recording_ended_at": "2026-01-24T09:10:00-06:00",
-        "clock_offset_seconds": -30, "sha256": SHA_A.upper(), "size_bytes": 123,
-        "storage_uri": "s3://bucket/a.mp4", "obtained_via": "agency_upload",
-        "retain_until": "2033-01-24",
-    })
+    r = api.post(
+        f"/incidents/{incident['id']}/sources",
+        json={
+            "kind": "bodycam",
+            "officer_id": officer["id"],
+            "device_id": "AXN-1",
+            "recording_started_at": "2026-01-24T09:00:00-06:00",
+            "recording_ended_at": "2026-01-24T09:10:00-06:00",
+            "clock_offset_seconds": -30,
+            "sha256": SHA_A.upper(),
+            "size_bytes": 123,
+            "storage_uri": "s3://bucket/a.mp4",
+            "obtained_via": "agency_upload",
+            "retain_until": "2033-01-24",
+        },
+    )
     assert r.status_code == 201, r.get_json()
     s = r.get_json()
     assert s["incident_id"] == incident["id"]
@@ -25,7 +33,11 @@ def test_create_source_with_clock_offset_and_defaults(api, make):
     assert s["corrected_started_at"] == "2026-01-24T14:59:30Z"
     assert s["corrected_ended_at"] == "2026-01-24T15:09:30Z"
     assert (s["custody_status"], s["review_status"], s["integrity"], s["legal_hold"]) == (
-        "identified", "unreviewed", "unverified", False)
+        "identified",
+        "unreviewed",
+        "unverified",
+        False,
+    )
     assert s["retain_until"] == "2033-01-24"
     assert api.get(f"/sources/{s['id']}").get_json() == s
 
@@ -55,9 +67,14 @@ def test_references_to_missing_officer_or_master_are_422(api, make):
 
 def test_recording_end_before_start_is_422(api, make):
     incident = make.incident()
-    r = api.post(f"/incidents/{incident['id']}/sources", json={
-        "kind": "bystander", "recording_started_at": "2026-01-24T10:00:00Z",
-        "recording_ended_at": "2026-01-24T09:59:59Z"})
+    r = api.post(
+        f"/incidents/{incident['id']}/sources",
+        json={
+            "kind": "bystander",
+            "recording_started_at": "2026-01-24T10:00:00Z",
+            "recording_ended_at": "2026-01-24T09:59:59Z",
+        },
+    )
     assert r.status_code == 422
     assert "recording_ended_at" in r.get_json()["errors"]["json"]
 
@@ -107,8 +124,11 @@ def test_sources_are_never_deleted(api, make):
 
 def test_patch_source_recomputes_corrected_span_and_honours_if_match(api, make):
     incident = make.incident()
-    source = make.source(incident["id"], recording_started_at="2026-01-24T10:00:00Z",
-                         recording_ended_at="2026-01-24T10:05:00Z")
+    source = make.source(
+        incident["id"],
+        recording_started_at="2026-01-24T10:00:00Z",
+        recording_ended_at="2026-01-24T10:05:00Z",
+    )
     path = f"/sources/{source['id']}"
     etag = api.get(path).headers["ETag"]
     r = api.patch(path, json={"clock_offset_seconds": 60}, headers={"If-Match": etag})

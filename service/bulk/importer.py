@@ -172,11 +172,22 @@ def incident_and_sha256_in(pairs):
     incidents, hashes = [p[0] for p in pairs], [p[1] for p in pairs]
     columns = Tuple(Source.incident, Source.sha256)
     if is_postgresql():
-        return NodeList((columns, SQL("IN (SELECT * FROM unnest(%s::integer[], %s::text[]))",
-                                      [incidents, hashes])))
-    return NodeList((columns, SQL(
-        "IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
-        "FROM json_each(?))", [json.dumps(list(zip(incidents, hashes, strict=True)))])))
+        return NodeList(
+            (
+                columns,
+                SQL("IN (SELECT * FROM unnest(%s::integer[], %s::text[]))", [incidents, hashes]),
+            )
+        )
+    return NodeList(
+        (
+            columns,
+            SQL(
+                "IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
+                "FROM json_each(?))",
+                [json.dumps(list(zip(incidents, hashes, strict=True)))],
+            ),
+        )
+    )
 
 
 # ---------------------------------------------------------------- rows and references
@@ -233,14 +244,21 @@ class Reference:
         for column in self.columns:
             values.pop(column, None)
         if len(given) > 1:
-            raise RowRejected([(self.external_column,
-                                f"give one of {', '.join(sorted(given))}, not both")])
+            raise RowRejected(
+                [(self.external_column, f"give one of {', '.join(sorted(given))}, not both")]
+            )
         if not given:
             if self.required if required is None else required:
-                raise RowRejected([(self.external_column, "Missing data: give "
-                                    + " or ".join(self.alternatives()))])
+                raise RowRejected(
+                    [
+                        (
+                            self.external_column,
+                            "Missing data: give " + " or ".join(self.alternatives()),
+                        )
+                    ]
+                )
             return None
-        (column, value), = given.items()
+        ((column, value),) = given.items()
         return column, self._key(column, value)
 
     def _key(self, column, value):
@@ -263,7 +281,8 @@ class Reference:
         external = [key for column, key in wanted if column == self.external_column]
         for chunk in chunked(external, BATCH_SIZE):
             query = model.select(model.external_id, model.id).where(
-                one_of(model.external_id, chunk))
+                one_of(model.external_id, chunk)
+            )
             for key, ident in query.tuples():
                 found[(self.external_column, key)] = ident
         return found
@@ -296,8 +315,9 @@ class OfficerReference(Reference):
         if not pair_given:
             return taken
         if taken is not None:
-            raise RowRejected([(taken[0], "give one of "
-                                + ", ".join(self.alternatives()) + ", not several")])
+            raise RowRejected(
+                [(taken[0], "give one of " + ", ".join(self.alternatives()) + ", not several")]
+            )
         if not (_given(agency) and _given(badge)):
             raise RowRejected([("officer_badge", "give both officer_agency and officer_badge")])
         if not all(isinstance(v, str) for v in (agency, badge)):
@@ -373,6 +393,7 @@ def _converter(field):
     if isinstance(field, fields.List):
         return lambda cell: [i.strip() for i in cell.split(";") if i.strip()] if cell else empty
     if isinstance(field, fields.Integer) and field.strict:
+
         def whole_number(cell):
             if not cell:
                 return empty
@@ -380,6 +401,7 @@ def _converter(field):
                 return int(cell)
             except ValueError:
                 return cell  # the schema names the problem
+
         return whole_number
     return lambda cell: cell if cell else empty
 
@@ -417,18 +439,24 @@ class RecordKind:
         allowed = set(self.csv.columns) | self.read_only
         unknown = [c for c in header if c not in allowed]
         if unknown:
-            raise Invalid("columns", f"unknown column(s): {', '.join(unknown)}; the columns of "
-                          f"{self.name} are: {', '.join(self.csv.columns)}", location="body")
-        needed = [name for name, field in self.create_schema.load_fields.items()
-                  if field.required and name not in self.targets_in_schema]
+            raise Invalid(
+                "columns",
+                f"unknown column(s): {', '.join(unknown)}; the columns of "
+                f"{self.name} are: {', '.join(self.csv.columns)}",
+                location="body",
+            )
+        needed = [
+            name
+            for name, field in self.create_schema.load_fields.items()
+            if field.required and name not in self.targets_in_schema
+        ]
         needed += [k for k in self.required_keys if k not in needed]
         missing = [c for c in needed if c not in header]
         for ref in self.references:
             if ref.required and not any(c in header for c in ref.columns):
                 missing.append(" or ".join(ref.alternatives()))
         if missing:
-            raise Invalid("columns", f"missing column(s): {'; '.join(missing)}",
-                          location="body")
+            raise Invalid("columns", f"missing column(s): {'; '.join(missing)}", location="body")
 
     # -- one row
 
@@ -442,8 +470,15 @@ class RecordKind:
             values = {k: v for k, v in data.items() if k not in self.read_only}
         for key in self.required_keys:
             if not _given(values.get(key)):
-                raise RowRejected([(key, "Missing data for required field "
-                                    "(imports find the record again by it).")])
+                raise RowRejected(
+                    [
+                        (
+                            key,
+                            "Missing data for required field "
+                            "(imports find the record again by it).",
+                        )
+                    ]
+                )
             if not isinstance(values[key], str):
                 raise RowRejected([(key, "Not a valid string.")])
         row = Row(number, values, self.separator)
@@ -560,7 +595,6 @@ class AgencyImport(RecordKind):
         return _locked_first(Agency.select().where(Agency.code == code))
 
 
-
 class OfficerImport(RecordKind):
     name = "officers"
     schema_class = OfficerSchema
@@ -578,11 +612,11 @@ class OfficerImport(RecordKind):
         agency, badge = _text_key(row.values, "agency"), _text_key(row.values, "badge_number")
         if agency and badge:
             return _locked_first(
-                Officer.select().join(Agency)
+                Officer.select()
+                .join(Agency)
                 .where((Agency.code == agency) & (Officer.badge_number == badge))
             )
         return None
-
 
 
 class IncidentImport(RecordKind):
@@ -599,7 +633,6 @@ class IncidentImport(RecordKind):
         )
 
 
-
 class InvolvementImport(RecordKind):
     name = "involvements"
     schema_class = InvolvementSchema
@@ -609,10 +642,12 @@ class InvolvementImport(RecordKind):
     )
 
     def find(self, row):
-        return _locked_first(Involvement.select().where(
-            (Involvement.incident == row.ids["incident_id"])
-            & (Involvement.officer == row.ids["officer_id"])
-        ))
+        return _locked_first(
+            Involvement.select().where(
+                (Involvement.incident == row.ids["incident_id"])
+                & (Involvement.officer == row.ids["officer_id"])
+            )
+        )
 
     def create(self, row, values):
         inventory.involve_officer(inventory.get_incident(row.ids["incident_id"]), values)
@@ -706,8 +741,10 @@ class SourceImport(RecordKind):
         would cost more than the insert itself."""
         if not new:
             return
-        rows = [[f.db_value(source.__data__.get(f.name)) for f in self.insert_fields]
-                for _, source in new]
+        rows = [
+            [f.db_value(source.__data__.get(f.name)) for f in self.insert_fields]
+            for _, source in new
+        ]
         try:
             with database.atomic():
                 bulk_insert(Source, self.insert_fields, rows)
@@ -738,16 +775,24 @@ class BatchSourceFacts(inventory.SourceFacts):
         if external_ids:
             query = for_update(Source.select().where(one_of(Source.external_id, external_ids)))
             self.existing = {s.external_id: s for s in query}
-        self.owners = {e: (self.existing[e].id if e in self.existing else None)
-                       for e in external_ids}
-        self.shas = {row.values["sha256"].lower() for row in rows
-                     if isinstance(row.values.get("sha256"), str)}
+        self.owners = {
+            e: (self.existing[e].id if e in self.existing else None) for e in external_ids
+        }
+        self.shas = {
+            row.values["sha256"].lower()
+            for row in rows
+            if isinstance(row.values.get("sha256"), str)
+        }
         self.sha_owners = {}
         if self.shas and self.incidents:
-            pairs = {(row.ids["incident_id"], row.values["sha256"].lower()) for row in rows
-                     if isinstance(row.values.get("sha256"), str)}
+            pairs = {
+                (row.ids["incident_id"], row.values["sha256"].lower())
+                for row in rows
+                if isinstance(row.values.get("sha256"), str)
+            }
             query = Source.select(Source.id, Source.incident, Source.sha256).where(
-                incident_and_sha256_in(pairs))
+                incident_and_sha256_in(pairs)
+            )
             self.sha_owners = {(i, sha): ident for ident, i, sha in query.tuples()}
 
     def incident_exists(self, incident_id):
@@ -801,15 +846,15 @@ class CustodyImport(RecordKind):
         values = self.create_schema.load(row.values)
         source_id = row.ids["source_id"]
         recorded = CustodyEvent.get_or_none(
-            (CustodyEvent.source == source_id) & (CustodyEvent.action == values["action"])
+            (CustodyEvent.source == source_id)
+            & (CustodyEvent.action == values["action"])
             & (CustodyEvent.occurred_at == values["occurred_at"])
         )
         if recorded is None:
             custody.append_event(source_id, values, self.actor)
             return "created"
         wanted = custody.event_values(values)
-        differ = [name for name in custody.TEXT_FIELDS
-                  if wanted[name] != getattr(recorded, name)]
+        differ = [name for name in custody.TEXT_FIELDS if wanted[name] != getattr(recorded, name)]
         if not differ:
             return "unchanged"
         raise Conflict(
@@ -822,16 +867,32 @@ class CustodyImport(RecordKind):
 
 KINDS = {
     kind.name: kind
-    for kind in (AgencyImport, OfficerImport, IncidentImport, InvolvementImport, SourceImport,
-                 CustodyImport)
+    for kind in (
+        AgencyImport,
+        OfficerImport,
+        IncidentImport,
+        InvolvementImport,
+        SourceImport,
+        CustodyImport,
+    )
 }
 
 
 # ---------------------------------------------------------------- the import
 
 
-def run_import(kind, stream, fmt, *, dry_run=False, partial=False, actor=None,
-               batch_size=BATCH_SIZE, on_error=None, on_progress=None):
+def run_import(
+    kind,
+    stream,
+    fmt,
+    *,
+    dry_run=False,
+    partial=False,
+    actor=None,
+    batch_size=BATCH_SIZE,
+    on_error=None,
+    on_progress=None,
+):
     """Import the rows of `stream` (binary, format `fmt`) as records of `kind`.
 
     Returns the ImportJob (counts and errors). In atomic mode a rejected row means

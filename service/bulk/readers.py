@@ -34,8 +34,12 @@ class RowProblem:
 def format_of_name(filename):
     """The format a file name suggests (data.csv, data.ndjson, data.jsonl, data.json), or None."""
     name = filename.lower()
-    for suffix, fmt in ((".csv", "csv"), (".ndjson", "ndjson"), (".jsonl", "ndjson"),
-                        (".json", "json")):
+    for suffix, fmt in (
+        (".csv", "csv"),
+        (".ndjson", "ndjson"),
+        (".jsonl", "ndjson"),
+        (".json", "json"),
+    ):
         if name.endswith(suffix):
             return fmt
     return None
@@ -76,8 +80,9 @@ def _utf8_text(stream):
 
 
 def _empty_body():
-    return BadRequest("the body is empty: send a header row and data rows, or JSON rows",
-                      {"body": ["empty"]})
+    return BadRequest(
+        "the body is empty: send a header row and data rows, or JSON rows", {"body": ["empty"]}
+    )
 
 
 def _csv_rows(text, state, check_columns):
@@ -97,8 +102,11 @@ def _csv_rows(text, state, check_columns):
                 continue
             state["row"] += 1
             if len(cells) != len(header):
-                yield state["row"], RowProblem(
-                    f"has {len(cells)} cells where the header has {len(header)} columns"
+                yield (
+                    state["row"],
+                    RowProblem(
+                        f"has {len(cells)} cells where the header has {len(header)} columns"
+                    ),
                 )
                 continue
             yield state["row"], dict(zip(header, cells, strict=True))
@@ -166,7 +174,7 @@ class _JsonArray:
             self.eof = True
             return False
         # Drop what was parsed already, so the buffer stays about one piece long.
-        self.buffer = self.buffer[self.pos:] + chunk
+        self.buffer = self.buffer[self.pos :] + chunk
         self.pos = 0
         return True
 
@@ -199,8 +207,10 @@ def _json_array_rows(text, state):
     array = _JsonArray(text)
 
     def broken(problem):
-        return BadRequest(f"the body is not a JSON array of objects: {problem} "
-                          f"(after data row {state['row']})", {"body": [problem]})
+        return BadRequest(
+            f"the body is not a JSON array of objects: {problem} (after data row {state['row']})",
+            {"body": [problem]},
+        )
 
     first = array.next_char()
     if first == "":
@@ -225,7 +235,10 @@ def _json_array_rows(text, state):
             if separator == "]":
                 break
             if separator != ",":
-                raise broken("expected ',' or ']' between rows" if separator
-                             else "it ends before its closing ']'")
+                raise broken(
+                    "expected ',' or ']' between rows"
+                    if separator
+                    else "it ends before its closing ']'"
+                )
     if array.next_char() != "":
         raise broken("text follows the closing ']'")

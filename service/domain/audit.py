@@ -15,8 +15,20 @@ from service.storage.models import AuditEntry
 
 # An arbitrary constant naming the advisory lock that serialises appends on PostgreSQL.
 AUDIT_LOCK_KEY = 7_240_117
-EXPORT_FIELDS = ("id", "at", "actor", "role", "method", "path", "status", "resource",
-                 "resource_id", "ip", "prev_hash", "hash")
+EXPORT_FIELDS = (
+    "id",
+    "at",
+    "actor",
+    "role",
+    "method",
+    "path",
+    "status",
+    "resource",
+    "resource_id",
+    "ip",
+    "prev_hash",
+    "hash",
+)
 HASHED_FIELDS = EXPORT_FIELDS[1:10]
 
 
@@ -58,8 +70,11 @@ def verify():
     """Recompute the whole chain from storage, streaming it in id order."""
     query = AuditEntry.select().order_by(AuditEntry.id).iterator()
     count, first_bad = hashchain.verify(query, entry_fields)
-    return {"valid": first_bad is None, "entries": count,
-            "first_invalid_id": first_bad.id if first_bad else None}
+    return {
+        "valid": first_bad is None,
+        "entries": count,
+        "first_invalid_id": first_bad.id if first_bad else None,
+    }
 
 
 def export(filters, fmt, out):
@@ -79,4 +94,3 @@ def export(filters, fmt, out):
         row["at"] = isoformat_z(row["at"])
         out.write(("," if n else "") + "\n" + json.dumps(row, ensure_ascii=False))
     out.write("\n]\n")
-

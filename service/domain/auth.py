@@ -21,6 +21,8 @@ from service.storage.models import ApiToken
 log = logging.getLogger("evidence")
 
 TOKEN_PREFIX = "evi_"
+
+
 def hash_token(token):
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -78,8 +80,9 @@ def token_in_session(token_id, hash_prefix):
     if not isinstance(token_id, int) or len(hash_prefix or "") < 16:
         return None
     record = ApiToken.get_or_none(ApiToken.id == token_id)
-    if record is None or not hmac.compare_digest(record.token_hash[:len(hash_prefix)],
-                                                 hash_prefix):
+    if record is None or not hmac.compare_digest(
+        record.token_hash[: len(hash_prefix)], hash_prefix
+    ):
         return None
     return _in_use(record)
 

@@ -80,8 +80,10 @@ def reasons_of(row):
 
 def as_dicts(rows, now):
     """Rows of `backlog()` as answers: the source, its reasons and its age in days."""
-    return [{**source_as_dict(row), "reasons": reasons_of(row),
-             "age_days": (now - row.created_at).days} for row in rows]
+    return [
+        {**source_as_dict(row), "reasons": reasons_of(row), "age_days": (now - row.created_at).days}
+        for row in rows
+    ]
 
 
 def counts(filters, now=None):

@@ -82,16 +82,23 @@ def lacking_incidents(lacking, filters):
         condition = ~fn.EXISTS(_footage(Incident.id, counting))
     elif lacking == "officer_bodycam":
         condition = fn.EXISTS(
-            Involvement.select(SQL("1"))
-            .where((Involvement.incident == Incident.id) & _officer_uncovered(counting))
+            Involvement.select(SQL("1")).where(
+                (Involvement.incident == Incident.id) & _officer_uncovered(counting)
+            )
         )
     else:
         raise Invalid("lacking", f"must be one of: {', '.join(LACKING)}", location="query")
     # Only what `represent` shows; callers wanting more add columns with .select_extend().
     return (
         inventory.list_incidents(filters)
-        .select(Incident.id, Incident.external_id, Incident.title, Incident.kind,
-                Incident.state, Incident.started_at)
+        .select(
+            Incident.id,
+            Incident.external_id,
+            Incident.title,
+            Incident.kind,
+            Incident.state,
+            Incident.started_at,
+        )
         .where(condition)
     )
 
@@ -175,8 +182,11 @@ def summary_query(group_by, filters):
             .where((Involvement.incident == Incident.id) & _officer_uncovered(counting))
             .alias("officers_uncovered"),
         )
-        .join(footage, JOIN.LEFT_OUTER,
-              on=(footage.incident == Incident.id) & counted(counting, footage))
+        .join(
+            footage,
+            JOIN.LEFT_OUTER,
+            on=(footage.incident == Incident.id) & counted(counting, footage),
+        )
         .group_by(Incident.id)
     )
     if group_by != "agency":
@@ -196,11 +206,9 @@ def summary_query(group_by, filters):
     )
     if group_by == "agency":
         # An incident of several agencies counts once in each agency's row.
-        query = (
-            query.join(IncidentAgency, JOIN.LEFT_OUTER,
-                       on=IncidentAgency.incident == c.incident_id)
-            .join(Agency, JOIN.LEFT_OUTER, on=Agency.id == IncidentAgency.agency)
-        )
+        query = query.join(
+            IncidentAgency, JOIN.LEFT_OUTER, on=IncidentAgency.incident == c.incident_id
+        ).join(Agency, JOIN.LEFT_OUTER, on=Agency.id == IncidentAgency.agency)
         key = Agency.code
     else:
         key = c.key
@@ -228,17 +236,19 @@ def summary(group_by, filters):
         with_bodycam = int(row["with_bodycam"] or 0)
         sources = int(row["sources"] or 0)
         expected = int(row["officers_expected"] or 0)
-        rows.append({
-            "key": row["key"],
-            "incidents": incidents,
-            "with_bodycam": with_bodycam,
-            "without_bodycam": incidents - with_bodycam,
-            "bodycam_rate": _rate(with_bodycam, incidents),
-            "sources": sources,
-            "officers_expected": expected,
-            "officers_covered": expected - int(row["officers_uncovered"] or 0),
-            "reviewed_rate": _rate(int(row["reviewed"] or 0), sources),
-        })
+        rows.append(
+            {
+                "key": row["key"],
+                "incidents": incidents,
+                "with_bodycam": with_bodycam,
+                "without_bodycam": incidents - with_bodycam,
+                "bodycam_rate": _rate(with_bodycam, incidents),
+                "sources": sources,
+                "officers_expected": expected,
+                "officers_covered": expected - int(row["officers_uncovered"] or 0),
+                "reviewed_rate": _rate(int(row["reviewed"] or 0), sources),
+            }
+        )
     return rows
 
 
@@ -337,17 +347,19 @@ def _officers(incident, sources):
     for involvement in inventory.involvements_query(incident):
         officer = involvement.officer
         own = sorted(bodycams.get(officer.id, []))
-        officers.append({
-            "officer_id": officer.id,
-            "name": officer.name,
-            "badge_number": officer.badge_number,
-            "agency": officer.agency.code,
-            "role": involvement.role,
-            "camera_expected": involvement.camera_expected,
-            "bodycam_source_ids": own,
-            "covered": bool(own),
-            "not_recorded_reason": involvement.not_recorded_reason,
-        })
+        officers.append(
+            {
+                "officer_id": officer.id,
+                "name": officer.name,
+                "badge_number": officer.badge_number,
+                "agency": officer.agency.code,
+                "role": involvement.role,
+                "camera_expected": involvement.camera_expected,
+                "bodycam_source_ids": own,
+                "covered": bool(own),
+                "not_recorded_reason": involvement.not_recorded_reason,
+            }
+        )
     return officers
 
 
@@ -364,19 +376,24 @@ def incident_coverage(incident_id, counting="any"):
     """
     incident = inventory.get_incident(incident_id)
     sources = list(
-        Source.select(Source.id, Source.kind, Source.officer, Source.corrected_started_at,
-                      Source.corrected_ended_at)
+        Source.select(
+            Source.id,
+            Source.kind,
+            Source.officer,
+            Source.corrected_started_at,
+            Source.corrected_ended_at,
+        )
         .where((Source.incident == incident.id) & counted(counting))
         .order_by(Source.id)
     )
-    spans = [(s.corrected_started_at, s.corrected_ended_at, s.id) for s in sources
-             if _has_span(s)]
+    spans = [(s.corrected_started_at, s.corrected_ended_at, s.id) for s in sources if _has_span(s)]
     start, end = incident_window(incident.started_at, incident.ended_at, spans)
     by_kind = {}
     for source in sources:
         if _has_span(source):
             by_kind.setdefault(source.kind, []).append(
-                (source.corrected_started_at, source.corrected_ended_at, source.id))
+                (source.corrected_started_at, source.corrected_ended_at, source.id)
+            )
     merged = merge_intervals(spans)
     counts = dict.fromkeys(SOURCE_KINDS, 0)
     for source in sources:
@@ -391,7 +408,8 @@ def incident_coverage(incident_id, counting="any"):
         "source_counts": counts,
         "timeline": {
             kind: [_interval_dict(i) for i in merge_intervals(by_kind[kind])]
-            for kind in SOURCE_KINDS if kind in by_kind
+            for kind in SOURCE_KINDS
+            if kind in by_kind
         },
         "gaps": [_interval_dict(g, with_sources=False) for g in gaps(start, end, merged)],
         "covered_seconds": covered,
@@ -415,8 +433,10 @@ def sources_at(incident_id, t, counting="any"):
     )
     unknown = (
         Source.select(Source.id)
-        .where(in_incident & (Source.corrected_started_at.is_null()
-                              | Source.corrected_ended_at.is_null()))
+        .where(
+            in_incident
+            & (Source.corrected_started_at.is_null() | Source.corrected_ended_at.is_null())
+        )
         .order_by(Source.id)
     )
     return {

@@ -26,8 +26,16 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 # The fields the hash covers, in the order exports show them.
 HASHED_FIELDS = (
-    "source_id", "seq", "action", "custodian", "occurred_at", "location", "sha256_observed",
-    "note", "actor", "recorded_at",
+    "source_id",
+    "seq",
+    "action",
+    "custodian",
+    "occurred_at",
+    "location",
+    "sha256_observed",
+    "note",
+    "actor",
+    "recorded_at",
 )
 TEXT_FIELDS = ("custodian", "location", "sha256_observed", "note")
 
@@ -35,10 +43,12 @@ TEXT_FIELDS = ("custodian", "location", "sha256_observed", "note")
 # to leave it). NO_EVENTS stands for "the chain has not started".
 RULES = {
     "identified": ((NO_EVENTS,), "as the first event of a chain", "identified"),
-    "requested": ((NO_EVENTS, "identified"), "as the first event or after identified",
-                  "requested"),
-    "received": ((NO_EVENTS, "identified", "requested", "released"),
-                 "before the source was ever received, or after it was released", "in_custody"),
+    "requested": ((NO_EVENTS, "identified"), "as the first event or after identified", "requested"),
+    "received": (
+        (NO_EVENTS, "identified", "requested", "released"),
+        "before the source was ever received, or after it was released",
+        "in_custody",
+    ),
     "transferred": (("in_custody",), "while in custody", "in_custody"),
     "checked_out": (("in_custody",), "while in custody", "checked_out"),
     "returned": (("checked_out",), "while checked out", "in_custody"),
@@ -46,8 +56,11 @@ RULES = {
     "verified": (("in_custody", "checked_out"), "while in custody or checked out", None),
     "released": (("in_custody",), "while in custody", "released"),
     # disposed: from anything but disposed, and never under an active legal hold
-    "disposed": ((NO_EVENTS, "identified", "requested", "in_custody", "checked_out", "released"),
-                 "while not disposed already", "disposed"),
+    "disposed": (
+        (NO_EVENTS, "identified", "requested", "in_custody", "checked_out", "released"),
+        "while not disposed already",
+        "disposed",
+    ),
 }
 assert set(RULES) == set(CUSTODY_ACTIONS)
 
@@ -117,8 +130,10 @@ def verify_events(source_id, events, recorded_length, recorded_head):
         if count < recorded_length:
             broken = (count + 1, f"events {count + 1} to {recorded_length} are missing")
         else:
-            broken = (recorded_length + 1,
-                      f"event {recorded_length + 1} was not appended through the service")
+            broken = (
+                recorded_length + 1,
+                f"event {recorded_length + 1} was not appended through the service",
+            )
     elif broken is None and count and prev_hash != recorded_head:
         # Every link holds but the chain ends elsewhere than it did: it was rewritten,
         # from a point that cannot be told, so none of it can be trusted.
@@ -193,11 +208,12 @@ def _check_rule(source, action):
     current = source.custody_status if source.custody_last_seq else NO_EVENTS
     allowed, when, _ = RULES[action]
     if current not in allowed:
-        state = "has no custody events yet" if current is NO_EVENTS else (
-            f"is {current} after {source.custody_last_seq} event(s)")
-        raise Conflict(
-            f"custody rule: {action} is allowed only {when}; source {source.id} {state}"
+        state = (
+            "has no custody events yet"
+            if current is NO_EVENTS
+            else (f"is {current} after {source.custody_last_seq} event(s)")
         )
+        raise Conflict(f"custody rule: {action} is allowed only {when}; source {source.id} {state}")
     if action == "disposed":
         covering = holds.list_holds({"source_id": source.id, "active": True})
         hold_ids = [h.id for h in covering]
@@ -251,8 +267,13 @@ def append_event(source, values, actor):
         source = inventory.get_source(source_id, lock=True)
         _check_rule(source, values["action"])
         prev_hash = source.custody_head_hash or GENESIS_HASH
-        event = CustodyEvent(source=source.id, seq=source.custody_last_seq + 1, actor=actor,
-                             prev_hash=prev_hash, **values)
+        event = CustodyEvent(
+            source=source.id,
+            seq=source.custody_last_seq + 1,
+            actor=actor,
+            prev_hash=prev_hash,
+            **values,
+        )
         event.hash = chain_hash(prev_hash, hashed_fields(event))
         event.save(force_insert=True)
         source.custody_status = RULES[event.action][2] or source.custody_status
@@ -260,6 +281,13 @@ def append_event(source, values, actor):
         source.custody_last_seq = event.seq
         source.custody_head_hash = event.hash
         source.updated_at = values["recorded_at"]
-        source.save(only=[Source.custody_status, Source.integrity, Source.custody_last_seq,
-                          Source.custody_head_hash, Source.updated_at])
+        source.save(
+            only=[
+                Source.custody_status,
+                Source.integrity,
+                Source.custody_last_seq,
+                Source.custody_head_hash,
+                Source.updated_at,
+            ]
+        )
     return event

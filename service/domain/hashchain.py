@@ -26,7 +26,9 @@ def _plain(value):
 def canonical_json(fields):
     return json.dumps(
         {k: _plain(v) for k, v in fields.items()},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
 
 

@@ -29,8 +29,11 @@ def lock_incidents(incident_ids):
     """
     ids = sorted(set(incident_ids))
     if ids:
-        list(for_update(Incident.select(Incident.id).where(Incident.id.in_(ids))
-                        .order_by(Incident.id)))
+        list(
+            for_update(
+                Incident.select(Incident.id).where(Incident.id.in_(ids)).order_by(Incident.id)
+            )
+        )
 
 
 def incident_is_on_hold(incident_id):
@@ -53,11 +56,7 @@ def _held_by_incident():
 
 
 def _held_by_listing():
-    return (
-        HoldSource.select(HoldSource.source)
-        .join(LegalHold)
-        .where(_active())
-    )
+    return HoldSource.select(HoldSource.source).join(LegalHold).where(_active())
 
 
 def refresh_legal_hold(source_ids):
@@ -190,8 +189,11 @@ def release_hold(hold_id, actor):
         lock_incidents([hold.incident_id])
     # Two releases covering one source take turns, so the second sees the first's release
     # when it recomputes the flag.
-    list(for_update(Source.select(Source.id).where(Source.id.in_(_covered_ids(hold)))
-                    .order_by(Source.id)))
+    list(
+        for_update(
+            Source.select(Source.id).where(Source.id.in_(_covered_ids(hold))).order_by(Source.id)
+        )
+    )
     if not hold.active:
         raise Conflict(
             f"legal hold {hold.id} was already released at {hold.released_at:%Y-%m-%d %H:%M} UTC"

@@ -347,9 +347,11 @@ def involve_officer(incident, values):
     officer = Officer.get_or_none(Officer.id == values["officer_id"])
     if officer is None:
         raise Invalid("officer_id", f"officer {values['officer_id']} does not exist")
-    if Involvement.select().where(
-        (Involvement.incident == incident) & (Involvement.officer == officer)
-    ).exists():
+    if (
+        Involvement.select()
+        .where((Involvement.incident == incident) & (Involvement.officer == officer))
+        .exists()
+    ):
         raise Conflict(
             f"officer {officer.id} is already involved in incident {incident.id}",
             {"json": {"officer_id": ["already involved in this incident"]}},
@@ -374,9 +376,20 @@ def update_involvement(involvement, changes):
 # ---------------------------------------------------------------- sources
 
 SOURCE_FIELDS = (
-    "external_id", "kind", "device_id", "recorded_by", "recording_started_at",
-    "recording_ended_at", "clock_offset_seconds", "duration_seconds", "sha256", "size_bytes",
-    "storage_uri", "obtained_via", "retain_until", "notes",
+    "external_id",
+    "kind",
+    "device_id",
+    "recorded_by",
+    "recording_started_at",
+    "recording_ended_at",
+    "clock_offset_seconds",
+    "duration_seconds",
+    "sha256",
+    "size_bytes",
+    "storage_uri",
+    "obtained_via",
+    "retain_until",
+    "notes",
 )
 
 
@@ -406,8 +419,16 @@ def get_source(source_id, lock=False):
 def list_sources(filters):
     query = Source.select().order_by(Source.id)
     for name in (
-        "external_id", "incident_id", "kind", "officer_id", "device_id", "obtained_via",
-        "custody_status", "review_status", "integrity", "legal_hold",
+        "external_id",
+        "incident_id",
+        "kind",
+        "officer_id",
+        "device_id",
+        "obtained_via",
+        "custody_status",
+        "review_status",
+        "integrity",
+        "legal_hold",
     ):
         if filters.get(name) is not None:
             query = query.where(getattr(Source, name) == filters[name])
@@ -466,8 +487,10 @@ def _check_incident_exists(incident_id, facts):
 def _check_source(source, is_new, facts):
     """Rules across fields and records, on the source as it would be saved."""
     _require_order(
-        source.recording_started_at, source.recording_ended_at,
-        "recording_started_at", "recording_ended_at",
+        source.recording_started_at,
+        source.recording_ended_at,
+        "recording_started_at",
+        "recording_ended_at",
     )
     if source.officer_id is not None and not facts.officer_exists(source.officer_id):
         raise Invalid("officer_id", f"officer {source.officer_id} does not exist")

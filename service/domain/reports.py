@@ -71,8 +71,10 @@ def every_month(rows):
     filled = []
     while True:
         key = f"{year:04d}-{month:02d}"
-        filled.append(by_month.get(key) or {"key": key, "incidents": 0, "with_bodycam": 0,
-                                            "without_bodycam": 0})
+        filled.append(
+            by_month.get(key)
+            or {"key": key, "incidents": 0, "with_bodycam": 0, "without_bodycam": 0}
+        )
         if key >= last:
             return filled
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)

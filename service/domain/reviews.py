@@ -50,8 +50,9 @@ def _flags(values):
     flags = list(dict.fromkeys(values.get("flags") or []))
     unknown = [f for f in flags if f not in REVIEW_FLAGS]
     if unknown:
-        raise Invalid("flags",
-                      f"unknown flag(s) {', '.join(unknown)}; use {', '.join(REVIEW_FLAGS)}")
+        raise Invalid(
+            "flags", f"unknown flag(s) {', '.join(unknown)}; use {', '.join(REVIEW_FLAGS)}"
+        )
     if values["status"] == "flagged" and not flags:
         raise Invalid("flags", "a flagged review names at least one flag")
     if "other" in flags and not (values.get("notes") or "").strip():

@@ -2,28 +2,63 @@
 
 JURISDICTIONS = ("federal", "state", "county", "municipal", "tribal", "other")
 INCIDENT_KINDS = (
-    "shooting", "use_of_force", "arrest", "search_warrant", "pursuit", "crowd_control", "other",
+    "shooting",
+    "use_of_force",
+    "arrest",
+    "search_warrant",
+    "pursuit",
+    "crowd_control",
+    "other",
 )
 INCIDENT_STATUSES = ("open", "under_investigation", "closed")
 INVOLVEMENT_ROLES = ("discharged_weapon", "primary", "assisting", "supervisor", "witness")
 SOURCE_KINDS = (
-    "bodycam", "dashcam", "officer_phone", "bystander", "surveillance", "media", "other",
+    "bodycam",
+    "dashcam",
+    "officer_phone",
+    "bystander",
+    "surveillance",
+    "media",
+    "other",
 )
 OBTAINED_VIA = (
-    "agency_upload", "officer_submission", "public_submission", "subpoena", "social_media",
-    "news_media", "other",
+    "agency_upload",
+    "officer_submission",
+    "public_submission",
+    "subpoena",
+    "social_media",
+    "news_media",
+    "other",
 )
 CUSTODY_STATUSES = (
-    "identified", "requested", "in_custody", "checked_out", "released", "disposed",
+    "identified",
+    "requested",
+    "in_custody",
+    "checked_out",
+    "released",
+    "disposed",
 )
 REVIEW_STATUSES = ("unreviewed", "in_review", "reviewed", "flagged", "excluded")
 INTEGRITY_STATES = ("unverified", "verified", "mismatch")
 CUSTODY_ACTIONS = (
-    "identified", "requested", "received", "transferred", "checked_out", "returned", "copied",
-    "verified", "released", "disposed",
+    "identified",
+    "requested",
+    "received",
+    "transferred",
+    "checked_out",
+    "returned",
+    "copied",
+    "verified",
+    "released",
+    "disposed",
 )
 REVIEW_FLAGS = (
-    "late_activation", "early_deactivation", "muted", "obstructed", "late_upload", "other",
+    "late_activation",
+    "early_deactivation",
+    "muted",
+    "obstructed",
+    "late_upload",
+    "other",
 )
 ROLES = ("admin", "investigator", "oversight", "importer")
 

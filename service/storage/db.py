@@ -27,7 +27,7 @@ def make_database(url, pool_size=8, busy_timeout_ms=15000):
     """A peewee database for `url` (sqlite:///relative.db, sqlite:////abs.db, postgresql://...)."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        path = unquote(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else ""
+        path = unquote(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else ""
         if not path:
             raise ValueError(f"SQLite URL needs a file path: {url!r}")
         if path != ":memory:":

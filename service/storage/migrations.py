@@ -122,12 +122,23 @@ def record_custody_chain_heads(migrator):
     add_column_if_missing(migrator, Source, "custody_last_seq")
     add_column_if_missing(migrator, Source, "custody_head_hash")
     if added:
-        last = (CustodyEvent.select(CustodyEvent.seq).where(CustodyEvent.source == Source.id)
-                .order_by(CustodyEvent.seq.desc()).limit(1))
-        head = (CustodyEvent.select(CustodyEvent.hash).where(CustodyEvent.source == Source.id)
-                .order_by(CustodyEvent.seq.desc()).limit(1))
-        (Source.update(custody_last_seq=last, custody_head_hash=head)
-         .where(Source.id.in_(CustodyEvent.select(CustodyEvent.source))).execute())
+        last = (
+            CustodyEvent.select(CustodyEvent.seq)
+            .where(CustodyEvent.source == Source.id)
+            .order_by(CustodyEvent.seq.desc())
+            .limit(1)
+        )
+        head = (
+            CustodyEvent.select(CustodyEvent.hash)
+            .where(CustodyEvent.source == Source.id)
+            .order_by(CustodyEvent.seq.desc())
+            .limit(1)
+        )
+        (
+            Source.update(custody_last_seq=last, custody_head_hash=head)
+            .where(Source.id.in_(CustodyEvent.select(CustodyEvent.source)))
+            .execute()
+        )
     # Superseded by (incident, kind, officer, custody_status, review_status).
     drop_index_if_present(migrator, Source, "source_incident_id_kind_custody_status")
 

@@ -260,8 +260,18 @@ class AuditEntry(BaseModel):
 
 
 ALL_MODELS = [
-    Agency, Officer, Incident, IncidentAgency, Involvement, Source, CustodyEvent, Review,
-    LegalHold, HoldSource, ApiToken, AuditEntry,
+    Agency,
+    Officer,
+    Incident,
+    IncidentAgency,
+    Involvement,
+    Source,
+    CustodyEvent,
+    Review,
+    LegalHold,
+    HoldSource,
+    ApiToken,
+    AuditEntry,
 ]
 
 

@@ -44,16 +44,18 @@ def _count(model, db):
 
 def _require_empty(target):
     tables = set(target.get_tables())
-    filled = [m._meta.table_name for m in ALL_MODELS
-              if m._meta.table_name in tables and _count(m, target)]
+    filled = [
+        m._meta.table_name for m in ALL_MODELS if m._meta.table_name in tables and _count(m, target)
+    ]
     if filled:
-        raise TransferRefused(f"the target database is not empty ({', '.join(filled)} have rows); "
-                       "migrate-to only copies into an empty database")
+        raise TransferRefused(
+            f"the target database is not empty ({', '.join(filled)} have rows); "
+            "migrate-to only copies into an empty database"
+        )
 
 
 def _self_references(model):
-    return [f for f in model._meta.sorted_fields
-            if getattr(f, "rel_model", None) is model]
+    return [f for f in model._meta.sorted_fields if getattr(f, "rel_model", None) is model]
 
 
 def _position(fields, field):
@@ -94,12 +96,19 @@ def _copy_table(model, source, target, batch_size):
     at_pk = _position(fields, pk) if later else None
     copied = 0
     for rows in _batches(model, fields, source, batch_size):
-        links = [(row[at_pk], {f: row[i] for i, f in later.items()})
-                 for row in rows if any(row[i] is not None for i in later)]
+        links = [
+            (row[at_pk], {f: row[i] for i, f in later.items()})
+            for row in rows
+            if any(row[i] is not None for i in later)
+        ]
         if later:
             rows = [tuple(None if i in later else v for i, v in enumerate(row)) for row in rows]
-        bulk_insert(model, fields, [[f.db_value(v) for f, v in zip(fields, row, strict=True)]
-                                    for row in rows], target)
+        bulk_insert(
+            model,
+            fields,
+            [[f.db_value(v) for f, v in zip(fields, row, strict=True)] for row in rows],
+            target,
+        )
         for row_id, values in links:
             model.update(values).where(pk == row_id).execute(target)
         copied += len(rows)
@@ -115,7 +124,7 @@ def fix_sequences(target):
         if isinstance(pk, AutoField):
             table = model._meta.table_name
             target.execute_sql(
-                f'SELECT setval(pg_get_serial_sequence(%s, %s), '
+                f"SELECT setval(pg_get_serial_sequence(%s, %s), "
                 f'COALESCE(MAX("{pk.column_name}"), 1), MAX("{pk.column_name}") IS NOT NULL) '
                 f'FROM "{table}"',
                 (f'"{table}"', pk.column_name),
@@ -134,13 +143,18 @@ def _snapshot(db):
 def _check_copy(expected, found, chains):
     differ = [n for n in expected if expected[n] != found[n]]
     if differ:
-        raise TransferRefused("row counts differ after the copy, nothing was kept: " + ", ".join(
-            f"{n} {expected[n]} -> {found[n]}" for n in differ))
+        raise TransferRefused(
+            "row counts differ after the copy, nothing was kept: "
+            + ", ".join(f"{n} {expected[n]} -> {found[n]}" for n in differ)
+        )
     broken = [n for n, ok in chains.items() if not ok]
     if broken:
-        raise TransferRefused("hash chains do not verify after the copy, nothing was kept: "
-                       + ", ".join(broken) + " (see `evidence verify-audit` and "
-                       "`evidence verify-custody` on this database)")
+        raise TransferRefused(
+            "hash chains do not verify after the copy, nothing was kept: "
+            + ", ".join(broken)
+            + " (see `evidence verify-audit` and "
+            "`evidence verify-custody` on this database)"
+        )
 
 
 def copy_inventory(target_url, batch_size=1000, progress=None, chain_checks=None):
@@ -153,8 +167,9 @@ def copy_inventory(target_url, batch_size=1000, progress=None, chain_checks=None
     """
     source = database.obj
     if pending():
-        raise TransferRefused("the source database has pending migrations: run `evidence init-db` "
-                       "on it first")
+        raise TransferRefused(
+            "the source database has pending migrations: run `evidence init-db` on it first"
+        )
     target = make_database(target_url)
     target.connect(reuse_if_open=True)
     try:

@@ -53,9 +53,7 @@ def create_app(config=None):
         OPENAPI_SWAGGER_UI_URL=f"{hooks.API_PREFIX}/docs/assets/",
         API_SPEC_OPTIONS={
             "security": [{"bearerAuth": []}],
-            "components": {
-                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
-            },
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
             "info": {
                 "description": "Catalogue of video evidence per incident: sources, chain of "
                 "custody, reviews, legal holds and coverage. See docs/api.md."
@@ -103,8 +101,9 @@ def _register_service_routes(app):
         try:
             database.execute_sql("SELECT 1")
         except (OperationalError, InterfaceError):
-            return hooks.error_response(503, "the database is unreachable",
-                              headers={"Retry-After": "5"})
+            return hooks.error_response(
+                503, "the database is unreachable", headers={"Retry-After": "5"}
+            )
         return {"status": "ok", "database": backend_name()}
 
     @app.get(f"{hooks.API_PREFIX}/docs/assets/<path:filename>")
@@ -121,8 +120,9 @@ def _register_error_handlers(app):
     def integrity_error(error):
         # A uniqueness race the checks before the write could not see.
         log.warning("integrity error: %s", error)
-        return hooks.error_response(409, "conflicts with a record saved at the same time; "
-                          "read it again and retry")
+        return hooks.error_response(
+            409, "conflicts with a record saved at the same time; read it again and retry"
+        )
 
     @app.errorhandler(InternalError)
     def internal_error(error):

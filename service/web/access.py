@@ -29,10 +29,12 @@ class Access:
 
     def over(self, broader):
         """This declaration, falling back on `broader` where it says nothing."""
-        return Access(**{
-            name: getattr(broader, name) if getattr(self, name) is None else getattr(self, name)
-            for name in ("roles", "audited_reads", "self_transacted")
-        })
+        return Access(
+            **{
+                name: getattr(broader, name) if getattr(self, name) is None else getattr(self, name)
+                for name in ("roles", "audited_reads", "self_transacted")
+            }
+        )
 
 
 def _declare(target, **values):

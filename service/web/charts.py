@@ -21,8 +21,13 @@ GAP_COLOUR = "#C62828"
 INK = "#222222"
 GRID = "#D0D0D0"
 KIND_COLOURS = {
-    "bodycam": "#0072B2", "dashcam": "#009E73", "officer_phone": "#CC79A7",
-    "bystander": "#E69F00", "surveillance": "#56B4E9", "media": "#7F6A00", "other": "#666666",
+    "bodycam": "#0072B2",
+    "dashcam": "#009E73",
+    "officer_phone": "#CC79A7",
+    "bystander": "#E69F00",
+    "surveillance": "#56B4E9",
+    "media": "#7F6A00",
+    "other": "#666666",
 }
 FONT = 'font-family="system-ui, sans-serif"'
 
@@ -33,8 +38,10 @@ def _num(value):
 
 
 def _text(x, y, content, anchor="start", size=12, cls="label", fill=INK):
-    return (f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}" font-size="{size}" '
-            f'fill="{fill}" class="{cls}">{escape(content)}</text>')
+    return (
+        f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}" font-size="{size}" '
+        f'fill="{fill}" class="{cls}">{escape(content)}</text>'
+    )
 
 
 def _svg(width, height, title, desc, body, cls):
@@ -66,26 +73,34 @@ def rate_bars(rows, title, desc="", label_width=112):
     body = []
     for tick in (0, 0.25, 0.5, 0.75, 1):
         x = label_width + tick * bar_width
-        body.append(f'<line x1="{_num(x)}" y1="{top - 6}" x2="{_num(x)}" y2="{height - 8}" '
-                    f'stroke="{GRID}" stroke-width="1"/>')
+        body.append(
+            f'<line x1="{_num(x)}" y1="{top - 6}" x2="{_num(x)}" y2="{height - 8}" '
+            f'stroke="{GRID}" stroke-width="1"/>'
+        )
         body.append(_text(x, top - 12, percent(tick), "middle", 12, "tick"))
     if not rows:
         body.append(_text(label_width, top + 20, "no incidents match", size=14, cls="empty"))
     for n, (label, rate, detail) in enumerate(rows):
         y = top + n * row_height
-        body.append(f"<g class=\"bar-row\"><title>{escape(label)}: {percent(rate)}"
-                    f"{escape(' - ' + detail) if detail else ''}</title>")
+        body.append(
+            f'<g class="bar-row"><title>{escape(label)}: {percent(rate)}'
+            f"{escape(' - ' + detail) if detail else ''}</title>"
+        )
         body.append(_text(label_width - 8, y + 20, _shorten(label, 14), "end", 14))
         if rate is None:
-            body.append(_text(label_width + 4, y + 20, "no incidents", size=14, cls="none",
-                              fill="#555555"))
+            body.append(
+                _text(label_width + 4, y + 20, "no incidents", size=14, cls="none", fill="#555555")
+            )
         else:
             length = max(rate * bar_width, 1)
-            body.append(f'<rect class="bar" x="{label_width}" y="{y + 5}" '
-                        f'width="{_num(length)}" height="{row_height - 10}" '
-                        f'fill="{WITH_COLOUR}" data-rate="{rate}"/>')
-            body.append(_text(label_width + length + 6, y + 20, percent(rate), size=14,
-                              cls="value"))
+            body.append(
+                f'<rect class="bar" x="{label_width}" y="{y + 5}" '
+                f'width="{_num(length)}" height="{row_height - 10}" '
+                f'fill="{WITH_COLOUR}" data-rate="{rate}"/>'
+            )
+            body.append(
+                _text(label_width + length + 6, y + 20, percent(rate), size=14, cls="value")
+            )
         body.append("</g>")
     return _svg(width, height, title, desc, body, "rate-bars")
 
@@ -112,8 +127,10 @@ def month_lines(points, title, desc=""):
     body = []
     for value in range(0, peak + 1, tick_step):
         y = top + plot_h - plot_h * value / peak
-        body.append(f'<line x1="{left}" y1="{_num(y)}" x2="{width - right}" y2="{_num(y)}" '
-                    f'stroke="{GRID}" stroke-width="1"/>')
+        body.append(
+            f'<line x1="{left}" y1="{_num(y)}" x2="{width - right}" y2="{_num(y)}" '
+            f'stroke="{GRID}" stroke-width="1"/>'
+        )
         body.append(_text(left - 6, y + 4, str(value), "end", 12, "tick"))
     step = plot_w / max(len(points) - 1, 1)
     every = max(1, math.ceil(len(points) / 6))
@@ -126,40 +143,73 @@ def month_lines(points, title, desc=""):
         if (len(points) - 1 - n) % every == 0:  # evenly spaced, ending on the latest month
             body.append(_text(xy(n, 0)[0], height - bottom + 18, month, "middle", 12, "tick"))
     if not points:
-        body.append(_text(left + plot_w / 2, top + plot_h / 2, "no incidents match", "middle",
-                          cls="empty"))
-    series = (("with bodycam footage", 1, WITH_COLOUR, "with", ""),
-              ("without bodycam footage", 2, WITHOUT_COLOUR, "without", ' stroke-dasharray="6 4"'))
+        body.append(
+            _text(left + plot_w / 2, top + plot_h / 2, "no incidents match", "middle", cls="empty")
+        )
+    series = (
+        ("with bodycam footage", 1, WITH_COLOUR, "with", ""),
+        ("without bodycam footage", 2, WITHOUT_COLOUR, "without", ' stroke-dasharray="6 4"'),
+    )
     for name, index, colour, cls, dash in series:
         coords = [xy(n, point[index]) for n, point in enumerate(points)]
         if len(coords) > 1:
             path = " ".join(f"{_num(x)},{_num(y)}" for x, y in coords)
-            body.append(f'<polyline class="line {cls}" points="{path}" fill="none" '
-                        f'stroke="{colour}" stroke-width="2.5"{dash}/>')
+            body.append(
+                f'<polyline class="line {cls}" points="{path}" fill="none" '
+                f'stroke="{colour}" stroke-width="2.5"{dash}/>'
+            )
         for (x, y), point in zip(coords, points, strict=True):
-            body.append(f'<circle class="point {cls}" cx="{_num(x)}" cy="{_num(y)}" r="3.5" '
-                        f'fill="{colour}"><title>{escape(point[0])}: {point[index]} incidents '
-                        f"{escape(name)}</title></circle>")
+            body.append(
+                f'<circle class="point {cls}" cx="{_num(x)}" cy="{_num(y)}" r="3.5" '
+                f'fill="{colour}"><title>{escape(point[0])}: {point[index]} incidents '
+                f"{escape(name)}</title></circle>"
+            )
     legend_x = left
     for name, _, colour, _, dash in series:
-        body.append(f'<line x1="{legend_x}" y1="14" x2="{legend_x + 24}" y2="14" '
-                    f'stroke="{colour}" stroke-width="2.5"{dash}/>')
+        body.append(
+            f'<line x1="{legend_x}" y1="14" x2="{legend_x + 24}" y2="14" '
+            f'stroke="{colour}" stroke-width="2.5"{dash}/>'
+        )
         body.append(_text(legend_x + 30, 18, name, size=13, cls="legend"))
         legend_x += 200
     return _svg(width, height, title, desc, body, "month-lines")
 
 
 # Tick spacings for a timeline, shortest first; the first giving at most 8 ticks is used.
-TICK_STEPS = [timedelta(seconds=s) for s in (
-    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200,
-    86400, 2 * 86400, 7 * 86400, 30 * 86400, 365 * 86400)]
+TICK_STEPS = [
+    timedelta(seconds=s)
+    for s in (
+        1,
+        2,
+        5,
+        10,
+        15,
+        30,
+        60,
+        120,
+        300,
+        600,
+        900,
+        1800,
+        3600,
+        7200,
+        10800,
+        21600,
+        43200,
+        86400,
+        2 * 86400,
+        7 * 86400,
+        30 * 86400,
+        365 * 86400,
+    )
+]
 
 
 def _ticks(start, end):
     span = (end - start).total_seconds()
     step = next((s for s in TICK_STEPS if span / s.total_seconds() <= 8), TICK_STEPS[-1])
     seconds = step.total_seconds()
-    epoch_seconds = (start - start.replace(hour=0, minute=0, second=0, microsecond=0))
+    epoch_seconds = start - start.replace(hour=0, minute=0, second=0, microsecond=0)
     first = start + timedelta(seconds=-(epoch_seconds.total_seconds() % seconds) % seconds)
     ticks = []
     tick = first
@@ -228,8 +278,10 @@ def timeline(window, rows, gaps, title, desc="", label_width=170):
     ticks, step = _ticks(start, end)
     for tick in ticks:
         x = x_of(tick)
-        body.append(f'<line x1="{_num(x)}" y1="{top - 8}" x2="{_num(x)}" y2="{height - 20}" '
-                    f'stroke="{GRID}" stroke-width="1"/>')
+        body.append(
+            f'<line x1="{_num(x)}" y1="{top - 8}" x2="{_num(x)}" y2="{height - 20}" '
+            f'stroke="{GRID}" stroke-width="1"/>'
+        )
         body.append(_text(x, top - 14, _tick_label(tick, step), "middle", 11, "tick"))
     body.append(_text(label_width - 28, top - 14, "UTC", "end", 11, "tick"))
     for gap_start, gap_end in gaps:
@@ -241,10 +293,12 @@ def timeline(window, rows, gaps, title, desc="", label_width=170):
             f'stroke="{GAP_COLOUR}" stroke-width="1" data-start="{isoformat_z(gap_start)}" '
             f'data-end="{isoformat_z(gap_end)}"><title>gap: nothing recorded from '
             f"{isoformat_z(gap_start)} to {isoformat_z(gap_end)} "
-            f"({duration_text(seconds)})</title></rect>")
+            f"({duration_text(seconds)})</title></rect>"
+        )
     if not rows:
-        body.append(_text(label_width + 8, top + 18, "no footage with a known recording span",
-                          cls="empty"))
+        body.append(
+            _text(label_width + 8, top + 18, "no footage with a known recording span", cls="empty")
+        )
     for n, row in enumerate(rows):
         y = top + n * row_height
         body.append(f'<g class="source-row" data-source-id="{row["id"]}">')
@@ -257,14 +311,20 @@ def timeline(window, rows, gaps, title, desc="", label_width=170):
                 f'height="{row_height - 12}" rx="3" fill="{colour}" '
                 f'data-start="{isoformat_z(span_start)}" data-end="{isoformat_z(span_end)}">'
                 f"<title>{escape(row['label'])}: {isoformat_z(span_start)} to "
-                f"{isoformat_z(span_end)}</title></rect>")
+                f"{isoformat_z(span_end)}</title></rect>"
+            )
         body.append("</g>")
     legend_y = height - 6
-    body.append(f'<rect x="{label_width}" y="{legend_y - 10}" width="14" height="12" '
-                f'fill="url(#gap-hatch)" stroke="{GAP_COLOUR}"/>')
-    body.append(_text(label_width + 20, legend_y, "gap: no source recording", size=11,
-                      cls="legend"))
-    body.append(f'<rect x="{label_width + 200}" y="{legend_y - 10}" width="14" height="12" '
-                f'fill="#F4F6F8" stroke="#8899AA" stroke-dasharray="3 3"/>')
+    body.append(
+        f'<rect x="{label_width}" y="{legend_y - 10}" width="14" height="12" '
+        f'fill="url(#gap-hatch)" stroke="{GAP_COLOUR}"/>'
+    )
+    body.append(
+        _text(label_width + 20, legend_y, "gap: no source recording", size=11, cls="legend")
+    )
+    body.append(
+        f'<rect x="{label_width + 200}" y="{legend_y - 10}" width="14" height="12" '
+        f'fill="#F4F6F8" stroke="#8899AA" stroke-dasharray="3 3"/>'
+    )
     body.append(_text(label_width + 220, legend_y, "incident window", size=11, cls="legend"))
     return _svg(width, height, title, desc, body, "timeline")

@@ -51,15 +51,17 @@ def require_sign_in():
     if request.method == "POST" and not signin.csrf_ok(request.form.get("csrf_token")):
         if request.endpoint == "dashboard.login":
             return login_page(400, "The form had expired. Please sign in again.")
-        return error_page(400, "Form expired", "The form had expired; go back, reload the "
-                          "page and try again.")
+        return error_page(
+            400, "Form expired", "The form had expired; go back, reload the page and try again."
+        )
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if g.token is None:
         return redirect(url_for("dashboard.login", next=request.full_path.rstrip("?")))
     if g.token.role not in DASHBOARD_ROLES:
-        return error_page(403, "Not for this role", f"Role {g.token.role!r} may not use the "
-                          "dashboard.")
+        return error_page(
+            403, "Not for this role", f"Role {g.token.role!r} may not use the dashboard."
+        )
     return None
 
 
@@ -70,8 +72,9 @@ def page_context():
 
 @blp.errorhandler(DomainError)
 def domain_error(error):
-    return error_page(error.status, "Not found" if error.status == 404 else "Cannot show this",
-                      error.message)
+    return error_page(
+        error.status, "Not found" if error.status == 404 else "Cannot show this", error.message
+    )
 
 
 # ---------------------------------------------------------------- signing in and out
@@ -85,8 +88,7 @@ def _safe_next(target):
 
 
 def login_page(status=200, message=None, notice=None):
-    return page("login.html", status, message=message, notice=notice,
-                next=request.args.get("next"))
+    return page("login.html", status, message=message, notice=notice, next=request.args.get("next"))
 
 
 @blp.route("/login", methods=["GET", "POST"])
@@ -102,8 +104,11 @@ def login():
         return login_page(401, "That token is not valid (mistyped, revoked or expired).")
     g.token = token  # the audit entry names who signed in
     if token.role not in DASHBOARD_ROLES:
-        return login_page(403, f"Role {token.role!r} may not use the dashboard: it is for "
-                          "oversight staff, investigators and administrators.")
+        return login_page(
+            403,
+            f"Role {token.role!r} may not use the dashboard: it is for "
+            "oversight staff, investigators and administrators.",
+        )
     signin.sign_in(token)
     return redirect(_safe_next(request.args.get("next")), 303)
 
@@ -120,8 +125,9 @@ def logout():
 
 def _form_values(names):
     """The non-empty query parameters among `names`, as typed."""
-    return {name: request.args[name].strip() for name in names
-            if request.args.get(name, "").strip()}
+    return {
+        name: request.args[name].strip() for name in names if request.args.get(name, "").strip()
+    }
 
 
 def _as_timestamp(value, next_day=False):
@@ -169,8 +175,7 @@ def choices():
 def overview():
     """Bodycam coverage by agency and month by month."""
     form, args, errors = filter_args(SummaryArgs())
-    context = {"form": form, "query": form, "choices": choices(), "errors": errors,
-               "report": None}
+    context = {"form": form, "query": form, "choices": choices(), "errors": errors, "report": None}
     if args is None:
         return page("overview.html", 422, **context)
     context["report"] = coverage_report(args, "agency", g.token.name)
@@ -182,13 +187,20 @@ def lacking():
     """The incidents lacking footage, with filters, a page at a time."""
     form, args, errors = filter_args(LackingArgs(), FILTER_FIELDS + ("lacking", "page"))
     query_args = {k: v for k, v in form.items() if k != "page"}
-    context = {"form": form, "query": query_args, "choices": choices(), "errors": errors,
-               "items": None, "incident_link": incident_link}
+    context = {
+        "form": form,
+        "query": query_args,
+        "choices": choices(),
+        "errors": errors,
+        "items": None,
+        "incident_link": incident_link,
+    }
     if args is None:
         return page("lacking.html", 422, **context)
     query = coverage.lacking_incidents(args["lacking"], args)
-    context.update(paged(query, args["page"],
-                         lambda rows: coverage.represent(rows, args["counting"])))
+    context.update(
+        paged(query, args["page"], lambda rows: coverage.represent(rows, args["counting"]))
+    )
     return page("lacking.html", **context)
 
 
@@ -196,8 +208,12 @@ def paged(query, number, represent):
     """One page of `query` (past the end: the last one) for a template: items, total, page,
     pages; the API's pager (service/web/paging.py), PAGE_SIZE a page."""
     found = page_of(Listing(query, represent), number, PAGE_SIZE, clamp=True)
-    return {"items": found.items, "total": found.item_count, "page": found.page_params.page,
-            "pages": found.pages}
+    return {
+        "items": found.items,
+        "total": found.item_count,
+        "page": found.page_params.page,
+        "pages": found.pages,
+    }
 
 
 def incident_link(incident_id):
@@ -225,26 +241,37 @@ def incident(incident_id):
             counted.update(interval["source_ids"])
     rows = []
     if counted:
-        query = (Source.select(Source, Officer)
-                 .join(Officer, JOIN.LEFT_OUTER, on=Source.officer == Officer.id)
-                 .where(Source.id.in_(sorted(counted)))
-                 .order_by(Source.corrected_started_at, Source.id))
+        query = (
+            Source.select(Source, Officer)
+            .join(Officer, JOIN.LEFT_OUTER, on=Source.officer == Officer.id)
+            .where(Source.id.in_(sorted(counted)))
+            .order_by(Source.corrected_started_at, Source.id)
+        )
         rows = list(query)
     sources = [{**inventory.source_as_dict(s), "who": _who_recorded(s)} for s in rows]
     timeline_rows = [
-        {"id": s["id"], "kind": s["kind"],
-         "label": f"#{s['id']} {s['kind'].replace('_', ' ')}"
-                  + (f" - {s['who']}" if s["who"] else ""),
-         "spans": [(s["corrected_started_at"], s["corrected_ended_at"])]}
-        for s in sources if s["corrected_started_at"] and s["corrected_ended_at"]
+        {
+            "id": s["id"],
+            "kind": s["kind"],
+            "label": f"#{s['id']} {s['kind'].replace('_', ' ')}"
+            + (f" - {s['who']}" if s["who"] else ""),
+            "spans": [(s["corrected_started_at"], s["corrected_ended_at"])],
+        }
+        for s in sources
+        if s["corrected_started_at"] and s["corrected_ended_at"]
     ]
     expected = [o for o in found["officers"] if o["camera_expected"]]
     covered = sum(1 for o in expected if o["covered"])
     return page(
-        "incident.html", incident=record, coverage=found, counting=counting, sources=sources,
-        timeline_rows=timeline_rows, gap_spans=[(gap["start"], gap["end"])
-                                                for gap in found["gaps"]],
-        officers_expected=len(expected), officers_covered=covered,
+        "incident.html",
+        incident=record,
+        coverage=found,
+        counting=counting,
+        sources=sources,
+        timeline_rows=timeline_rows,
+        gap_spans=[(gap["start"], gap["end"]) for gap in found["gaps"]],
+        officers_expected=len(expected),
+        officers_covered=covered,
         officers_uncovered=len(expected) - covered,
     )
 
@@ -254,15 +281,22 @@ def backlog_page():
     """Footage waiting for someone: unreviewed, never received, due for disposal."""
     form, args, errors = filter_args(BacklogArgs(), ("older_than_days", "reason", "kind", "page"))
     query_args = {k: v for k, v in form.items() if k != "page"}
-    context = {"form": form, "query": query_args, "errors": errors, "items": None,
-               "reasons": backlog.REASONS, "kinds": SOURCE_KINDS}
+    context = {
+        "form": form,
+        "query": query_args,
+        "errors": errors,
+        "items": None,
+        "reasons": backlog.REASONS,
+        "kinds": SOURCE_KINDS,
+    }
     if args is None:
         return page("backlog.html", 422, **context)
     now = utcnow()
     context["counts"] = backlog.counts(args, now)
     context["older_than_days"] = args["older_than_days"]
-    context.update(paged(backlog.backlog(args, now), args["page"],
-                         lambda rows: backlog.as_dicts(rows, now)))
+    context.update(
+        paged(backlog.backlog(args, now), args["page"], lambda rows: backlog.as_dicts(rows, now))
+    )
     return page("backlog.html", **context)
 
 
@@ -271,6 +305,11 @@ def report():
     """The coverage report (html, csv, json) for the filters on screen."""
     _, args, errors = filter_args(ReportArgs(), FILTER_FIELDS + ("format", "table", "group_by"))
     if args is None:
-        return error_page(422, "Cannot make this report", "; ".join(
-            f"{name}: {' '.join(map(str, problems))}" for name, problems in errors.items()))
+        return error_page(
+            422,
+            "Cannot make this report",
+            "; ".join(
+                f"{name}: {' '.join(map(str, problems))}" for name, problems in errors.items()
+            ),
+        )
     return report_response(args, g.token.name)

@@ -25,14 +25,18 @@ ACTIONS = {"release", "verify", "at"}
 
 JSON_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 # The Swagger UI page ships an inline script of flask-smorest's; its assets are our own.
-DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
-            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+)
 
 
 def html_csp(nonce):
     """Our HTML pages: inline <style>/<script> only with this response's nonce."""
-    return (f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
-            "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+    return (
+        f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
+        "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
 
 
 class SignedIntConverter(IntegerConverter):
@@ -62,11 +66,17 @@ def database_unavailable(error):
     if "readonly" in message or "read-only" in message:
         # SQLite's file (or its disk) is read-only: maintenance, a full or remounted disk; or
         # a PostgreSQL replica (a read-only transaction).
-        return error_response(503, "the database is read-only at the moment; nothing was "
-                              "written (reads that need no audit entry still work)",
-                              headers={"Retry-After": "30"})
-    return error_response(503, "the database is busy or unreachable; nothing was written, "
-                          "retry shortly", headers={"Retry-After": "2"})
+        return error_response(
+            503,
+            "the database is read-only at the moment; nothing was "
+            "written (reads that need no audit entry still work)",
+            headers={"Retry-After": "30"},
+        )
+    return error_response(
+        503,
+        "the database is busy or unreachable; nothing was written, retry shortly",
+        headers={"Retry-After": "2"},
+    )
 
 
 def _needs_token(path):
@@ -98,8 +108,9 @@ def open_request():
         return None
     g.token = auth.authenticate(_bearer_token())
     if g.token is None:
-        return error_response(401, "a valid bearer token is required",
-                              headers={"WWW-Authenticate": "Bearer"})
+        return error_response(
+            401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
     rule = _rule()
     if rule is None:
         return None  # routing answers 404 / 405
@@ -108,8 +119,11 @@ def open_request():
         return error_response(403, f"role {g.token.role!r} may not {request.method} {rule}")
     bad = _bad_path_ids()
     if bad:
-        return error_response(422, f"{bad}: must be a whole number from 1 to {MAX_PATH_ID}",
-                              {"path": {bad: [f"must be from 1 to {MAX_PATH_ID}"]}})
+        return error_response(
+            422,
+            f"{bad}: must be a whole number from 1 to {MAX_PATH_ID}",
+            {"path": {bad: [f"must be from 1 to {MAX_PATH_ID}"]}},
+        )
     if request.method in access.READ_METHODS:
         return None
     if declared.self_transacted:
@@ -189,8 +203,11 @@ def _is_audited(status):
 
 
 def _in_audit_scope():
-    return request.path.startswith((API_PREFIX, "/dashboard")) and not request.path.startswith(
-        PUBLIC_API_PATHS) and request.method != "OPTIONS"
+    return (
+        request.path.startswith((API_PREFIX, "/dashboard"))
+        and not request.path.startswith(PUBLIC_API_PATHS)
+        and request.method != "OPTIONS"
+    )
 
 
 def _secure(response):

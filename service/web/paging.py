@@ -52,7 +52,8 @@ class QueryPage(Page):
         if params.page > MAX_PAGE:
             raise Invalid("page", f"must be from 1 to {MAX_PAGE}", location="query")
         return self.collection.represent(
-            self.collection.query.paginate(params.page, params.page_size))
+            self.collection.query.paginate(params.page, params.page_size)
+        )
 
 
 def page_of(listing, number, page_size=DEFAULT_PAGE_SIZE, clamp=False):
@@ -70,7 +71,9 @@ class Blueprint(SmorestBlueprint):
     first_page, last_page, previous_page, next_page)."""
 
     DEFAULT_PAGINATION_PARAMETERS = {
-        "page": 1, "page_size": DEFAULT_PAGE_SIZE, "max_page_size": MAX_PAGE_SIZE,
+        "page": 1,
+        "page_size": DEFAULT_PAGE_SIZE,
+        "max_page_size": MAX_PAGE_SIZE,
     }
 
     def paginate(self, pager=QueryPage, **kwargs):
@@ -95,8 +98,11 @@ class Blueprint(SmorestBlueprint):
 
     def _set_pagination_metadata(self, page_params, result, headers):
         headers = dict(headers or {})
-        headers[self.PAGINATION_HEADER_NAME] = json.dumps(self._make_pagination_metadata(
-            page_params.page, page_params.page_size, page_params.item_count))
+        headers[self.PAGINATION_HEADER_NAME] = json.dumps(
+            self._make_pagination_metadata(
+                page_params.page, page_params.page_size, page_params.item_count
+            )
+        )
         return result, headers
 
     def _prepare_pagination_doc(self, doc, doc_info, *, spec, **kwargs):

@@ -21,10 +21,26 @@ MEDIA_TYPES = {
     "json": "application/json",
     "html": "text/html",
 }
-SUMMARY_COLUMNS = ("key", "incidents", "with_bodycam", "without_bodycam", "bodycam_rate",
-                   "sources", "officers_expected", "officers_covered", "reviewed_rate")
-INCIDENT_COLUMNS = ("id", "external_id", "title", "kind", "state", "started_at",
-                    "agencies") + tuple(f"sources_{kind}" for kind in SOURCE_KINDS)
+SUMMARY_COLUMNS = (
+    "key",
+    "incidents",
+    "with_bodycam",
+    "without_bodycam",
+    "bodycam_rate",
+    "sources",
+    "officers_expected",
+    "officers_covered",
+    "reviewed_rate",
+)
+INCIDENT_COLUMNS = (
+    "id",
+    "external_id",
+    "title",
+    "kind",
+    "state",
+    "started_at",
+    "agencies",
+) + tuple(f"sources_{kind}" for kind in SOURCE_KINDS)
 
 
 def filters_given(report):
@@ -61,16 +77,23 @@ def summary_cells(row):
 
 def incident_cells(item):
     counts = item.get("source_counts") or {}
-    return [item["id"], item.get("external_id"), item["title"], item.get("kind"),
-            item.get("state"), item["started_at"], ";".join(item.get("agencies") or [])] + [
-        counts.get(kind, 0) for kind in SOURCE_KINDS]
+    return [
+        item["id"],
+        item.get("external_id"),
+        item["title"],
+        item.get("kind"),
+        item.get("state"),
+        item["started_at"],
+        ";".join(item.get("agencies") or []),
+    ] + [counts.get(kind, 0) for kind in SOURCE_KINDS]
 
 
 def csv_document(report, table="incidents"):
     if table == "summary":
         return csv_chunks(SUMMARY_COLUMNS, (summary_cells(row) for row in report.summary))
-    return csv_chunks(INCIDENT_COLUMNS, (incident_cells(item) for item in report.lacking()),
-                      batch=PAGE_SIZE)
+    return csv_chunks(
+        INCIDENT_COLUMNS, (incident_cells(item) for item in report.lacking()), batch=PAGE_SIZE
+    )
 
 
 # ---------------------------------------------------------------- JSON
@@ -97,19 +120,26 @@ def json_document(report):
 
 def html_document(report):
     """The printable page (templates/coverage_report.html): self-contained, no assets."""
-    return stream_template("coverage_report.html", report=report,
-                           filters=filters_given(report), **chart_data(report))
+    return stream_template(
+        "coverage_report.html", report=report, filters=filters_given(report), **chart_data(report)
+    )
 
 
 def chart_data(report):
     """The figures the page's charts and totals are drawn from."""
     months = report.months
     return {
-        "rate_rows": [(templating.group_label(row["key"]), row["bodycam_rate"],
-                       f"{row['with_bodycam']} of {row['incidents']} incidents")
-                      for row in report.summary],
-        "month_points": [(row["key"], row["with_bodycam"], row["without_bodycam"])
-                         for row in months],
+        "rate_rows": [
+            (
+                templating.group_label(row["key"]),
+                row["bodycam_rate"],
+                f"{row['with_bodycam']} of {row['incidents']} incidents",
+            )
+            for row in report.summary
+        ],
+        "month_points": [
+            (row["key"], row["with_bodycam"], row["without_bodycam"]) for row in months
+        ],
         # Each incident falls in exactly one month, so the months add up to the totals.
         "totals": {
             "incidents": sum(row["incidents"] for row in months),

@@ -51,8 +51,10 @@ def _read_key(path):
     with open(path, encoding="ascii") as key_file:
         key = key_file.read().strip()
     if len(key) < MIN_KEY_BYTES:
-        raise RuntimeError(f"the secret key in {path} is shorter than {MIN_KEY_BYTES} "
-                           "characters; delete the file to have a new one made")
+        raise RuntimeError(
+            f"the secret key in {path} is shorter than {MIN_KEY_BYTES} "
+            "characters; delete the file to have a new one made"
+        )
     return key
 
 

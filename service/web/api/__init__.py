@@ -17,6 +17,17 @@ from service.web.api import (
 )
 
 BLUEPRINTS = [
-    agencies.blp, officers.blp, incidents.blp, sources.blp, custody.blp, reviews.blp, holds.blp,
-    backlog.blp, coverage.blp, evidence_report.blp, audit.blp, reports.blp, imports.blp,
+    agencies.blp,
+    officers.blp,
+    incidents.blp,
+    sources.blp,
+    custody.blp,
+    reviews.blp,
+    holds.blp,
+    backlog.blp,
+    coverage.blp,
+    evidence_report.blp,
+    audit.blp,
+    reports.blp,
+    imports.blp,
 ]

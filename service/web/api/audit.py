@@ -6,8 +6,12 @@ from service.web import access
 
 from .common import Blueprint, Listing
 
-blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
-                description="The audit log (admin and oversight only)")
+blp = Blueprint(
+    "audit",
+    __name__,
+    url_prefix="/api/v1/audit",
+    description="The audit log (admin and oversight only)",
+)
 
 
 @blp.route("")

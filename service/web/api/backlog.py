@@ -7,7 +7,9 @@ from service.domain.time import utcnow
 from .common import Blueprint, Listing
 
 blp = Blueprint(
-    "backlog", __name__, url_prefix="/api/v1/coverage",
+    "backlog",
+    __name__,
+    url_prefix="/api/v1/coverage",
     description="The backlog: footage unreviewed or never received, and footage due for "
     "disposal (past retain_until, not on hold)",
 )
@@ -31,5 +33,8 @@ class BacklogSummary(MethodView):
     def get(self, args):
         """Count the sources in each part of the backlog"""
         now = utcnow()
-        return {"older_than_days": args["older_than_days"], "as_of": now,
-                **backlog.counts(args, now)}
+        return {
+            "older_than_days": args["older_than_days"],
+            "as_of": now,
+            **backlog.counts(args, now),
+        }

@@ -18,7 +18,9 @@ from service.web import access
 from .common import Blueprint, Listing
 
 blp = Blueprint(
-    "coverage", __name__, url_prefix="/api/v1",
+    "coverage",
+    __name__,
+    url_prefix="/api/v1",
     description="Which incidents, officers and moments lack footage",
 )
 

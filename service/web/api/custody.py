@@ -10,7 +10,9 @@ from service.web.paging import QueryPage
 from .common import Blueprint, Listing, actor, with_etag
 
 blp = Blueprint(
-    "custody", __name__, url_prefix="/api/v1/sources",
+    "custody",
+    __name__,
+    url_prefix="/api/v1/sources",
     description="Chain of custody: an append-only, hash-chained record per source "
     "(GET and POST only; see docs/custody.md)",
 )
@@ -41,8 +43,9 @@ class CustodyChain(MethodView):
             return Response(
                 csv_text(CSV_COLUMNS, _events(events.iterator())),
                 mimetype="text/csv",
-                headers={"Content-Disposition":
-                         f'attachment; filename="source-{source.id}-custody.csv"'},
+                headers={
+                    "Content-Disposition": f'attachment; filename="source-{source.id}-custody.csv"'
+                },
             )
         return page.items
 

@@ -9,7 +9,9 @@ from service.web.reports import evidence_report_html
 from .common import Blueprint, actor
 
 blp = Blueprint(
-    "evidence_report", __name__, url_prefix="/api/v1/incidents",
+    "evidence_report",
+    __name__,
+    url_prefix="/api/v1/incidents",
     description="Evidence reports: each source of an incident with its custody chain, the "
     "chain's verification, its reviews and the legal holds",
 )

@@ -7,7 +7,9 @@ from service.web import access
 from .common import Blueprint, Listing, actor, with_etag
 
 blp = Blueprint(
-    "holds", __name__, url_prefix="/api/v1/holds",
+    "holds",
+    __name__,
+    url_prefix="/api/v1/holds",
     description="Legal holds: preservation orders on an incident's sources or on listed sources",
 )
 

@@ -17,7 +17,9 @@ from service.web import access
 from .common import Blueprint
 
 blp = Blueprint(
-    "imports", __name__, url_prefix="/api/v1/imports",
+    "imports",
+    __name__,
+    url_prefix="/api/v1/imports",
     description="Bulk import of CSV, NDJSON or JSON rows (see docs/import.md)",
 )
 
@@ -35,8 +37,10 @@ def _body_format():
 
 def _too_large():
     limit = current_app.config["MAX_IMPORT_BYTES"]
-    return TooLarge(f"the body is larger than the import limit of {limit:,} bytes "
-                    "(EVIDENCE_MAX_IMPORT_BYTES); split the file or use `evidence import`")
+    return TooLarge(
+        f"the body is larger than the import limit of {limit:,} bytes "
+        "(EVIDENCE_MAX_IMPORT_BYTES); split the file or use `evidence import`"
+    )
 
 
 @blp.route(f"/<any({', '.join(IMPORT_KINDS)}):kind>")
@@ -45,13 +49,17 @@ def _too_large():
 class Imports(MethodView):
     @blp.arguments(ImportArgs, location="query")
     @blp.response(200, ImportSummarySchema)
-    @blp.alt_response(422, schema=ImportRejectedSchema,
-                      description="rows were rejected (atomic mode: nothing was written), "
-                                  "or the query string or CSV header is invalid")
+    @blp.alt_response(
+        422,
+        schema=ImportRejectedSchema,
+        description="rows were rejected (atomic mode: nothing was written), "
+        "or the query string or CSV header is invalid",
+    )
     @blp.alt_response(400, response="DEFAULT_ERROR", description="empty or unreadable body")
     @blp.alt_response(413, response="DEFAULT_ERROR", description="body over the import limit")
-    @blp.alt_response(415, response="DEFAULT_ERROR",
-                      description="not CSV, NDJSON or JSON, or not UTF-8")
+    @blp.alt_response(
+        415, response="DEFAULT_ERROR", description="not CSV, NDJSON or JSON, or not UTF-8"
+    )
     @blp.doc(requestBody=IMPORT_BODY)
     def post(self, args, kind):
         """Import records in bulk (CSV, NDJSON or a JSON array), idempotent by key"""
@@ -60,20 +68,28 @@ class Imports(MethodView):
             raise _too_large()
         partial = args["mode"] == "partial"
         try:
-            job = importer.run_import(kind, request.stream, fmt, dry_run=args["dry_run"],
-                                      partial=partial, actor=g.token.name)
+            job = importer.run_import(
+                kind,
+                request.stream,
+                fmt,
+                dry_run=args["dry_run"],
+                partial=partial,
+                actor=g.token.name,
+            )
         except RequestEntityTooLarge as exc:
             raise _too_large() from exc
         summary = job.as_dict()
         if job.counts["rejected"] and not partial:
             rejected = job.counts["rejected"]
-            response = jsonify({
-                "code": 422,
-                "status": "Unprocessable Entity",
-                "message": f"{rejected} row(s) rejected, so nothing was written (atomic mode); "
-                           "fix them, or send mode=partial to write the good rows",
-                **summary,
-            })
+            response = jsonify(
+                {
+                    "code": 422,
+                    "status": "Unprocessable Entity",
+                    "message": f"{rejected} row(s) rejected, so nothing was written (atomic mode); "
+                    "fix them, or send mode=partial to write the good rows",
+                    **summary,
+                }
+            )
             response.status_code = 422
             return response
         return summary

@@ -9,7 +9,9 @@ from service.web import access
 from .common import Blueprint, Listing, check_if_match, with_etag
 
 blp = Blueprint(
-    "incidents", __name__, url_prefix="/api/v1/incidents",
+    "incidents",
+    __name__,
+    url_prefix="/api/v1/incidents",
     description="Incidents, the officers involved in each, and their sources",
 )
 

@@ -10,7 +10,9 @@ from service.web import access, reports
 from .common import Blueprint, actor
 
 blp = Blueprint(
-    "reports", __name__, url_prefix="/api/v1/reports",
+    "reports",
+    __name__,
+    url_prefix="/api/v1/reports",
     description="Coverage reports to file: the summary per group and the incidents lacking "
     "bodycam footage",
 )
@@ -32,14 +34,18 @@ def report_response(args, generated_by):
 class CoverageReport(MethodView):
     @blp.arguments(ReportArgs, location="query")
     # One status, three media types (the view streams each document itself).
-    @blp.doc(responses={"200": {
-        "description": "JSON (the default), one CSV table, or a printable HTML page",
-        "content": {
-            "application/json": {"schema": CoverageReportSchema},
-            "text/csv": {"schema": {"type": "string"}},
-            "text/html": {"schema": {"type": "string"}},
-        },
-    }})
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "JSON (the default), one CSV table, or a printable HTML page",
+                "content": {
+                    "application/json": {"schema": CoverageReportSchema},
+                    "text/csv": {"schema": {"type": "string"}},
+                    "text/html": {"schema": {"type": "string"}},
+                },
+            }
+        }
+    )
     def get(self, args):
         """The coverage report: summary and incidents lacking bodycam footage (JSON, CSV, HTML)"""
         return report_response(args, actor())

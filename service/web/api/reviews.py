@@ -7,7 +7,9 @@ from service.web import access
 from .common import Blueprint, Listing, actor, with_etag
 
 blp = Blueprint(
-    "reviews", __name__, url_prefix="/api/v1/sources",
+    "reviews",
+    __name__,
+    url_prefix="/api/v1/sources",
     description="Reviews of sources; the latest sets the source's review_status",
 )
 
@@ -30,5 +32,6 @@ class SourceReviews(MethodView):
     @blp.response(201, ReviewSchema)
     def post(self, values, source_id):
         """Record a review of a source"""
-        return with_etag(reviews.review_as_dict(reviews.add_review(source_id, values, actor())),
-                         201)
+        return with_etag(
+            reviews.review_as_dict(reviews.add_review(source_id, values, actor())), 201
+        )

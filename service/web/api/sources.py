@@ -7,7 +7,9 @@ from service.web import access
 from .common import Blueprint, Listing, check_if_match, with_etag
 
 blp = Blueprint(
-    "sources", __name__, url_prefix="/api/v1/sources",
+    "sources",
+    __name__,
+    url_prefix="/api/v1/sources",
     description="Video sources: body cameras, dash cameras, phones, bystander clips...",
 )
 
