@@ -9,6 +9,16 @@ AGENCY_CODE = validate.Regexp(
 )
 
 
+class AgencyCode(fields.String):
+    """An agency named by its code: a code in; out, the code of an agency record (or a code)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=AGENCY_CODE, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(getattr(value, "code", value), attr, obj, **kwargs)
+
+
 class AgencySchema(Schema):
     code = fields.String(required=True, validate=AGENCY_CODE)
     name = Text(200, required=True)

@@ -3,8 +3,8 @@
 from marshmallow import Schema, ValidationError, fields, validate
 
 from service.domain.time import isoformat_z, to_naive_utc
+from service.domain.vocabulary import MAX_ID
 
-MAX_ID = 2**62
 MAX_PAGE = 1_000_000
 MAX_PAGE_SIZE = 1000
 

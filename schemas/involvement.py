@@ -2,6 +2,7 @@ from marshmallow import Schema, fields
 
 from service.domain.vocabulary import INVOLVEMENT_ROLES
 
+from .agency import AgencyCode
 from .common import Choice, Id, PageArgs, Text
 
 
@@ -15,9 +16,10 @@ class InvolvementSchema(Schema):
         metadata={"description": "defaults to the officer's camera_issued"},
     )
     not_recorded_reason = Text(2000, allow_none=True)
-    officer_name = fields.String(dump_only=True, allow_none=True)
-    agency = fields.String(dump_only=True)
-    badge_number = fields.String(dump_only=True)
+    # The officer's, shown with the involvement (read-only here).
+    officer_name = fields.String(dump_only=True, allow_none=True, attribute="officer.name")
+    agency = AgencyCode(dump_only=True, attribute="officer.agency")
+    badge_number = fields.String(dump_only=True, attribute="officer.badge_number")
 
 
 class InvolvementUpdateSchema(Schema):

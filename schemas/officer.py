@@ -1,15 +1,13 @@
 from marshmallow import Schema, fields
 
-from .agency import AGENCY_CODE
+from .agency import AGENCY_CODE, AgencyCode
 from .common import Id, ListArgs, Text
 
 
 class OfficerSchema(Schema):
     id = Id(dump_only=True)
     external_id = Text(200, allow_none=True)
-    agency = fields.String(
-        required=True, validate=AGENCY_CODE, metadata={"description": "agency code"}
-    )
+    agency = AgencyCode(required=True, metadata={"description": "agency code"})
     badge_number = Text(64, required=True)
     name = Text(200, allow_none=True)
     camera_issued = fields.Boolean(load_default=False)

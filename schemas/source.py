@@ -3,12 +3,13 @@ from marshmallow import Schema, fields, validate
 from service.domain.vocabulary import (
     CUSTODY_STATUSES,
     INTEGRITY_STATES,
+    MAX_ID,
     OBTAINED_VIA,
     REVIEW_STATUSES,
     SOURCE_KINDS,
 )
 
-from .common import MAX_ID, Choice, DayDate, Id, ListArgs, QueryId, Text, UTCDateTime
+from .common import Choice, DayDate, Id, ListArgs, QueryId, Text, UTCDateTime
 
 SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="Must be 64 hexadecimal characters.")
 # A device clock can be off by years (never set, reset to its epoch); anything past a

@@ -420,7 +420,7 @@ def audit_export(since, until, actor, resource, fmt, output):
     from marshmallow import ValidationError
 
     from schemas.audit import AuditArgs
-    from service.domain import audit
+    from service.bulk.exports import export_audit
 
     raw = {
         k: v
@@ -431,7 +431,7 @@ def audit_export(since, until, actor, resource, fmt, output):
         filters = AuditArgs().load(raw)
     except ValidationError as exc:
         raise click.BadParameter(str(exc.messages)) from exc
-    audit.export(filters, fmt, output)
+    export_audit(filters, fmt, output)
 
 
 @main.group("report")

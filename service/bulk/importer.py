@@ -533,7 +533,7 @@ class RecordKind:
         for key in self.key_fields:
             if values.get(key) is None:
                 values.pop(key, None)
-        changes = changes_between(self.represent(existing), self.comparable(values))
+        changes = self.changes(existing, self.comparable(values))
         if not changes:
             return "unchanged"
         self.update(existing, changes)
@@ -541,6 +541,12 @@ class RecordKind:
 
     def comparable(self, values):
         return values
+
+    def changes(self, record, values):
+        """The loaded `values` that would change `record` as the API shows it."""
+        return changes_between(
+            self.create_schema.dump(record), self.update_schema.dump(values), values
+        )
 
     def find(self, row):
         """The record the row's key names, locked for the update, or None."""
@@ -550,25 +556,26 @@ class RecordKind:
         self.create_record(values)
 
     # The API's own domain functions, set by each kind: create_record(values),
-    # represent(record) -> the API's dict, update(record, changes).
-    create_record = represent = update = None
+    # update(record, changes).
+    create_record = update = None
 
 
-def changes_between(current, values):
-    """The values that differ from the record as the API shows it (nested objects by
-    field, lists as sets: an incident's agencies have no order)."""
+def changes_between(shown, given, values):
+    """The `values` (as loaded) whose form `given` (as the schema writes them) differs from
+    `shown` (the record as the API shows it): nested objects field by field, lists as sets
+    (an incident's agencies have no order)."""
     changes = {}
-    for key, value in values.items():
-        now = current.get(key)
+    for key, value in given.items():
+        now = shown.get(key)
         if isinstance(value, dict):
-            changed = {k: v for k, v in value.items() if (now or {}).get(k) != v}
+            changed = [k for k, v in value.items() if (now or {}).get(k) != v]
             if changed:
-                changes[key] = changed
+                changes[key] = {k: values[key][k] for k in changed}
         elif isinstance(value, list):
             if sorted(set(value)) != sorted(set(now or ())):
-                changes[key] = value
+                changes[key] = values[key]
         elif now != value:
-            changes[key] = value
+            changes[key] = values[key]
     return changes
 
 
@@ -585,7 +592,6 @@ class AgencyImport(RecordKind):
     name = "agencies"
     schema_class = AgencySchema
     create_record = staticmethod(inventory.create_agency)
-    represent = staticmethod(inventory.agency_as_dict)
     update = staticmethod(inventory.update_agency)
 
     def find(self, row):
@@ -600,7 +606,6 @@ class OfficerImport(RecordKind):
     schema_class = OfficerSchema
     key_fields = ("external_id",)
     create_record = staticmethod(inventory.create_officer)
-    represent = staticmethod(inventory.officer_as_dict)
     update = staticmethod(inventory.update_officer)
 
     def find(self, row):
@@ -624,7 +629,6 @@ class IncidentImport(RecordKind):
     schema_class = IncidentSchema
     required_keys = key_fields = ("external_id",)
     create_record = staticmethod(inventory.create_incident)
-    represent = staticmethod(inventory.incident_as_dict)
     update = staticmethod(inventory.update_incident)
 
     def find(self, row):
@@ -652,7 +656,6 @@ class InvolvementImport(RecordKind):
     def create(self, row, values):
         inventory.involve_officer(inventory.get_incident(row.ids["incident_id"]), values)
 
-    represent = staticmethod(inventory.involvement_as_dict)
     update = staticmethod(inventory.update_involvement)
 
     def comparable(self, values):
@@ -690,7 +693,7 @@ class SourceImport(RecordKind):
                         new.append((row, inventory.new_source(values, facts=facts)))
                         continue
                     values = inventory.source_values(self.update_schema.load(row.values))
-                    changes = changes_between(inventory.source_as_dict(existing), values)
+                    changes = self.changes(existing, values)
                 except (ValidationError, DomainError) as exc:
                     job.reject(row.number, problems_of(exc, row.separator))
                     continue

@@ -5,9 +5,6 @@ Recorded for every write (in the same transaction as the write), every refused r
 reports, exports, the audit log itself and the dashboard's pages.
 """
 
-import csv
-import json
-
 from service.domain import hashchain
 from service.domain.time import isoformat_z
 from service.storage.db import database, is_postgresql
@@ -62,8 +59,12 @@ def entries(filters):
     return query
 
 
-def entry_as_dict(entry):
-    return {name: getattr(entry, name) for name in EXPORT_FIELDS}
+def export_row(entry):
+    """An entry as exported for a court or an inspector (EXPORT_FIELDS, `at` in RFC 3339):
+    every field the hash covers, so the chain can be recomputed from the export."""
+    row = {name: getattr(entry, name) for name in EXPORT_FIELDS}
+    row["at"] = isoformat_z(row["at"])
+    return row
 
 
 def verify():
@@ -75,22 +76,3 @@ def verify():
         "entries": count,
         "first_invalid_id": first_bad.id if first_bad else None,
     }
-
-
-def export(filters, fmt, out):
-    """Write entries (oldest first) as CSV or a JSON array to the text stream `out`."""
-    query = entries(filters).order_by(AuditEntry.id).iterator()
-    if fmt == "csv":
-        writer = csv.writer(out)
-        writer.writerow(EXPORT_FIELDS)
-        for entry in query:
-            row = entry_as_dict(entry)
-            row["at"] = isoformat_z(row["at"])
-            writer.writerow([row[name] for name in EXPORT_FIELDS])
-        return
-    out.write("[")
-    for n, entry in enumerate(query):
-        row = entry_as_dict(entry)
-        row["at"] = isoformat_z(row["at"])
-        out.write(("," if n else "") + "\n" + json.dumps(row, ensure_ascii=False))
-    out.write("\n]\n")

@@ -14,7 +14,6 @@ from datetime import timedelta
 
 from peewee import Case
 
-from service.domain.inventory import source_as_dict
 from service.domain.time import utcnow
 from service.storage.models import Source
 
@@ -78,12 +77,14 @@ def reasons_of(row):
     return [r for r in REASONS if getattr(row, f"in_{r}")]
 
 
-def as_dicts(rows, now):
-    """Rows of `backlog()` as answers: the source, its reasons and its age in days."""
-    return [
-        {**source_as_dict(row), "reasons": reasons_of(row), "age_days": (now - row.created_at).days}
-        for row in rows
-    ]
+def with_reasons(rows, now):
+    """Rows of `backlog()` as answers: each source with its `reasons` and `age_days` (days
+    since it was recorded in the inventory)."""
+    rows = list(rows)
+    for row in rows:
+        row.reasons = reasons_of(row)
+        row.age_days = (now - row.created_at).days
+    return rows
 
 
 def counts(filters, now=None):

@@ -443,6 +443,6 @@ def sources_at(incident_id, t, counting="any"):
         "incident_id": incident.id,
         "t": t,
         "counting": counting,
-        "sources": [inventory.source_as_dict(s) for s in recording],
+        "sources": list(recording),
         "sources_without_span": [s.id for s in unknown],
     }

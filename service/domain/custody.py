@@ -88,16 +88,6 @@ def hashed_fields(event):
     }
 
 
-def event_as_dict(event):
-    return {
-        **hashed_fields(event),
-        "occurred_at": event.occurred_at,
-        "recorded_at": event.recorded_at,
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
-    }
-
-
 def _verdict(source_id, events, first_invalid_seq=None, problem=None, head_hash=None):
     return {
         "source_id": source_id,

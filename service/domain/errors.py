@@ -6,12 +6,16 @@ report them too.
 
 
 class DomainError(Exception):
+    """`message` for people; `errors` names the fields at fault; `details` are more
+    figures for the answer's body (an import's counts)."""
+
     status = 400
 
-    def __init__(self, message, errors=None):
+    def __init__(self, message, errors=None, details=None):
         super().__init__(message)
         self.message = message
         self.errors = errors
+        self.details = details or {}
 
 
 class NotFound(DomainError):
@@ -51,3 +55,10 @@ class TooLarge(DomainError):
 
 class UnsupportedMediaType(DomainError):
     status = 415
+
+
+class RowsRejected(DomainError):
+    """Rows of a bulk import were refused, so nothing was written (all or nothing):
+    `details` is the import's answer, its errors listing the rows."""
+
+    status = 422

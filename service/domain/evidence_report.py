@@ -24,16 +24,16 @@ def evidence_report(incident_id, generated_by):
     histories = reviews.reviews_by_source(ids)
     entries = [
         {
-            "source": inventory.source_as_dict(s),
-            "custody": [custody.event_as_dict(e) for e in chains[s.id]],
+            "source": s,
+            "custody": chains[s.id],
             "verification": custody.verify_source(s, chains[s.id]),
-            "reviews": [reviews.review_as_dict(r) for r in histories[s.id]],
+            "reviews": histories[s.id],
         }
         for s in sources
     ]
-    broken = [e["source"]["id"] for e in entries if not e["verification"]["valid"]]
+    broken = [e["source"].id for e in entries if not e["verification"]["valid"]]
     return {
-        "incident": inventory.incident_as_dict(incident),
+        "incident": incident,
         "generated_at": utcnow(),
         "generated_by": generated_by,
         "summary": {
@@ -47,6 +47,6 @@ def evidence_report(incident_id, generated_by):
             "review_status": _tally((s.review_status for s in sources), REVIEW_STATUSES),
             "integrity": _tally((s.integrity for s in sources), INTEGRITY_STATES),
         },
-        "holds": holds.holds_as_dicts(holds.covering_incident(incident.id)),
+        "holds": holds.with_listed_sources(holds.covering_incident(incident.id)),
         "sources": entries,
     }

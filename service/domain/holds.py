@@ -9,7 +9,7 @@ here, in the same transaction as the hold is placed or released, and by
 
 from service.domain.errors import Conflict, Invalid, NotFound
 from service.domain.time import utcnow
-from service.storage.db import for_update
+from service.storage.db import for_update, grouped
 from service.storage.models import HoldSource, Incident, LegalHold, Source
 
 MAX_LISTED_SOURCES = 10_000
@@ -76,42 +76,19 @@ def _covered_ids(hold):
     return HoldSource.select(HoldSource.source).where(HoldSource.hold == hold.id)
 
 
-def hold_as_dict(hold, source_ids=None):
-    if source_ids is None:
-        source_ids = _listed_source_ids([hold.id])[hold.id]
-    return {
-        "id": hold.id,
-        "name": hold.name,
-        "authority": hold.authority,
-        "reason": hold.reason,
-        "incident_id": hold.incident_id,
-        "source_ids": source_ids,
-        "active": hold.active,
-        "created_at": hold.created_at,
-        "created_by": hold.created_by,
-        "released_at": hold.released_at,
-        "released_by": hold.released_by,
-    }
-
-
-def _listed_source_ids(hold_ids):
-    listed = {h: [] for h in hold_ids}
-    if hold_ids:
-        query = (
-            HoldSource.select(HoldSource.hold, HoldSource.source)
-            .where(HoldSource.hold.in_(hold_ids))
-            .order_by(HoldSource.hold, HoldSource.source)
-            .tuples()
-        )
-        for hold_id, source_id in query:
-            listed[hold_id].append(source_id)
-    return listed
-
-
-def holds_as_dicts(holds):
+def with_listed_sources(holds):
+    """The holds, each knowing the sources it names (one query for them all)."""
     holds = list(holds)
-    listed = _listed_source_ids([h.id for h in holds])
-    return [hold_as_dict(h, listed[h.id]) for h in holds]
+    ids = [h.id for h in holds]
+    listed = grouped(
+        ids,
+        HoldSource.select(HoldSource.hold, HoldSource.source)
+        .where(HoldSource.hold.in_(ids))
+        .order_by(HoldSource.hold, HoldSource.source),
+    )
+    for hold in holds:
+        hold._source_ids = listed[hold.id]
+    return holds
 
 
 def get_hold(hold_id, lock=False):

@@ -1,8 +1,8 @@
 """The catalogue: agencies, officers, incidents, involvements and sources.
 
 Functions take values already checked field by field (by the schemas) and enforce
-the rules that span fields or records. They return plain dicts shaped like the
-API's resources (`*_as_dict`), so the API, the importer and the CLI share them.
+the rules that span fields or records. They return the records (models); the schemas
+turn them into the API's resources, so every field is written once.
 """
 
 from datetime import timedelta
@@ -10,7 +10,7 @@ from datetime import timedelta
 from service.domain.errors import Conflict, Invalid, NotFound
 from service.domain.holds import incident_is_on_hold, refresh_legal_hold
 from service.domain.time import utcnow
-from service.storage.db import for_update
+from service.storage.db import for_update, grouped
 from service.storage.models import Agency, Incident, IncidentAgency, Involvement, Officer, Source
 
 # ---------------------------------------------------------------- helpers
@@ -65,10 +65,6 @@ def _apply(row, values):
 # ---------------------------------------------------------------- agencies
 
 
-def agency_as_dict(agency):
-    return {"code": agency.code, "name": agency.name, "jurisdiction": agency.jurisdiction}
-
-
 def get_agency(code, lock=False):
     query = Agency.select().where(Agency.code == code)
     agency = (for_update(query) if lock else query).first()
@@ -112,28 +108,12 @@ def agencies_by_code(codes, field="agencies"):
 # ---------------------------------------------------------------- officers
 
 
-def officer_as_dict(officer, agency_code=None):
-    return {
-        "id": officer.id,
-        "external_id": officer.external_id,
-        "agency": agency_code or officer.agency.code,
-        "badge_number": officer.badge_number,
-        "name": officer.name,
-        "camera_issued": officer.camera_issued,
-    }
-
-
-def officers_as_dicts(query):
-    rows = query.select_extend(Agency.code).join(Agency).objects()
-    return [officer_as_dict(o, o.code) for o in rows]
-
-
 def get_officer(officer_id, lock=False):
     return _get(Officer, officer_id, "officer", lock)
 
 
 def list_officers(filters):
-    query = Officer.select().order_by(Officer.id)
+    query = Officer.select(Officer, Agency).join(Agency).order_by(Officer.id)
     if filters.get("agency"):
         agency = Agency.get_or_none(Agency.code == filters["agency"])
         query = query.where(Officer.agency == (agency.id if agency else None))
@@ -180,49 +160,25 @@ def update_officer(officer, changes):
 
 # ---------------------------------------------------------------- incidents
 
-LOCATION_FIELDS = ("address", "city", "state", "latitude", "longitude")
-
 
 def agency_codes_by_incident(incident_ids):
-    codes = {i: [] for i in incident_ids}
-    if incident_ids:
-        query = (
-            IncidentAgency.select(IncidentAgency.incident, Agency.code)
-            .join(Agency)
-            .where(IncidentAgency.incident.in_(incident_ids))
-            .order_by(Agency.code)
-            .tuples()
-        )
-        for incident_id, code in query:
-            codes[incident_id].append(code)
-    return codes
+    """{incident id: its agencies' codes, A to Z}."""
+    return grouped(
+        incident_ids,
+        IncidentAgency.select(IncidentAgency.incident, Agency.code)
+        .join(Agency)
+        .where(IncidentAgency.incident.in_(list(incident_ids)))
+        .order_by(Agency.code),
+    )
 
 
-def incident_as_dict(incident, agency_codes=None):
-    if agency_codes is None:
-        agency_codes = agency_codes_by_incident([incident.id])[incident.id]
-    return {
-        "id": incident.id,
-        "external_id": incident.external_id,
-        "case_number": incident.case_number,
-        "cad_event_id": incident.cad_event_id,
-        "title": incident.title,
-        "kind": incident.kind,
-        "started_at": incident.started_at,
-        "ended_at": incident.ended_at,
-        "location": {name: getattr(incident, name) for name in LOCATION_FIELDS},
-        "agencies": agency_codes,
-        "status": incident.status,
-        "description": incident.description,
-        "created_at": incident.created_at,
-        "updated_at": incident.updated_at,
-    }
-
-
-def incidents_as_dicts(incidents):
+def with_agencies(incidents):
+    """The incidents, each knowing its agencies' codes (one query for them all)."""
     incidents = list(incidents)
     codes = agency_codes_by_incident([i.id for i in incidents])
-    return [incident_as_dict(i, codes[i.id]) for i in incidents]
+    for incident in incidents:
+        incident._agency_codes = codes[incident.id]
+    return incidents
 
 
 def get_incident(incident_id, lock=False):
@@ -263,7 +219,7 @@ def _incident_columns(values):
     columns = {k: v for k, v in values.items() if k not in ("location", "agencies")}
     location = values.get("location")
     if location is not None:
-        columns.update({k: location[k] for k in LOCATION_FIELDS if k in location})
+        columns.update({k: location[k] for k in Incident.LOCATION_FIELDS if k in location})
     return columns
 
 
@@ -273,6 +229,7 @@ def _link_agencies(incident, agencies):
         IncidentAgency.insert_many(
             [{"incident": incident.id, "agency": a.id} for a in agencies]
         ).execute()
+    incident._agency_codes = sorted(a.code for a in agencies)
 
 
 def create_incident(values):
@@ -305,32 +262,14 @@ def update_incident(incident, changes):
 # ---------------------------------------------------------------- involvements
 
 
-def involvement_as_dict(involvement, officer=None, agency_code=None):
-    officer = officer or involvement.officer
-    return {
-        "incident_id": involvement.incident_id,
-        "officer_id": involvement.officer_id,
-        "role": involvement.role,
-        "camera_expected": involvement.camera_expected,
-        "not_recorded_reason": involvement.not_recorded_reason,
-        "officer_name": officer.name,
-        "badge_number": officer.badge_number,
-        "agency": agency_code or officer.agency.code,
-    }
-
-
 def involvements_query(incident):
     return (
-        Involvement.select(Involvement, Officer, Agency.code)
+        Involvement.select(Involvement, Officer, Agency)
         .join(Officer)
         .join(Agency)
         .where(Involvement.incident == incident)
         .order_by(Involvement.id)
     )
-
-
-def involvements_as_dicts(query):
-    return [involvement_as_dict(i, i.officer, i.officer.agency.code) for i in query]
 
 
 def get_involvement(incident, officer_id, lock=False):
@@ -374,42 +313,6 @@ def update_involvement(involvement, changes):
 
 
 # ---------------------------------------------------------------- sources
-
-SOURCE_FIELDS = (
-    "external_id",
-    "kind",
-    "device_id",
-    "recorded_by",
-    "recording_started_at",
-    "recording_ended_at",
-    "clock_offset_seconds",
-    "duration_seconds",
-    "sha256",
-    "size_bytes",
-    "storage_uri",
-    "obtained_via",
-    "retain_until",
-    "notes",
-)
-
-
-def source_as_dict(source):
-    data = {name: getattr(source, name) for name in SOURCE_FIELDS}
-    data.update(
-        id=source.id,
-        incident_id=source.incident_id,
-        officer_id=source.officer_id,
-        derived_from_id=source.derived_from_id,
-        corrected_started_at=source.corrected_started_at,
-        corrected_ended_at=source.corrected_ended_at,
-        custody_status=source.custody_status,
-        review_status=source.review_status,
-        integrity=source.integrity,
-        legal_hold=source.legal_hold,
-        created_at=source.created_at,
-        updated_at=source.updated_at,
-    )
-    return data
 
 
 def get_source(source_id, lock=False):

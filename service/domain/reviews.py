@@ -11,22 +11,8 @@ from service.domain.vocabulary import REVIEW_FLAGS, REVIEW_STATUSES
 from service.storage.db import database
 from service.storage.models import Review, Source
 
-FLAG_SEPARATOR = ";"
 # "unreviewed" is where a source starts, not a verdict anyone records.
 VERDICTS = tuple(s for s in REVIEW_STATUSES if s != "unreviewed")
-
-
-def review_as_dict(review):
-    return {
-        "id": review.id,
-        "source_id": review.source_id,
-        "status": review.status,
-        "reviewer": review.reviewer,
-        "notes": review.notes,
-        "flags": [f for f in review.flags.split(FLAG_SEPARATOR) if f],
-        "actor": review.actor,
-        "created_at": review.created_at,
-    }
 
 
 def list_reviews(source):
@@ -73,7 +59,7 @@ def add_review(source, values, actor):
             status=values["status"],
             reviewer=values.get("reviewer") or actor,
             notes=values.get("notes") or None,
-            flags=FLAG_SEPARATOR.join(flags),
+            flags=flags,
             actor=actor,
             created_at=now,
         )

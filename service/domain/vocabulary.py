@@ -1,4 +1,9 @@
-"""The inventory's vocabulary: the values each enumerated field may take (the API's enums)."""
+"""The inventory's vocabulary: the values each enumerated field may take (the API's enums),
+and the bounds of ids."""
+
+# Ids assigned by the service are whole numbers from 1 to this (within a signed 64-bit
+# column on both databases).
+MAX_ID = 2**62
 
 JURISDICTIONS = ("federal", "state", "county", "municipal", "tribal", "other")
 INCIDENT_KINDS = (

@@ -79,6 +79,17 @@ def bulk_insert(model, fields, rows, db=None):
             db.cursor().executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', rows)
 
 
+def grouped(keys, query):
+    """{key: [value, ...]} from a query of (key, value) rows, every key of `keys` present (an
+    empty list where the query has none), values in the query's order: many records' lists
+    (an incident's agencies, a hold's sources) in one query."""
+    found = {key: [] for key in keys}
+    if found:
+        for key, value in query.tuples():
+            found[key].append(value)
+    return found
+
+
 def backend_name():
     """'sqlite' or 'postgresql', as /health reports it."""
     return "postgresql" if is_postgresql() else "sqlite"

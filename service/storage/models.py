@@ -23,6 +23,20 @@ from peewee import (
 from service.storage.db import database, utcnow
 
 
+class NameListField(TextField):
+    """A list of short names (review flags) kept as one `;`-separated text."""
+
+    SEPARATOR = ";"
+
+    def db_value(self, value):
+        if isinstance(value, str):
+            return value
+        return self.SEPARATOR.join(value or ())
+
+    def python_value(self, value):
+        return [name for name in (value or "").split(self.SEPARATOR) if name]
+
+
 class BaseModel(Model):
     class Meta:
         database = database
@@ -69,6 +83,28 @@ class Incident(BaseModel):
     description = TextField(null=True)
     created_at = DateTimeField(default=lambda: utcnow())
     updated_at = DateTimeField(default=lambda: utcnow())
+
+    LOCATION_FIELDS = ("address", "city", "state", "latitude", "longitude")
+
+    @property
+    def location(self):
+        """Where it happened, as one value (the columns above)."""
+        return {name: getattr(self, name) for name in self.LOCATION_FIELDS}
+
+    @property
+    def agencies(self):
+        """The codes of the agencies that took part, A to Z (lists load them for a whole
+        page at once: service.domain.inventory.with_agencies)."""
+        if "_agency_codes" not in self.__dict__:
+            self._agency_codes = [
+                code
+                for (code,) in Agency.select(Agency.code)
+                .join(IncidentAgency)
+                .where(IncidentAgency.incident == self.id)
+                .order_by(Agency.code)
+                .tuples()
+            ]
+        return self._agency_codes
 
     class Meta:
         # Lists filtered by state or kind come newest first: these read a page in order
@@ -195,7 +231,7 @@ class Review(BaseModel):
     status = CharField(max_length=16)
     reviewer = CharField(max_length=200)
     notes = TextField(null=True)
-    flags = TextField(default="")  # ';'-separated REVIEW_FLAGS
+    flags = NameListField(default=list)
     actor = CharField(max_length=200)
     created_at = DateTimeField(default=lambda: utcnow())
 
@@ -218,6 +254,20 @@ class LegalHold(BaseModel):
 
     class Meta:
         indexes = ((("incident", "active"), False),)
+
+    @property
+    def source_ids(self):
+        """The sources the hold names (none for a hold on a whole incident); lists load
+        them for a whole page at once (service.domain.holds.with_listed_sources)."""
+        if "_source_ids" not in self.__dict__:
+            self._source_ids = [
+                source_id
+                for (source_id,) in HoldSource.select(HoldSource.source)
+                .where(HoldSource.hold == self.id)
+                .order_by(HoldSource.source)
+                .tuples()
+            ]
+        return self._source_ids
 
 
 class HoldSource(BaseModel):

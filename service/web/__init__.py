@@ -114,7 +114,9 @@ def _register_service_routes(app):
 def _register_error_handlers(app):
     @app.errorhandler(DomainError)
     def domain_error(error):
-        return hooks.error_response(error.status, error.message, error.errors)
+        return hooks.error_response(
+            error.status, error.message, error.errors, details=error.details
+        )
 
     @app.errorhandler(IntegrityError)
     def integrity_error(error):

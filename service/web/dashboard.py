@@ -20,7 +20,7 @@ from service.domain.auth import authenticate
 from service.domain.errors import DomainError
 from service.domain.reports import coverage_report
 from service.domain.time import utcnow
-from service.domain.vocabulary import INCIDENT_KINDS, SOURCE_KINDS
+from service.domain.vocabulary import COUNTING, INCIDENT_KINDS, LACKING, SOURCE_KINDS
 from service.storage.models import Officer, Source
 from service.web import access, reports, signin
 from service.web.api.reports import report_response
@@ -163,8 +163,8 @@ def choices():
     return {
         "agencies": [a.code for a in inventory.list_agencies()],
         "kinds": INCIDENT_KINDS,
-        "counting": coverage.COUNTING,
-        "lacking": coverage.LACKING,
+        "counting": COUNTING,
+        "lacking": LACKING,
     }
 
 
@@ -230,10 +230,10 @@ def _who_recorded(source):
 def incident(incident_id):
     """One incident: its officers (covered or not, why) and its timeline with the gaps."""
     counting = request.args.get("counting") or "any"
-    if counting not in coverage.COUNTING:
+    if counting not in COUNTING:
         counting = "any"
     found = coverage.incident_coverage(incident_id, counting)
-    record = inventory.incident_as_dict(inventory.get_incident(incident_id))
+    record = inventory.get_incident(incident_id)
     # The sources the coverage engine counted, each drawn on its own row.
     counted = set(found["sources_without_span"])
     for intervals in found["timeline"].values():
@@ -248,17 +248,18 @@ def incident(incident_id):
             .order_by(Source.corrected_started_at, Source.id)
         )
         rows = list(query)
-    sources = [{**inventory.source_as_dict(s), "who": _who_recorded(s)} for s in rows]
+    for source in rows:
+        source.who = _who_recorded(source)
+    sources = rows
     timeline_rows = [
         {
-            "id": s["id"],
-            "kind": s["kind"],
-            "label": f"#{s['id']} {s['kind'].replace('_', ' ')}"
-            + (f" - {s['who']}" if s["who"] else ""),
-            "spans": [(s["corrected_started_at"], s["corrected_ended_at"])],
+            "id": s.id,
+            "kind": s.kind,
+            "label": f"#{s.id} {s.kind.replace('_', ' ')}" + (f" - {s.who}" if s.who else ""),
+            "spans": [(s.corrected_started_at, s.corrected_ended_at)],
         }
         for s in sources
-        if s["corrected_started_at"] and s["corrected_ended_at"]
+        if s.corrected_started_at and s.corrected_ended_at
     ]
     expected = [o for o in found["officers"] if o["camera_expected"]]
     covered = sum(1 for o in expected if o["covered"])
@@ -295,7 +296,9 @@ def backlog_page():
     context["counts"] = backlog.counts(args, now)
     context["older_than_days"] = args["older_than_days"]
     context.update(
-        paged(backlog.backlog(args, now), args["page"], lambda rows: backlog.as_dicts(rows, now))
+        paged(
+            backlog.backlog(args, now), args["page"], lambda rows: backlog.with_reasons(rows, now)
+        )
     )
     return page("backlog.html", **context)
 

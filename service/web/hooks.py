@@ -12,6 +12,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import IntegerConverter
 
 from service.domain import audit, auth
+from service.domain.vocabulary import MAX_ID
 from service.storage.db import RequestTransaction, database
 from service.web import access
 
@@ -19,7 +20,6 @@ log = logging.getLogger("evidence")
 
 API_PREFIX = "/api/v1"
 PUBLIC_API_PATHS = (f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs")
-MAX_PATH_ID = 2**62
 # Path segments that name an action on a resource rather than the resource.
 ACTIONS = {"release", "verify", "at"}
 
@@ -49,8 +49,9 @@ class SignedIntConverter(IntegerConverter):
         super().__init__(url_map, **kwargs)
 
 
-def error_response(status, message, errors=None, headers=None):
+def error_response(status, message, errors=None, headers=None, details=None):
     body = {"code": status, "status": HTTP_STATUS_CODES.get(status, "Error"), "message": message}
+    body.update(details or {})
     if errors:
         body["errors"] = errors
     response = jsonify(body)
@@ -94,7 +95,7 @@ def _rule():
 
 def _bad_path_ids():
     for name, value in (request.view_args or {}).items():
-        if isinstance(value, int) and not 1 <= value <= MAX_PATH_ID:
+        if isinstance(value, int) and not 1 <= value <= MAX_ID:
             return name
     return None
 
@@ -121,8 +122,8 @@ def open_request():
     if bad:
         return error_response(
             422,
-            f"{bad}: must be a whole number from 1 to {MAX_PATH_ID}",
-            {"path": {bad: [f"must be from 1 to {MAX_PATH_ID}"]}},
+            f"{bad}: must be a whole number from 1 to {MAX_ID}",
+            {"path": {bad: [f"must be from 1 to {MAX_ID}"]}},
         )
     if request.method in access.READ_METHODS:
         return None

@@ -3,17 +3,15 @@ and the dashboard's.
 
 A view returns a `Listing` (a peewee query and how to turn a page of its rows into
 answers); `QueryPage` counts the query and reads one page of it. The API's blueprints
-(`Blueprint` below) put the page's figures in the `X-Pagination` header.
+(service/web/resources.py) put the page's figures in the `X-Pagination` header.
 """
 
-import json
 import math
 from dataclasses import dataclass
 
-from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.pagination import Page, PaginationParameters
 
-from schemas.common import MAX_PAGE, MAX_PAGE_SIZE
+from schemas.common import MAX_PAGE
 from service.domain.errors import Invalid
 
 DEFAULT_PAGE_SIZE = 50
@@ -63,53 +61,3 @@ def page_of(listing, number, page_size=DEFAULT_PAGE_SIZE, clamp=False):
     if clamp and number > page.pages:
         page.page_params.page = page.pages
     return page
-
-
-class Blueprint(SmorestBlueprint):
-    """flask-smorest's blueprint, with the API's paging: 50 a page by default, 1000 at most,
-    and the `X-Pagination` figures of the contract (total, total_pages, page, page_size,
-    first_page, last_page, previous_page, next_page)."""
-
-    DEFAULT_PAGINATION_PARAMETERS = {
-        "page": 1,
-        "page_size": DEFAULT_PAGE_SIZE,
-        "max_page_size": MAX_PAGE_SIZE,
-    }
-
-    def paginate(self, pager=QueryPage, **kwargs):
-        return super().paginate(pager, **kwargs)
-
-    @staticmethod
-    def _make_pagination_metadata(page, page_size, item_count):
-        total_pages = max(1, math.ceil(item_count / page_size))
-        meta = {
-            "total": item_count,
-            "total_pages": total_pages,
-            "page": page,
-            "page_size": page_size,
-            "first_page": 1,
-            "last_page": total_pages,
-        }
-        if page > 1:
-            meta["previous_page"] = min(page - 1, total_pages)
-        if page < total_pages:
-            meta["next_page"] = page + 1
-        return meta
-
-    def _set_pagination_metadata(self, page_params, result, headers):
-        headers = dict(headers or {})
-        headers[self.PAGINATION_HEADER_NAME] = json.dumps(
-            self._make_pagination_metadata(
-                page_params.page, page_params.page_size, page_params.item_count
-            )
-        )
-        return result, headers
-
-    def _prepare_pagination_doc(self, doc, doc_info, *, spec, **kwargs):
-        # `page` and `page_size` are documented (and validated) by each list's arguments
-        # schema (schemas.common.PageArgs); only the header is added here.
-        operation = doc_info.get("pagination")
-        if operation:
-            for status in doc_info.get("success_status_codes", []):
-                self._document_pagination_metadata(spec, doc["responses"][status])
-        return doc

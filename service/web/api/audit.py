@@ -18,12 +18,10 @@ blp = Blueprint(
 @access.allow("admin", "oversight")
 @access.audited_reads
 class AuditLog(MethodView):
-    @blp.arguments(AuditArgs, location="query")
-    @blp.response(200, AuditEntrySchema(many=True))
-    @blp.paginate()
+    @blp.lists(AuditEntrySchema, AuditArgs)
     def get(self, args):
         """Who did what, when, with what outcome; newest first"""
-        return Listing(audit.entries(args), lambda rows: [audit.entry_as_dict(e) for e in rows])
+        return Listing(audit.entries(args))
 
 
 @blp.route("/verify")

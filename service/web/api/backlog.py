@@ -17,13 +17,11 @@ blp = Blueprint(
 
 @blp.route("/backlog")
 class Backlog(MethodView):
-    @blp.arguments(BacklogArgs, location="query")
-    @blp.response(200, BacklogItemSchema(many=True))
-    @blp.paginate()
+    @blp.lists(BacklogItemSchema, BacklogArgs)
     def get(self, args):
         """List the sources in the backlog, oldest first, each with its reasons"""
         now = utcnow()
-        return Listing(backlog.backlog(args, now), lambda rows: backlog.as_dicts(rows, now))
+        return Listing(backlog.backlog(args, now), lambda rows: backlog.with_reasons(rows, now))
 
 
 @blp.route("/backlog/summary")

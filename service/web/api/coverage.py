@@ -27,9 +27,7 @@ blp = Blueprint(
 
 @blp.route("/coverage/incidents")
 class LackingIncidents(MethodView):
-    @blp.arguments(LackingArgs, location="query")
-    @blp.response(200, LackingIncidentSchema(many=True))
-    @blp.paginate()
+    @blp.lists(LackingIncidentSchema, LackingArgs)
     def get(self, args):
         """List incidents lacking footage (bodycam, any, or an officer's own bodycam)"""
         query = coverage.lacking_incidents(args["lacking"], args)

@@ -7,7 +7,7 @@ from service.domain import custody, inventory
 from service.web import access
 from service.web.paging import QueryPage
 
-from .common import Blueprint, Listing, actor, with_etag
+from .common import Blueprint, Listing, actor
 
 blp = Blueprint(
     "custody",
@@ -18,10 +18,6 @@ blp = Blueprint(
 )
 
 CSV_COLUMNS = (*custody.HASHED_FIELDS, "prev_hash", "hash")
-
-
-def _events(rows):
-    return [custody.event_as_dict(e) for e in rows]
 
 
 @blp.route("/<int:source_id>/custody")
@@ -38,10 +34,11 @@ class CustodyChain(MethodView):
         """
         source = inventory.get_source(source_id)
         events = custody.list_events(source)
-        page = QueryPage(Listing(events, _events), pagination_parameters)
+        page = QueryPage(Listing(events), pagination_parameters)
         if args["format"] == "csv":
+            rows = CustodyEventSchema(many=True).dump(events.iterator())
             return Response(
-                csv_text(CSV_COLUMNS, _events(events.iterator())),
+                csv_text(CSV_COLUMNS, rows),
                 mimetype="text/csv",
                 headers={
                     "Content-Disposition": f'attachment; filename="source-{source.id}-custody.csv"'
@@ -49,12 +46,10 @@ class CustodyChain(MethodView):
             )
         return page.items
 
-    @blp.arguments(CustodyEventSchema)
-    @blp.response(201, CustodyEventSchema)
+    @blp.creates(CustodyEventSchema)
     def post(self, values, source_id):
         """Append a custody event (the source's custody_status and integrity follow)"""
-        event = custody.append_event(source_id, values, actor())
-        return with_etag(custody.event_as_dict(event), 201)
+        return custody.append_event(source_id, values, actor())
 
 
 @blp.route("/<int:source_id>/custody/verify")

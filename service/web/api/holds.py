@@ -4,7 +4,7 @@ from schemas.hold import LegalHoldListArgs, LegalHoldSchema
 from service.domain import holds
 from service.web import access
 
-from .common import Blueprint, Listing, actor, with_etag
+from .common import Blueprint, Listing, actor
 
 blp = Blueprint(
     "holds",
@@ -16,32 +16,29 @@ blp = Blueprint(
 
 @blp.route("")
 class Holds(MethodView):
-    @blp.arguments(LegalHoldListArgs, location="query")
-    @blp.response(200, LegalHoldSchema(many=True))
-    @blp.paginate()
+    @blp.lists(LegalHoldSchema, LegalHoldListArgs)
     def get(self, args):
         """List legal holds, newest first"""
-        return Listing(holds.list_holds(args), holds.holds_as_dicts)
+        return Listing(holds.list_holds(args), holds.with_listed_sources)
 
-    @blp.arguments(LegalHoldSchema)
-    @blp.response(201, LegalHoldSchema)
+    @blp.creates(LegalHoldSchema)
     def post(self, values):
         """Place a legal hold on an incident or on listed sources"""
-        return with_etag(holds.hold_as_dict(holds.place_hold(values, actor())), 201)
+        return holds.place_hold(values, actor())
 
 
 @blp.route("/<int:hold_id>")
 class HoldById(MethodView):
-    @blp.response(200, LegalHoldSchema)
+    @blp.reads(LegalHoldSchema)
     def get(self, hold_id):
         """Read a legal hold"""
-        return with_etag(holds.hold_as_dict(holds.get_hold(hold_id)))
+        return holds.get_hold(hold_id)
 
 
 @blp.route("/<int:hold_id>/release")
 class HoldRelease(MethodView):
     @access.allow("admin")
-    @blp.response(200, LegalHoldSchema)
+    @blp.reads(LegalHoldSchema)
     def post(self, hold_id):
         """Release a legal hold (admin only)"""
-        return with_etag(holds.hold_as_dict(holds.release_hold(hold_id, actor())))
+        return holds.release_hold(hold_id, actor())

@@ -1,4 +1,4 @@
-from flask import current_app, g, jsonify, request
+from flask import current_app, g, request
 from flask.views import MethodView
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -11,7 +11,7 @@ from schemas.imports import (
 )
 from service.bulk import importer
 from service.bulk.readers import MEDIA_TYPES
-from service.domain.errors import TooLarge, UnsupportedMediaType
+from service.domain.errors import RowsRejected, TooLarge, UnsupportedMediaType
 from service.web import access
 
 from .common import Blueprint
@@ -80,16 +80,9 @@ class Imports(MethodView):
             raise _too_large() from exc
         summary = job.as_dict()
         if job.counts["rejected"] and not partial:
-            rejected = job.counts["rejected"]
-            response = jsonify(
-                {
-                    "code": 422,
-                    "status": "Unprocessable Entity",
-                    "message": f"{rejected} row(s) rejected, so nothing was written (atomic mode); "
-                    "fix them, or send mode=partial to write the good rows",
-                    **summary,
-                }
+            raise RowsRejected(
+                f"{job.counts['rejected']} row(s) rejected, so nothing was written (atomic "
+                "mode); fix them, or send mode=partial to write the good rows",
+                details=summary,
             )
-            response.status_code = 422
-            return response
         return summary

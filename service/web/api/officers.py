@@ -3,38 +3,34 @@ from flask.views import MethodView
 from schemas.officer import OfficerListArgs, OfficerSchema
 from service.domain import inventory
 
-from .common import Blueprint, Listing, check_if_match, with_etag
+from .common import Blueprint, Listing, check_if_match
 
 blp = Blueprint("officers", __name__, url_prefix="/api/v1/officers", description="Officers")
 
 
 @blp.route("")
 class Officers(MethodView):
-    @blp.arguments(OfficerListArgs, location="query")
-    @blp.response(200, OfficerSchema(many=True))
-    @blp.paginate()
+    @blp.lists(OfficerSchema, OfficerListArgs)
     def get(self, args):
         """List officers"""
-        return Listing(inventory.list_officers(args), inventory.officers_as_dicts)
+        return Listing(inventory.list_officers(args))
 
-    @blp.arguments(OfficerSchema)
-    @blp.response(201, OfficerSchema)
+    @blp.creates(OfficerSchema)
     def post(self, values):
         """Record an officer"""
-        return with_etag(inventory.officer_as_dict(inventory.create_officer(values)), 201)
+        return inventory.create_officer(values)
 
 
 @blp.route("/<int:officer_id>")
 class OfficerById(MethodView):
-    @blp.response(200, OfficerSchema)
+    @blp.reads(OfficerSchema)
     def get(self, officer_id):
         """Read an officer"""
-        return with_etag(inventory.officer_as_dict(inventory.get_officer(officer_id)))
+        return inventory.get_officer(officer_id)
 
-    @blp.arguments(OfficerSchema(partial=True))
-    @blp.response(200, OfficerSchema)
+    @blp.updates(OfficerSchema)
     def patch(self, changes, officer_id):
         """Update an officer"""
         officer = inventory.get_officer(officer_id, lock=True)
-        check_if_match(inventory.officer_as_dict(officer))
-        return with_etag(inventory.officer_as_dict(inventory.update_officer(officer, changes)))
+        check_if_match(OfficerSchema, officer)
+        return inventory.update_officer(officer, changes)

@@ -4,7 +4,7 @@ from schemas.review import ReviewListArgs, ReviewSchema
 from service.domain import inventory, reviews
 from service.web import access
 
-from .common import Blueprint, Listing, actor, with_etag
+from .common import Blueprint, Listing, actor
 
 blp = Blueprint(
     "reviews",
@@ -14,24 +14,15 @@ blp = Blueprint(
 )
 
 
-def _reviews(rows):
-    return [reviews.review_as_dict(r) for r in rows]
-
-
 @blp.route("/<int:source_id>/reviews")
 @access.audited_reads
 class SourceReviews(MethodView):
-    @blp.arguments(ReviewListArgs, location="query")
-    @blp.response(200, ReviewSchema(many=True))
-    @blp.paginate()
+    @blp.lists(ReviewSchema, ReviewListArgs)
     def get(self, args, source_id):
         """List a source's reviews, oldest first"""
-        return Listing(reviews.list_reviews(inventory.get_source(source_id)), _reviews)
+        return Listing(reviews.list_reviews(inventory.get_source(source_id)))
 
-    @blp.arguments(ReviewSchema)
-    @blp.response(201, ReviewSchema)
+    @blp.creates(ReviewSchema)
     def post(self, values, source_id):
         """Record a review of a source"""
-        return with_etag(
-            reviews.review_as_dict(reviews.add_review(source_id, values, actor())), 201
-        )
+        return reviews.add_review(source_id, values, actor())

@@ -4,7 +4,7 @@ from schemas.source import SourceListArgs, SourceSchema
 from service.domain import inventory
 from service.web import access
 
-from .common import Blueprint, Listing, check_if_match, with_etag
+from .common import Blueprint, Listing, check_if_match
 
 blp = Blueprint(
     "sources",
@@ -17,34 +17,28 @@ blp = Blueprint(
 @blp.route("")
 @access.audited_reads
 class Sources(MethodView):
-    @blp.arguments(SourceListArgs, location="query")
-    @blp.response(200, SourceSchema(many=True))
-    @blp.paginate()
+    @blp.lists(SourceSchema, SourceListArgs)
     def get(self, args):
         """List sources"""
-        return Listing(
-            inventory.list_sources(args), lambda rows: [inventory.source_as_dict(s) for s in rows]
-        )
+        return Listing(inventory.list_sources(args))
 
-    @blp.arguments(SourceSchema)
-    @blp.response(201, SourceSchema)
+    @blp.creates(SourceSchema)
     def post(self, values):
         """Record a source (incident_id in the body)"""
-        return with_etag(inventory.source_as_dict(inventory.create_source(values)), 201)
+        return inventory.create_source(values)
 
 
 @blp.route("/<int:source_id>")
 @access.audited_reads
 class SourceById(MethodView):
-    @blp.response(200, SourceSchema)
+    @blp.reads(SourceSchema)
     def get(self, source_id):
         """Read a source"""
-        return with_etag(inventory.source_as_dict(inventory.get_source(source_id)))
+        return inventory.get_source(source_id)
 
-    @blp.arguments(SourceSchema(partial=True))
-    @blp.response(200, SourceSchema)
+    @blp.updates(SourceSchema)
     def patch(self, changes, source_id):
         """Update a source's description (its status fields follow custody, reviews, holds)"""
         source = inventory.get_source(source_id, lock=True)
-        check_if_match(inventory.source_as_dict(source))
-        return with_etag(inventory.source_as_dict(inventory.update_source(source, changes)))
+        check_if_match(SourceSchema, source)
+        return inventory.update_source(source, changes)

@@ -1,0 +1,149 @@
+"""The API's blueprint: flask-smorest's, with the contract's paging and a decorator for each
+kind of resource view, so that a view says what it does and its schema does the rest.
+
+- `@blp.lists(Schema, Args)`: a paged list; the view returns a `Listing`.
+- `@blp.reads(Schema)`, `@blp.creates(Schema)`, `@blp.updates(Schema)`: one resource,
+  answered with its ETag; the view returns the record, the schema dumps it.
+"""
+
+import functools
+import hashlib
+import json
+import math
+
+from flask import request
+from flask_smorest import Blueprint as SmorestBlueprint
+
+from schemas.common import MAX_PAGE_SIZE
+from service.domain.errors import PreconditionFailed
+from service.web.paging import DEFAULT_PAGE_SIZE, QueryPage
+
+
+def etag_of(schema, record):
+    """The ETag of `record` as `schema` shows it."""
+    shown = _instance(schema).dump(record)
+    body = json.dumps(shown, sort_keys=True, default=str)
+    return '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+
+
+def check_if_match(schema, current):
+    """412 when the client's If-Match names another version than `current`."""
+    wanted = request.headers.get("If-Match")
+    if not wanted:
+        return
+    tags = {t.strip() for t in wanted.split(",")}
+    if "*" in tags:
+        return
+    # Weak validators (W/"...") name the same version for our purposes.
+    tags = {t[2:] if t.startswith("W/") else t for t in tags}
+    if etag_of(schema, current) not in tags:
+        raise PreconditionFailed(
+            "the resource has changed since you read it (If-Match does not match its ETag);"
+            " read it again and retry"
+        )
+
+
+def _instance(schema):
+    return schema() if isinstance(schema, type) else schema
+
+
+def _answered_with_etag(schema, status):
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            record = view(*args, **kwargs)
+            return record, status, {"ETag": etag_of(schema, record)}
+
+        return wrapper
+
+    return decorator
+
+
+class Blueprint(SmorestBlueprint):
+    """flask-smorest's blueprint, with the API's paging: 50 a page by default, 1000 at most,
+    and the `X-Pagination` figures of the contract (total, total_pages, page, page_size,
+    first_page, last_page, previous_page, next_page)."""
+
+    DEFAULT_PAGINATION_PARAMETERS = {
+        "page": 1,
+        "page_size": DEFAULT_PAGE_SIZE,
+        "max_page_size": MAX_PAGE_SIZE,
+    }
+
+    # ------------------------------------------------------------ resource views
+
+    def lists(self, schema, args):
+        """A paged list: query arguments loaded with `args`, items dumped with `schema`."""
+
+        def decorator(view):
+            view = self.paginate()(view)
+            view = self.response(200, _instance(schema).__class__(many=True))(view)
+            return self.arguments(args, location="query")(view)
+
+        return decorator
+
+    def reads(self, schema):
+        """One resource, with its ETag."""
+
+        def decorator(view):
+            return self.response(200, schema)(_answered_with_etag(schema, 200)(view))
+
+        return decorator
+
+    def creates(self, schema, status=201):
+        """A new resource from a body loaded with `schema`; 201 with its ETag."""
+
+        def decorator(view):
+            view = self.response(status, schema)(_answered_with_etag(schema, status)(view))
+            return self.arguments(schema)(view)
+
+        return decorator
+
+    def updates(self, schema, body=None):
+        """A change from a body loaded with `body` (default: `schema`, every field optional);
+        the resource as it is now, with its ETag."""
+
+        def decorator(view):
+            view = self.response(200, schema)(_answered_with_etag(schema, 200)(view))
+            return self.arguments(body or _instance(schema).__class__(partial=True))(view)
+
+        return decorator
+
+    # ------------------------------------------------------------ paging
+
+    def paginate(self, pager=QueryPage, **kwargs):
+        return super().paginate(pager, **kwargs)
+
+    @staticmethod
+    def _make_pagination_metadata(page, page_size, item_count):
+        total_pages = max(1, math.ceil(item_count / page_size))
+        meta = {
+            "total": item_count,
+            "total_pages": total_pages,
+            "page": page,
+            "page_size": page_size,
+            "first_page": 1,
+            "last_page": total_pages,
+        }
+        if page > 1:
+            meta["previous_page"] = min(page - 1, total_pages)
+        if page < total_pages:
+            meta["next_page"] = page + 1
+        return meta
+
+    def _set_pagination_metadata(self, page_params, result, headers):
+        headers = dict(headers or {})
+        headers[self.PAGINATION_HEADER_NAME] = json.dumps(
+            self._make_pagination_metadata(
+                page_params.page, page_params.page_size, page_params.item_count
+            )
+        )
+        return result, headers
+
+    def _prepare_pagination_doc(self, doc, doc_info, *, spec, **kwargs):
+        # `page` and `page_size` are documented (and validated) by each list's arguments
+        # schema (schemas.common.PageArgs); only the header is added here.
+        if doc_info.get("pagination"):
+            for status in doc_info.get("success_status_codes", []):
+                self._document_pagination_metadata(spec, doc["responses"][status])
+        return doc
