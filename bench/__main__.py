@@ -1,16 +1,21 @@
-import sys
+"""`python -m bench NAME [options]`: the benchmarks of bench/cli.py as commands of one group."""
 
-from bench import BENCHMARKS, run
+import click
+
+from bench.cli import COMMANDS
 
 
-def main(argv):
-    if not argv or argv[0] not in BENCHMARKS:
-        print("usage: python -m bench NAME [options]   (NAME --help for its options)")
-        print("benchmarks: " + ", ".join(BENCHMARKS))
-        return 0 if not argv or argv[0] in ("-h", "--help") else 2
-    run(argv[0], argv[1:])
-    return 0
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def main(context):
+    """Benchmarks (not tests), one module of bench/ each: `python -m bench COMMAND --help` for
+    its options."""
+    if context.invoked_subcommand is None:  # the list, as --help gives it, and exit status 0
+        click.echo(context.get_help())
 
+
+for command in COMMANDS:
+    main.add_command(command)
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    main()

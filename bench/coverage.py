@@ -14,7 +14,6 @@ and by hand-written SQL producing the same facts. Both answers are compared
 before anything is timed. Reports the median of --runs runs and the ratio.
 """
 
-import argparse
 import json
 import os
 import platform
@@ -281,32 +280,14 @@ def write_section(path, name, body):
         handle.write(text)
 
 
-def run(args):
-    parser = argparse.ArgumentParser(
-        prog="python -m bench coverage",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--db", default="sqlite:///var/bench-coverage.db", help="database URL")
-    parser.add_argument("--incidents", type=int, default=100_000)
-    parser.add_argument("--sources", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument(
-        "--reuse",
-        action="store_true",
-        help="use the catalogue already at --db instead of generating one",
-    )
-    parser.add_argument(
-        "--write-docs", metavar="PATH", help="write the results into PATH's coverage section"
-    )
-    options = parser.parse_args(args)
-
-    if not options.reuse:
+def main(*, db, incidents, sources, seed, runs, reuse, write_docs):
+    """`python -m bench coverage`: generates (unless `reuse`) the catalogue at `db`, checks
+    and times both sides `runs` times, prints the report (and writes it into `write_docs`)."""
+    if not reuse:
         started = time.perf_counter()
-        counts = generate(options.db, options.incidents, options.sources, options.seed)
+        counts = generate(db, incidents, sources, seed)
         print(f"generated {counts} in {time.perf_counter() - started:.1f} s", flush=True)
-    app = create_app({"DATABASE_URL": options.db})
+    app = create_app({"DATABASE_URL": db})
     with app.app_context():
         database.connect(reuse_if_open=True)
         table_counts = _table_counts()
@@ -319,14 +300,14 @@ def run(args):
     service = Service(app)
     total, groups = check_same_answers(app, service)
     print("the service and the hand-written SQL give the same answers", flush=True)
-    results = measure(app, service, options.runs)
+    results = measure(app, service, runs)
     with app.app_context():
-        environment = _environment(options.db, counts)
-    text = report(results, environment, options.runs, total, groups)
+        environment = _environment(db, counts)
+    text = report(results, environment, runs, total, groups)
     print(text)
-    if options.write_docs:
-        write_section(options.write_docs, "coverage", "## Coverage queries\n\n" + text)
-        print(f"written to {options.write_docs}")
+    if write_docs:
+        write_section(write_docs, "coverage", "## Coverage queries\n\n" + text)
+        print(f"written to {write_docs}")
     missed = [name for name, r in results.items() if r["ratio"] > TARGET_RATIO]
     if missed:
         print(f"over {TARGET_RATIO}x: {', '.join(missed)}", file=sys.stderr)

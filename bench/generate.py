@@ -10,7 +10,6 @@ questions about the catalogue, not for checking custody chains. Rows go in with 
 1,000,000 sources take well under a minute on SQLite. Works on PostgreSQL too.
 """
 
-import argparse
 import os
 import random
 import sqlite3
@@ -367,20 +366,8 @@ def generate(url, incidents=100_000, sources=1_000_000, seed=2026, analyze=False
     return counts
 
 
-def run(args):
-    parser = argparse.ArgumentParser(
-        prog="python -m bench generate",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--db", default="sqlite:///var/bench.db", help="database URL (a SQLite file is replaced)"
-    )
-    parser.add_argument("--incidents", type=int, default=100_000)
-    parser.add_argument("--sources", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--analyze", action="store_true", help="run ANALYZE afterwards")
-    options = parser.parse_args(args)
+def main(*, db, incidents, sources, seed, analyze):
+    """`python -m bench generate`: a fresh catalogue at `db`, timed."""
     started = time.perf_counter()
-    counts = generate(options.db, options.incidents, options.sources, options.seed, options.analyze)
-    print(f"generated {counts} in {time.perf_counter() - started:.1f} s at {options.db}")
+    counts = generate(db, incidents, sources, seed, analyze)
+    print(f"generated {counts} in {time.perf_counter() - started:.1f} s at {db}")

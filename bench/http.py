@@ -15,7 +15,6 @@ PostgreSQL runs need EVIDENCE_BENCH_POSTGRES_URL or EVIDENCE_TEST_POSTGRES_URL (
 where a throwaway database can be created; it is dropped at the end).
 """
 
-import argparse
 import json
 import os
 import platform
@@ -30,6 +29,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import psycopg
 
@@ -465,31 +465,43 @@ def report(results, options, driver_name):
     return "\n".join(lines)
 
 
-def run(args):
-    parser = argparse.ArgumentParser(
-        prog="python -m bench http",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+def main(
+    *,
+    backend,
+    incidents,
+    sources,
+    seed,
+    workers,
+    threads,
+    connections,
+    seconds,
+    rounds,
+    writers,
+    writes_each,
+    driver,
+    json_path,
+    write_docs,
+):
+    """`python -m bench http`: seeds, serves and loads each of `backend` ("sqlite",
+    "postgresql" or "both"), prints the report (and writes it into `write_docs`, the raw
+    results into `json_path`)."""
+    # The options as the report and the raw results name them.
+    options = SimpleNamespace(
+        backend=backend,
+        incidents=incidents,
+        sources=sources,
+        seed=seed,
+        workers=workers,
+        threads=threads,
+        connections=connections,
+        seconds=seconds,
+        rounds=rounds,
+        writers=writers,
+        writes_each=writes_each,
+        driver=driver,
+        json=json_path,
+        write_docs=write_docs,
     )
-    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
-    parser.add_argument("--incidents", type=int, default=100_000)
-    parser.add_argument("--sources", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--seconds", type=int, default=8, help="per endpoint and round")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--writers", type=int, default=32, help="clients in the writes phase")
-    parser.add_argument("--writes-each", type=int, default=50)
-    parser.add_argument("--driver", choices=("auto", "wrk", "threads"), default="auto")
-    parser.add_argument("--json", help="also write the raw results here")
-    parser.add_argument(
-        "--write-docs",
-        metavar="PATH",
-        help="replace this benchmark's section of PATH (docs/performance.md)",
-    )
-    options = parser.parse_args(args)
     # Stopped with SIGTERM: still stop the server and drop the throwaway database.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 

@@ -16,7 +16,6 @@ Results are printed and written to bench/results/imports.json (and with
 `--write-docs docs/performance.md`, into that page's imports section).
 """
 
-import argparse
 import csv
 import json
 import os
@@ -116,19 +115,10 @@ def evidence(database_url, *args, measure=False):
     return None
 
 
-GIVEN_COLUMNS = (
-    "external_id",
-    "incident_id",
-    "kind",
-    "device_id",
-    "recording_started_at",
-    "recording_ended_at",
-    "clock_offset_seconds",
-    "sha256",
-    "size_bytes",
-    "storage_uri",
-    "obtained_via",
-    "notes",
+# The columns of the source table the CSV's columns fill, in the CSV's order: the same but
+# for the incident, whose external id the baselines turn into its id.
+GIVEN_COLUMNS = tuple(
+    "incident_id" if column == "incident_external_id" else column for column in SOURCE_COLUMNS
 )
 
 
@@ -264,26 +254,10 @@ def _with_dbname(url, name):
     return urlunparse(urlparse(url)._replace(path="/" + name))
 
 
-def run(argv):
-    parser = argparse.ArgumentParser(
-        prog="python -m bench imports",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--rows", default="30000,300000", help="comma-separated sizes (default: 30000,300000)"
-    )
-    parser.add_argument(
-        "--repeat", type=int, default=1, help="runs of each side per size; the fastest is reported"
-    )
-    parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument(
-        "--write-docs",
-        metavar="PATH",
-        help="write the figures into this file's imports section (docs/performance.md)",
-    )
-    args = parser.parse_args(argv)
-    sizes = [int(n) for n in args.rows.split(",")]
+def main(*, sizes, repeat, no_postgres, write_docs):
+    """`python -m bench imports`: each of `sizes` (numbers of rows) on SQLite and, unless
+    `no_postgres`, on PostgreSQL, the best of `repeat` runs; writes bench/results/imports.json
+    (and the figures into `write_docs`)."""
     admin_url = os.environ.get("EVIDENCE_BENCH_POSTGRES_URL") or os.environ.get(
         "EVIDENCE_TEST_POSTGRES_URL"
     )
@@ -306,13 +280,13 @@ def run(argv):
                     files,
                     sqlite_url,
                     lambda url, path: sqlite_baseline(url[len("sqlite:///") :], path),
-                    args.repeat,
+                    repeat,
                 )
             )
-            if args.no_postgres or not admin_url:
+            if no_postgres or not admin_url:
                 continue
-            results.append(_postgres_run(admin_url, rows, files, args.repeat))
-    if not args.no_postgres and not admin_url:
+            results.append(_postgres_run(admin_url, rows, files, repeat))
+    if not no_postgres and not admin_url:
         print(
             "PostgreSQL skipped: set EVIDENCE_BENCH_POSTGRES_URL (a server where databases "
             "can be created)",
@@ -328,11 +302,11 @@ def run(argv):
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "imports.json"), "w") as f:
         json.dump(report, f, indent=2)
-    if args.write_docs:
+    if write_docs:
         from bench.coverage import write_section
 
-        write_section(args.write_docs, "imports", docs_section(report))
-        print(f"written to {args.write_docs}")
+        write_section(write_docs, "imports", docs_section(report))
+        print(f"written to {write_docs}")
     return 0
 
 

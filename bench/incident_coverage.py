@@ -12,7 +12,6 @@ the same few lines of Python, alternating the two. Target: a median under 20 ms,
 ratio reported like every other figure.
 """
 
-import argparse
 import statistics
 import uuid
 from datetime import datetime, timedelta
@@ -113,28 +112,13 @@ def _dt(value):
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
-def run(args):
-    parser = argparse.ArgumentParser(
-        prog="python -m bench incident_coverage",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--db", default="sqlite:///var/bench-coverage.db", help="database URL")
-    parser.add_argument("--incidents", type=int, default=100_000)
-    parser.add_argument("--sources", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--runs", type=int, default=101)
-    parser.add_argument(
-        "--reuse",
-        action="store_true",
-        help="use the catalogue already at --db instead of generating one",
-    )
-    parser.add_argument("--write-docs", metavar="PATH")
-    options = parser.parse_args(args)
-
-    if not options.reuse:
-        generate(options.db, options.incidents, options.sources, options.seed)
-    app = create_app({"DATABASE_URL": options.db})
+def main(*, db, incidents, sources, seed, runs, reuse, write_docs):
+    """`python -m bench incident_coverage`: generates (unless `reuse`) the catalogue at `db`,
+    adds the 30-officer incident, times both sides `runs` times and prints the figures (and
+    writes them into `write_docs`)."""
+    if not reuse:
+        generate(db, incidents, sources, seed)
+    app = create_app({"DATABASE_URL": db})
     with app.app_context():
         database.connect(reuse_if_open=True)
         incident_id = _ensure_incident()
@@ -142,7 +126,7 @@ def run(args):
         token = create_token(f"bench-{uuid.uuid4().hex[:8]}", "oversight")
         table_counts = _table_counts()
         environment = _environment(
-            options.db,
+            db,
             {
                 "incidents": table_counts["incident"],
                 "sources": table_counts["source"],
@@ -165,7 +149,7 @@ def run(args):
         _by_hand(incident_id, incident.started_at, incident.ended_at)
 
     service_times, hand_times = [], []
-    for _ in range(options.runs):
+    for _ in range(runs):
         service_times.append(timed(by_service))
         hand_times.append(timed(by_hand, app))
     service_ms = statistics.median(service_times) * 1000
@@ -175,7 +159,7 @@ def run(args):
         [
             f"Measured {datetime.now().date().isoformat()}: {environment}.",
             f"`GET /incidents/{{id}}/coverage` of a 30-officer incident (27 bodycams, 5 bystander "
-            f"clips, one clip without a span), median of {options.runs} interleaved runs:",
+            f"clips, one clip without a span), median of {runs} interleaved runs:",
             "",
             "| question | service (median) | hand-written SQL + merge (median) | ratio | target |",
             "|---|---|---|---|---|",
@@ -187,8 +171,6 @@ def run(args):
         ]
     )
     print(text)
-    if options.write_docs:
-        write_section(
-            options.write_docs, "incident_coverage", "## Per-incident coverage\n\n" + text
-        )
-        print(f"written to {options.write_docs}")
+    if write_docs:
+        write_section(write_docs, "incident_coverage", "## Per-incident coverage\n\n" + text)
+        print(f"written to {write_docs}")

@@ -82,6 +82,11 @@ def Choice(choices, metadata=None, **kwargs):
     )
 
 
+def FormatChoice(formats, description):
+    """`format=`: one of `formats`, the first by default."""
+    return Choice(formats, load_default=formats[0], metadata={"description": description})
+
+
 class PageArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(1, MAX_PAGE))
     page_size = fields.Integer(load_default=50, validate=validate.Range(1, MAX_PAGE_SIZE))

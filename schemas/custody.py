@@ -2,7 +2,7 @@ from marshmallow import Schema, fields
 
 from service.domain.vocabulary import CUSTODY_ACTIONS
 
-from .common import Choice, Id, PageArgs, Text, UTCDateTime
+from .common import Choice, FormatChoice, Id, PageArgs, Text, UTCDateTime
 from .source import SHA256
 
 HASH_DOC = "sha256(prev_hash + canonical JSON of the event's fields); see docs/custody.md"
@@ -33,11 +33,7 @@ class CustodyEventSchema(Schema):
 
 
 class CustodyListArgs(PageArgs):
-    format = Choice(
-        ("json", "csv"),
-        load_default="json",
-        metadata={"description": "csv: the whole chain as one spreadsheet-safe table"},
-    )
+    format = FormatChoice(("json", "csv"), "csv: the whole chain as one spreadsheet-safe table")
 
 
 class CustodyVerificationSchema(Schema):

@@ -2,7 +2,7 @@ from marshmallow import Schema, fields
 
 from service.domain.vocabulary import CUSTODY_STATUSES, INTEGRITY_STATES, REVIEW_STATUSES
 
-from .common import Choice, Id, UTCDateTime
+from .common import FormatChoice, Id, UTCDateTime
 from .custody import CustodyEventSchema, CustodyVerificationSchema
 from .hold import LegalHoldSchema
 from .incident import IncidentSchema
@@ -11,11 +11,7 @@ from .source import SourceSchema
 
 
 class EvidenceReportArgs(Schema):
-    format = Choice(
-        ("json", "html"),
-        load_default="json",
-        metadata={"description": "html: a printable, self-contained page"},
-    )
+    format = FormatChoice(("json", "html"), "html: a printable, self-contained page")
 
 
 def _tally(names):

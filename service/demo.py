@@ -303,6 +303,11 @@ class _Custody:
             source.id, {"action": action, "occurred_at": at, **values}, ACTOR
         )
 
+    def identify_and_request(self, source, identified, requested, custodian):
+        """Identified, then requested from `custodian`: each an (at, note) pair."""
+        self.event(source, "identified", identified[0], note=identified[1])
+        self.event(source, "requested", requested[0], custodian=custodian, note=requested[1])
+
     def receive(self, source, at, observed=None, checked=True, **values):
         """Received; the file's hash is checked on arrival unless `checked` is false."""
         return self.event(
@@ -348,18 +353,14 @@ def _pretti_custody(c):
         n = int(source.external_id.rsplit("-", 1)[1])  # the agent's place in _pretti's roster
         arrived = day + timedelta(hours=6, minutes=7 * n)
         if n in (9, 21):  # the agency's upload never came
-            c.event(
+            c.identify_and_request(
                 source,
-                "identified",
-                day + timedelta(hours=3),
-                note="Camera assigned to an involved agent; no upload found (invented).",
-            )
-            c.event(
-                source,
-                "requested",
-                day + timedelta(days=2),
+                (
+                    day + timedelta(hours=3),
+                    "Camera assigned to an involved agent; no upload found (invented).",
+                ),
+                (day + timedelta(days=2), "Formal request for the camera's footage (invented)."),
                 custodian="USBP records unit",
-                note="Formal request for the camera's footage (invented).",
             )
             continue
         if n == 4:
@@ -439,18 +440,11 @@ def _pretti_custody(c):
                 notes="Re-upload of bystander clip 1 with a filter applied (invented).",
             )
     (cctv,) = _sources("demo-pretti-cctv-")
-    c.event(
+    c.identify_and_request(
         cctv,
-        "identified",
-        day + timedelta(days=1),
-        note="Storefront camera faces the intersection (invented).",
-    )
-    c.event(
-        cctv,
-        "requested",
-        day + timedelta(days=3),
+        (day + timedelta(days=1), "Storefront camera faces the intersection (invented)."),
+        (day + timedelta(days=3), "Subpoena served; footage not yet produced (invented)."),
         custodian="Store owner (invented)",
-        note="Subpoena served; footage not yet produced (invented).",
     )
     (media,) = _sources("demo-pretti-media-")
     c.receive(media, day + timedelta(days=1), checked=False, location="Station newsroom")

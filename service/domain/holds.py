@@ -7,9 +7,10 @@ here, in the same transaction as the hold is placed or released, and by
 `inventory` when a source is created or moved to another incident.
 """
 
-from service.domain.errors import Conflict, Invalid, NotFound
+from service.domain.errors import Conflict, Invalid
+from service.domain.records import get_one
 from service.domain.time import utcnow
-from service.storage.db import for_update, grouped
+from service.storage.db import attach, for_update, grouped
 from service.storage.models import HoldSource, Incident, LegalHold, Source
 
 MAX_LISTED_SOURCES = 10_000
@@ -76,27 +77,23 @@ def _covered_ids(hold):
     return HoldSource.select(HoldSource.source).where(HoldSource.hold == hold.id)
 
 
-def with_listed_sources(holds):
-    """The holds, each knowing the sources it names (one query for them all)."""
-    holds = list(holds)
-    ids = [h.id for h in holds]
-    listed = grouped(
-        ids,
+def listed_source_ids(hold_ids):
+    """{hold id: the ids of the sources it names}."""
+    return grouped(
+        hold_ids,
         HoldSource.select(HoldSource.hold, HoldSource.source)
-        .where(HoldSource.hold.in_(ids))
+        .where(HoldSource.hold.in_(list(hold_ids)))
         .order_by(HoldSource.hold, HoldSource.source),
     )
-    for hold in holds:
-        hold._source_ids = listed[hold.id]
-    return holds
+
+
+def with_listed_sources(holds):
+    """The holds, each knowing the sources it names (one query for them all)."""
+    return attach(holds, "_source_ids", listed_source_ids)
 
 
 def get_hold(hold_id, lock=False):
-    query = LegalHold.select().where(LegalHold.id == hold_id)
-    hold = (for_update(query) if lock else query).first()
-    if hold is None:
-        raise NotFound(f"legal hold {hold_id} not found")
-    return hold
+    return get_one(LegalHold, LegalHold.id == hold_id, f"legal hold {hold_id} not found", lock)
 
 
 def list_holds(filters):

@@ -9,19 +9,16 @@ from datetime import timedelta
 
 from service.domain.errors import Conflict, Invalid, NotFound
 from service.domain.holds import incident_is_on_hold, refresh_legal_hold
+from service.domain.records import get_one
 from service.domain.time import utcnow
-from service.storage.db import for_update, grouped
+from service.storage.db import attach, for_update, grouped
 from service.storage.models import Agency, Incident, IncidentAgency, Involvement, Officer, Source
 
 # ---------------------------------------------------------------- helpers
 
 
 def _get(model, ident, what, lock=False):
-    query = model.select().where(model.id == ident)
-    row = (for_update(query) if lock else query).first()
-    if row is None:
-        raise NotFound(f"{what} {ident} not found")
-    return row
+    return get_one(model, model.id == ident, f"{what} {ident} not found", lock)
 
 
 def _other_row_id(model, condition, own_id=None):
@@ -66,11 +63,7 @@ def _apply(row, values):
 
 
 def get_agency(code, lock=False):
-    query = Agency.select().where(Agency.code == code)
-    agency = (for_update(query) if lock else query).first()
-    if agency is None:
-        raise NotFound(f"agency {code!r} not found")
-    return agency
+    return get_one(Agency, Agency.code == code, f"agency {code!r} not found", lock)
 
 
 def list_agencies(jurisdiction=None):
@@ -174,11 +167,7 @@ def agency_codes_by_incident(incident_ids):
 
 def with_agencies(incidents):
     """The incidents, each knowing its agencies' codes (one query for them all)."""
-    incidents = list(incidents)
-    codes = agency_codes_by_incident([i.id for i in incidents])
-    for incident in incidents:
-        incident._agency_codes = codes[incident.id]
-    return incidents
+    return attach(incidents, "_agency_codes", agency_codes_by_incident)
 
 
 def get_incident(incident_id, lock=False):

@@ -90,6 +90,16 @@ def grouped(keys, query):
     return found
 
 
+def attach(records, attribute, lookup):
+    """The records, each given `attribute` from `lookup(ids)` ({id: value}, one query for
+    all of them): a page of records with the lists they show (see `grouped`)."""
+    records = list(records)
+    found = lookup([record.id for record in records])
+    for record in records:
+        setattr(record, attribute, found[record.id])
+    return records
+
+
 def backend_name():
     """'sqlite' or 'postgresql', as /health reports it."""
     return "postgresql" if is_postgresql() else "sqlite"

@@ -10,6 +10,7 @@ import functools
 import hashlib
 import json
 import math
+import sys
 
 from flask import request
 from flask_smorest import Blueprint as SmorestBlueprint
@@ -63,6 +64,14 @@ class Blueprint(SmorestBlueprint):
     """flask-smorest's blueprint, with the API's paging: 50 a page by default, 1000 at most,
     and the `X-Pagination` figures of the contract (total, total_pages, page, page_size,
     first_page, last_page, previous_page, next_page)."""
+
+    def __init__(self, name, import_name, **kwargs):
+        # A resource's module says what it is about: its docstring is the blueprint's
+        # description in the OpenAPI document (one line, as written).
+        if "description" not in kwargs:
+            doc = sys.modules[import_name].__doc__ or ""
+            kwargs["description"] = " ".join(doc.split())
+        super().__init__(name, import_name, **kwargs)
 
     DEFAULT_PAGINATION_PARAMETERS = {
         "page": 1,

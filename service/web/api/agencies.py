@@ -1,3 +1,5 @@
+"""Agencies"""
+
 from flask.views import MethodView
 
 from schemas.agency import AgencyListArgs, AgencySchema, AgencyUpdateSchema
@@ -5,7 +7,7 @@ from service.domain import inventory
 
 from .common import Blueprint, Listing, check_if_match
 
-blp = Blueprint("agencies", __name__, url_prefix="/api/v1/agencies", description="Agencies")
+blp = Blueprint("agencies", __name__, url_prefix="/api/v1/agencies")
 
 
 @blp.route("")

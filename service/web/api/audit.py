@@ -1,3 +1,5 @@
+"""The audit log (admin and oversight only)"""
+
 from flask.views import MethodView
 
 from schemas.audit import AuditArgs, AuditEntrySchema, AuditVerifySchema
@@ -6,12 +8,7 @@ from service.web import access
 
 from .common import Blueprint, Listing
 
-blp = Blueprint(
-    "audit",
-    __name__,
-    url_prefix="/api/v1/audit",
-    description="The audit log (admin and oversight only)",
-)
+blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit")
 
 
 @blp.route("")

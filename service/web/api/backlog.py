@@ -1,3 +1,6 @@
+"""The backlog: footage unreviewed or never received, and footage due for disposal (past
+retain_until, not on hold)"""
+
 from flask.views import MethodView
 
 from schemas.backlog import BacklogArgs, BacklogFilters, BacklogItemSchema, BacklogSummarySchema
@@ -6,13 +9,7 @@ from service.domain.time import utcnow
 
 from .common import Blueprint, Listing
 
-blp = Blueprint(
-    "backlog",
-    __name__,
-    url_prefix="/api/v1/coverage",
-    description="The backlog: footage unreviewed or never received, and footage due for "
-    "disposal (past retain_until, not on hold)",
-)
+blp = Blueprint("backlog", __name__, url_prefix="/api/v1/coverage")
 
 
 @blp.route("/backlog")

@@ -1,4 +1,4 @@
-"""Coverage: the questions the service exists to answer (see docs/coverage.md)."""
+"""Which incidents, officers and moments lack footage"""
 
 from flask.views import MethodView
 
@@ -17,12 +17,7 @@ from service.web import access
 
 from .common import Blueprint, Listing
 
-blp = Blueprint(
-    "coverage",
-    __name__,
-    url_prefix="/api/v1",
-    description="Which incidents, officers and moments lack footage",
-)
+blp = Blueprint("coverage", __name__, url_prefix="/api/v1")
 
 
 @blp.route("/coverage/incidents")

@@ -1,3 +1,6 @@
+"""Chain of custody: an append-only, hash-chained record per source (GET and POST only; see
+docs/custody.md)"""
+
 from flask import Response
 from flask.views import MethodView
 
@@ -9,13 +12,7 @@ from service.web.paging import QueryPage
 
 from .common import Blueprint, Listing, actor
 
-blp = Blueprint(
-    "custody",
-    __name__,
-    url_prefix="/api/v1/sources",
-    description="Chain of custody: an append-only, hash-chained record per source "
-    "(GET and POST only; see docs/custody.md)",
-)
+blp = Blueprint("custody", __name__, url_prefix="/api/v1/sources")
 
 CSV_COLUMNS = (*custody.HASHED_FIELDS, "prev_hash", "hash")
 

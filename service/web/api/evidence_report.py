@@ -1,3 +1,6 @@
+"""Evidence reports: each source of an incident with its custody chain, the chain's
+verification, its reviews and the legal holds"""
+
 from flask import Response
 from flask.views import MethodView
 
@@ -8,13 +11,7 @@ from service.web.reports import evidence_report_html
 
 from .common import Blueprint, actor
 
-blp = Blueprint(
-    "evidence_report",
-    __name__,
-    url_prefix="/api/v1/incidents",
-    description="Evidence reports: each source of an incident with its custody chain, the "
-    "chain's verification, its reviews and the legal holds",
-)
+blp = Blueprint("evidence_report", __name__, url_prefix="/api/v1/incidents")
 
 
 @blp.route("/<int:incident_id>/evidence-report")

@@ -1,3 +1,5 @@
+"""Legal holds: preservation orders on an incident's sources or on listed sources"""
+
 from flask.views import MethodView
 
 from schemas.hold import LegalHoldListArgs, LegalHoldSchema
@@ -6,12 +8,7 @@ from service.web import access
 
 from .common import Blueprint, Listing, actor
 
-blp = Blueprint(
-    "holds",
-    __name__,
-    url_prefix="/api/v1/holds",
-    description="Legal holds: preservation orders on an incident's sources or on listed sources",
-)
+blp = Blueprint("holds", __name__, url_prefix="/api/v1/holds")
 
 
 @blp.route("")

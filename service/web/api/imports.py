@@ -1,3 +1,5 @@
+"""Bulk import of CSV, NDJSON or JSON rows (see docs/import.md)"""
+
 from flask import current_app, g, request
 from flask.views import MethodView
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -16,12 +18,7 @@ from service.web import access
 
 from .common import Blueprint
 
-blp = Blueprint(
-    "imports",
-    __name__,
-    url_prefix="/api/v1/imports",
-    description="Bulk import of CSV, NDJSON or JSON rows (see docs/import.md)",
-)
+blp = Blueprint("imports", __name__, url_prefix="/api/v1/imports")
 
 
 def _body_format():

@@ -1,3 +1,5 @@
+"""Incidents, the officers involved in each, and their sources"""
+
 from flask.views import MethodView
 
 from schemas.incident import IncidentListArgs, IncidentSchema
@@ -9,12 +11,7 @@ from service.web import access
 
 from .common import Blueprint, Listing, check_if_match
 
-blp = Blueprint(
-    "incidents",
-    __name__,
-    url_prefix="/api/v1/incidents",
-    description="Incidents, the officers involved in each, and their sources",
-)
+blp = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents")
 
 
 @blp.route("")

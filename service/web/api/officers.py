@@ -1,3 +1,5 @@
+"""Officers"""
+
 from flask.views import MethodView
 
 from schemas.officer import OfficerListArgs, OfficerSchema
@@ -5,7 +7,7 @@ from service.domain import inventory
 
 from .common import Blueprint, Listing, check_if_match
 
-blp = Blueprint("officers", __name__, url_prefix="/api/v1/officers", description="Officers")
+blp = Blueprint("officers", __name__, url_prefix="/api/v1/officers")
 
 
 @blp.route("")

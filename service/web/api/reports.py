@@ -1,4 +1,4 @@
-"""Reports: coverage for oversight, as CSV, JSON or a printable HTML page."""
+"""Coverage reports to file: the summary per group and the incidents lacking bodycam footage"""
 
 from flask import Response, stream_with_context
 from flask.views import MethodView
@@ -9,13 +9,7 @@ from service.web import access, reports
 
 from .common import Blueprint, actor
 
-blp = Blueprint(
-    "reports",
-    __name__,
-    url_prefix="/api/v1/reports",
-    description="Coverage reports to file: the summary per group and the incidents lacking "
-    "bodycam footage",
-)
+blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports")
 
 
 def report_response(args, generated_by):

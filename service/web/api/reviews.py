@@ -1,3 +1,5 @@
+"""Reviews of sources; the latest sets the source's review_status"""
+
 from flask.views import MethodView
 
 from schemas.review import ReviewListArgs, ReviewSchema
@@ -6,12 +8,7 @@ from service.web import access
 
 from .common import Blueprint, Listing, actor
 
-blp = Blueprint(
-    "reviews",
-    __name__,
-    url_prefix="/api/v1/sources",
-    description="Reviews of sources; the latest sets the source's review_status",
-)
+blp = Blueprint("reviews", __name__, url_prefix="/api/v1/sources")
 
 
 @blp.route("/<int:source_id>/reviews")

@@ -1,3 +1,5 @@
+"""Video sources: body cameras, dash cameras, phones, bystander clips..."""
+
 from flask.views import MethodView
 
 from schemas.source import SourceListArgs, SourceSchema
@@ -6,12 +8,7 @@ from service.web import access
 
 from .common import Blueprint, Listing, check_if_match
 
-blp = Blueprint(
-    "sources",
-    __name__,
-    url_prefix="/api/v1/sources",
-    description="Video sources: body cameras, dash cameras, phones, bystander clips...",
-)
+blp = Blueprint("sources", __name__, url_prefix="/api/v1/sources")
 
 
 @blp.route("")
