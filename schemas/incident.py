@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from service.domain.vocabulary import INCIDENT_KINDS, INCIDENT_STATUSES
+from service.domain.vocabulary import INCIDENT_KINDS, INCIDENT_STATUSES, INCIDENT_TAGS
 
 from .agency import AGENCY_CODE
 from .common import Choice, Id, ListArgs, Text, UTCDateTime
@@ -27,6 +27,12 @@ class IncidentSchema(Schema):
     agencies = fields.List(
         fields.String(validate=AGENCY_CODE), load_default=list, validate=validate.Length(max=50)
     )
+    tags = fields.List(
+        Choice(INCIDENT_TAGS),
+        load_default=list,
+        validate=validate.Length(max=len(INCIDENT_TAGS)),
+        metadata={"description": "classification the governance rules match on"},
+    )
     status = Choice(INCIDENT_STATUSES, load_default="open")
     description = Text(20000, allow_none=True)
     created_at = UTCDateTime(dump_only=True)
@@ -39,6 +45,7 @@ class IncidentFilters(Schema):
     kind = Choice(INCIDENT_KINDS)
     agency = fields.String(validate=AGENCY_CODE)
     state = Text(64)
+    tag = Choice(INCIDENT_TAGS)
     from_ = UTCDateTime(data_key="from", metadata={"description": "started_at at or after"})
     to = UTCDateTime(metadata={"description": "started_at before"})
 

@@ -40,7 +40,11 @@ class SourceSchema(Schema):
     storage_uri = Text(2000, allow_none=True)
     obtained_via = Choice(OBTAINED_VIA, allow_none=True)
     derived_from_id = Id(allow_none=True, metadata={"description": "a copy points at its master"})
-    retain_until = DayDate(allow_none=True)
+    retain_until = DayDate(
+        allow_none=True,
+        metadata={"description": "computed from the retention rules; a client may only extend it"},
+    )
+    retain_indefinitely = fields.Boolean(dump_only=True)
     notes = Text(20000, allow_none=True)
     custody_status = fields.String(dump_only=True, metadata={"enum": list(CUSTODY_STATUSES)})
     review_status = fields.String(dump_only=True, metadata={"enum": list(REVIEW_STATUSES)})

@@ -129,6 +129,26 @@ def demo(if_empty):
     click.echo("demo loaded: " + ", ".join(f"{n} {what}" for what, n in summary.items()), err=True)
 
 
+@main.group()
+def rules():
+    """Governance rules: retention and disclosure (see docs/governance.md)."""
+
+
+@rules.command("load-defaults")
+@with_database
+def rules_load_defaults():
+    """Add the shipped Minnesota and California rules missing by name (idempotent; rules an
+    operator edited or deactivated are left as they are)."""
+    from service.domain.defaults import load_defaults
+    from service.storage.db import database
+    from service.storage.migrations import upgrade
+
+    upgrade()
+    with database.atomic():
+        added = load_defaults()
+    click.echo(f"default rules loaded: {added[0]} retention, {added[1]} disclosure rule(s) added")
+
+
 @main.command("verify-custody")
 @click.option(
     "--source",
@@ -312,9 +332,16 @@ def _summary_line(job):
     help="write every rejected row's errors to this CSV file (row, field, message)",
 )
 @click.option("--actor", default=None, help="who is importing (default: the login name)")
+@click.option(
+    "--role",
+    type=click.Choice(["importer", "admin"]),
+    default="importer",
+    show_default=True,
+    help="the role the rows are imported with (only an admin moves a source under a hold)",
+)
 @click.option("--batch-size", default=1000, hidden=True, type=click.IntRange(1, 100_000))
 @with_database
-def import_rows(kind, file, fmt, dry_run, partial, errors_path, actor, batch_size):
+def import_rows(kind, file, fmt, dry_run, partial, errors_path, actor, role, batch_size):
     """Import KIND records from FILE (CSV, NDJSON or a JSON array; - for stdin).
 
     Exit status: 0 all rows imported, 1 some rows rejected, 2 the file cannot be read.
@@ -349,6 +376,7 @@ def import_rows(kind, file, fmt, dry_run, partial, errors_path, actor, batch_siz
             dry_run=dry_run,
             partial=partial,
             actor=actor or f"cli:{getpass.getuser()}",
+            role=role,
             batch_size=batch_size,
             on_error=on_error,
             on_progress=progress,

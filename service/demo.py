@@ -8,7 +8,7 @@ person is named.
 import random
 from datetime import datetime, timedelta
 
-from service.domain import custody, holds, inventory, reviews
+from service.domain import custody, disposal, holds, inventory, reviews
 from service.storage.db import database
 from service.storage.models import Incident, Source
 
@@ -501,12 +501,14 @@ def _older_custody(c):
                 retain = incident.started_at + timedelta(days=c.rng.choice([180, 240, 400]))
                 inventory.update_source(source, {"retain_until": retain.date()})
                 if roll > 0.8 and retain < datetime(2026, 1, 1):
-                    c.event(
-                        source,
-                        "disposed",
-                        datetime(2026, 1, 15, 15, 0),
-                        note="Retention period over; file destroyed (invented).",
+                    # Two people: a records clerk asks, an administrator approves.
+                    request = disposal.request_disposal(
+                        source.id,
+                        {"reason": "Retention period over; file destroyed (invented)."},
+                        "demo-records-clerk",
                     )
+                    disposal.approve(request.id, ACTOR, occurred_at=datetime(2026, 1, 15, 15, 0))
+                    c.b.counts["custody events"] += 1
 
 
 def load_demo():

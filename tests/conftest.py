@@ -229,11 +229,23 @@ class Builders:
         return self.api.create(f"/incidents/{incident_id}/sources", {"kind": kind, **extra})
 
     def custody(self, source_id, *actions):
-        """Custody events in order, e.g. custody(id, "received", "checked_out")."""
+        """Custody events in order, e.g. custody(id, "received", "checked_out"); `disposed`
+        goes the only way it can: a disposal request approved by an admin."""
         return [
-            self.api.create(f"/sources/{source_id}/custody", {"action": action})
+            self.dispose(source_id)
+            if action == "disposed"
+            else self.api.create(f"/sources/{source_id}/custody", {"action": action})
             for action in actions
         ]
+
+    def dispose(self, source_id, reason="retention period over", requester="investigator"):
+        """Dispose of a source: a request, then an admin's approval; the `disposed` event."""
+        request = self.api.create(
+            f"/sources/{source_id}/disposal-requests", {"reason": reason}, role=requester
+        )
+        approved = self.api.post(f"/disposal-requests/{request['id']}/approve", role="admin")
+        assert approved.status_code == 200, approved.get_json()
+        return self.api.get(f"/sources/{source_id}/custody").get_json()[-1]
 
     def review(self, source_id, status, **extra):
         return self.api.create(f"/sources/{source_id}/reviews", {"status": status, **extra})

@@ -39,16 +39,19 @@ def story(api, make):
         events(api, s["unreviewed"]["id"], "received")
         events(api, s["requested"]["id"], "identified", "requested")
         events(api, s["reviewed"]["id"], "received")
-        events(api, s["disposed"]["id"], "received", "disposed")
+        events(api, s["disposed"]["id"], "received")
+        make.dispose(s["disposed"]["id"])
         events(api, s["expiring"]["id"], "received")
         events(api, s["expiring_held"]["id"], "received")
-        events(api, s["expired_disposed"]["id"], "received", "disposed")
+        events(api, s["expired_disposed"]["id"], "received")
         events(api, s["released"]["id"], "received", "released")
         events(api, s["checked_out"]["id"], "received", "checked_out")
         events(api, s["other_incident"]["id"], "received")
         for name in ("reviewed", "expiring", "expiring_held"):
             api.post(f"/sources/{s[name]['id']}/reviews", json={"status": "reviewed"})
         api.create("/holds", {"name": "Keep", "source_ids": [s["expiring_held"]["id"]]})
+    with freeze_time("2026-02-02T12:00:00Z"):  # disposed once its retain_until had passed
+        make.dispose(s["expired_disposed"]["id"])
     s["incident_id"] = incident["id"]
     return s
 

@@ -29,10 +29,23 @@ def post_event(api, source_id, action, role="investigator", **fields):
     return api.post(f"/sources/{source_id}/custody", json={"action": action, **fields}, role=role)
 
 
+def dispose(api, source_id):
+    """`disposed` is appended by an admin's approval of a disposal request, never posted."""
+    request = api.create(f"/sources/{source_id}/disposal-requests", {"reason": "done with"})
+    r = api.post(f"/disposal-requests/{request['id']}/approve", role="admin")
+    assert r.status_code == 200, r.get_json()
+    return r
+
+
 def append(api, source_id, *actions, **fields):
-    """Append events that must be accepted; returns them."""
+    """Append events that must be accepted (`disposed` through a disposal request and its
+    approval); returns them."""
     events = []
     for action in actions:
+        if action == "disposed":
+            dispose(api, source_id)
+            events.append(api.get(f"/sources/{source_id}/custody").get_json()[-1])
+            continue
         r = post_event(api, source_id, action, **fields)
         assert r.status_code == 201, (action, r.get_json())
         events.append(r.get_json())
@@ -252,10 +265,21 @@ def test_nothing_is_accepted_after_disposed(api, source, action):
     assert "nothing is accepted after disposed" in r.get_json()["message"]
 
 
+@pytest.mark.parametrize("before", [(), ("received",), ("received", "released")])
+def test_disposed_is_never_posted_as_a_custody_event(api, source, before):
+    append(api, source["id"], *before)
+    for role in ("investigator", "admin"):
+        r = post_event(api, source["id"], "disposed", role=role)
+        assert r.status_code == 409
+        assert r.get_json()["message"].startswith("disposal rule: ")
+        assert "disposal request approved by a second person" in r.get_json()["message"]
+    assert len(api.get(f"/sources/{source['id']}/custody").get_json()) == len(before)
+
+
 def test_no_disposal_under_an_active_legal_hold(api, source):
     append(api, source["id"], "received")
     hold = api.create("/holds", {"name": "Preservation order", "source_ids": [source["id"]]})
-    r = post_event(api, source["id"], "disposed")
+    r = api.post(f"/sources/{source['id']}/disposal-requests", json={"reason": "done"})
     assert r.status_code == 409
     message = r.get_json()["message"]
     assert "no disposal under an active legal hold" in message

@@ -420,8 +420,9 @@ class RecordKind:
     # Key fields an update never clears (an empty cell does not unlink a record).
     key_fields = ()
 
-    def __init__(self, fmt, actor=None):
+    def __init__(self, fmt, actor=None, role=None):
         self.actor = actor
+        self.role = role
         self.separator = "_" if fmt == "csv" else "."
         self.create_schema = self.schema_class()
         self.update_schema = self.schema_class(partial=True)
@@ -698,7 +699,7 @@ class SourceImport(RecordKind):
                     job.reject(row.number, problems_of(exc, row.separator))
                     continue
                 if changes:
-                    job.attempt(row, self._update, existing, changes, facts)
+                    job.attempt(row, self._update, existing, changes, facts, self.role)
                 else:
                     job.count("unchanged")
             self._insert(new, job)
@@ -732,9 +733,9 @@ class SourceImport(RecordKind):
             yield run
 
     @staticmethod
-    def _update(source, changes, facts):
+    def _update(source, changes, facts, role):
         before = (source.incident_id, source.sha256)
-        inventory.update_source(source, changes, facts)
+        inventory.update_source(source, changes, facts, role=role)
         facts.moved(source, *before)
         return "updated"
 
@@ -892,6 +893,7 @@ def run_import(
     dry_run=False,
     partial=False,
     actor=None,
+    role=None,
     batch_size=BATCH_SIZE,
     on_error=None,
     on_progress=None,
@@ -902,7 +904,7 @@ def run_import(
     nothing was written and the counts of written rows are 0. A body that cannot be
     read raises a DomainError (BadRequest, Invalid for a CSV header).
     """
-    importer = KINDS[kind](fmt, actor)
+    importer = KINDS[kind](fmt, actor, role)
     job = ImportJob(kind, dry_run, partial, on_error)
     rows = read_rows(stream, fmt, importer.check_columns if fmt == "csv" else None)
     all_or_nothing = dry_run or not partial

@@ -188,12 +188,17 @@ def verify_all(source_ids=None, batch_size=500):
 # ---------------------------------------------------------------- appending
 
 
-def _check_rule(source, action):
+def _check_rule(source, action, disposal=None):
     """409 naming the rule when `action` may not follow the source's custody so far."""
     if source.custody_status == "disposed" and source.custody_last_seq:
         raise Conflict(
             f"custody rule: nothing is accepted after disposed; source {source.id} was "
             f"disposed of (event {source.custody_last_seq})"
+        )
+    if action == "disposed" and disposal is None:
+        raise Conflict(
+            f"disposal rule: source {source.id} can be disposed of only through a disposal "
+            "request approved by a second person (an admin), never by a custody event alone"
         )
     current = source.custody_status if source.custody_last_seq else NO_EVENTS
     allowed, when, _ = RULES[action]
@@ -241,13 +246,14 @@ def _integrity_after(source, observed):
     return "verified" if observed == source.sha256.lower() else "mismatch"
 
 
-def append_event(source, values, actor):
+def append_event(source, values, actor, disposal=None):
     """Append a custody event to a source's chain (`source`: a Source or its id) and
     update the source's custody_status and integrity in the same transaction.
 
     `values`: action, and optionally custodian, occurred_at (default now), location,
     sha256_observed, note. `actor` is who records it (a token name). Raises Conflict
-    naming the rule when the action is not allowed now.
+    naming the rule when the action is not allowed now. `disposed` is appended only by
+    service.domain.disposal when a request is approved (`disposal`: that request).
     """
     values = event_values(values)
     source_id = source.id if isinstance(source, Source) else source
@@ -255,7 +261,7 @@ def append_event(source, values, actor):
         # The lock makes concurrent appends to one chain take turns (PostgreSQL; on
         # SQLite the transaction already holds the database's write lock).
         source = inventory.get_source(source_id, lock=True)
-        _check_rule(source, values["action"])
+        _check_rule(source, values["action"], disposal)
         prev_hash = source.custody_head_hash or GENESIS_HASH
         event = CustodyEvent(
             source=source.id,

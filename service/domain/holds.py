@@ -71,10 +71,45 @@ def refresh_legal_hold(source_ids):
 
 
 def _covered_ids(hold):
-    """A subquery of the ids of the sources `hold` covers."""
+    """A subquery of the ids of the sources `hold` covers (a hold on an incident also keeps
+    covering the sources an admin moved out of it: they are listed on it, see carry_over)."""
+    listed = HoldSource.select(HoldSource.source).where(HoldSource.hold == hold.id)
     if hold.incident_id is not None:
-        return Source.select(Source.id).where(Source.incident == hold.incident_id)
-    return HoldSource.select(HoldSource.source).where(HoldSource.hold == hold.id)
+        return Source.select(Source.id).where(
+            (Source.incident == hold.incident_id) | Source.id.in_(listed)
+        )
+    return listed
+
+
+def active_holds_covering(source):
+    """The ids of the active holds covering `source` (a Source), oldest first."""
+    covering = LegalHold.id.in_(
+        HoldSource.select(HoldSource.hold).where(HoldSource.source == source.id)
+    ) | (LegalHold.incident == source.incident_id)
+    query = LegalHold.select(LegalHold.id).where(_active() & covering).order_by(LegalHold.id)
+    return [hold_id for (hold_id,) in query.tuples()]
+
+
+def refuse_move_under_hold(source, role):
+    """Holds that hold: a source under an active hold changes incident only by an admin's
+    hand (returns the covering holds' ids, which carry_over keeps on it)."""
+    hold_ids = active_holds_covering(source)
+    if hold_ids and role != "admin":
+        raise Conflict(
+            f"hold rule: source {source.id} is under active legal hold(s) "
+            f"{', '.join(map(str, hold_ids))}; only an admin may move it to another incident",
+            {"json": {"incident_id": ["the source is under an active legal hold"]}},
+        )
+    return hold_ids
+
+
+def carry_over(source_id, hold_ids):
+    """The holds that covered a source keep covering it after it moved: each is made to
+    name the source (an incident's hold then covers its own sources and this one)."""
+    if hold_ids:
+        HoldSource.insert_many(
+            [{"hold": h, "source": source_id} for h in hold_ids]
+        ).on_conflict_ignore().execute()
 
 
 def listed_source_ids(hold_ids):

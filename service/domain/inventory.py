@@ -7,8 +7,14 @@ turn them into the API's resources, so every field is written once.
 
 from datetime import timedelta
 
+from service.domain import retention
 from service.domain.errors import Conflict, Invalid, NotFound
-from service.domain.holds import incident_is_on_hold, refresh_legal_hold
+from service.domain.holds import (
+    carry_over,
+    incident_is_on_hold,
+    refresh_legal_hold,
+    refuse_move_under_hold,
+)
 from service.domain.records import get_one
 from service.domain.time import utcnow
 from service.storage.db import attach, for_update, grouped
@@ -83,8 +89,11 @@ def create_agency(values):
 
 
 def update_agency(agency, changes):
+    jurisdiction_changed = changes.get("jurisdiction", agency.jurisdiction) != agency.jurisdiction
     _apply(agency, changes)
     agency.save()
+    if jurisdiction_changed:
+        retention.recompute_for_agency(agency.id)
     return agency
 
 
@@ -195,6 +204,8 @@ def incident_conditions(filters):
             .where(Agency.code == filters["agency"])
         )
         conditions.append(Incident.id.in_(linked))
+    if filters.get("tag"):
+        conditions.append(Incident.id.in_(retention.tagged(filters["tag"])))
     return conditions
 
 
@@ -205,7 +216,7 @@ def list_incidents(filters):
 
 
 def _incident_columns(values):
-    columns = {k: v for k, v in values.items() if k not in ("location", "agencies")}
+    columns = {k: v for k, v in values.items() if k not in ("location", "agencies", "tags")}
     location = values.get("location")
     if location is not None:
         columns.update({k: location[k] for k in Incident.LOCATION_FIELDS if k in location})
@@ -227,7 +238,12 @@ def create_incident(values):
     _unique_external_id(Incident, values.get("external_id"), what="incident")
     incident = Incident.create(**_incident_columns(values))
     _link_agencies(incident, agencies)
+    retention.set_tags(incident, values.get("tags") or [])
     return incident
+
+
+# What the retention rules look at: a change of any of these recomputes retain_until.
+RETENTION_INPUTS = ("tags", "agencies", "state", "started_at")
 
 
 def update_incident(incident, changes):
@@ -242,9 +258,13 @@ def update_incident(incident, changes):
         _unique_external_id(Incident, columns["external_id"], incident.id, "incident")
     if "agencies" in changes:
         _link_agencies(incident, agencies_by_code(changes["agencies"]))
+    if "tags" in changes:
+        retention.set_tags(incident, changes["tags"])
     _apply(incident, columns)
     incident.updated_at = utcnow()
     incident.save()
+    if any(name in changes or name in columns for name in RETENTION_INPUTS):
+        retention.recompute_incidents([incident.id])
     return incident
 
 
@@ -355,6 +375,14 @@ class SourceFacts:
     def incident_on_hold(self, incident_id):
         return incident_is_on_hold(incident_id)
 
+    def retention(self, incident_id):
+        """What the retention rules require of the incident's footage (cached per incident:
+        the importer asks once for a batch)."""
+        cache = self.__dict__.setdefault("_retention", {})
+        if incident_id not in cache:
+            cache[incident_id] = retention.requirement_for(incident_id)
+        return cache[incident_id]
+
     def officer_exists(self, officer_id):
         return Officer.select().where(Officer.id == officer_id).exists()
 
@@ -425,8 +453,10 @@ def new_source(values, incident_id=None, facts=None):
     if incident_id is None:
         raise Invalid("incident_id", "Missing data for required field.")
     _check_incident_exists(incident_id, facts)
+    wanted = values.pop("retain_until", None)
     source = Source(incident=incident_id, **values)
     _check_source(source, True, facts)
+    retention.extend(source, wanted, facts.retention(incident_id))
     source.legal_hold = facts.incident_on_hold(incident_id)
     return source
 
@@ -437,14 +467,19 @@ def create_source(values, incident_id=None):
     return source
 
 
-def update_source(source, changes, facts=None):
+def update_source(source, changes, facts=None, role=None):
+    """Update a source; `role` is the caller's (only an admin moves a held source)."""
     facts = facts or SourceFacts()
     changes = source_values(changes)
     moved = False
+    kept_by = []
+    wanted_retention = changes.pop("retain_until", source.retain_extended_until)
     if "incident_id" in changes:
         new_incident = changes.pop("incident_id")
         _check_incident_exists(new_incident, facts)
         moved = new_incident != source.incident_id
+        if moved:
+            kept_by = refuse_move_under_hold(source, role)
         changes["incident"] = new_incident
     # Only the columns this update owns: the status columns follow custody events, reviews
     # and holds, and are written by them (a stale copy of the row must not roll them back).
@@ -456,10 +491,13 @@ def update_source(source, changes, facts=None):
         written.append(Source.integrity)
     _apply(source, changes)
     _check_source(source, False, facts)
+    retention.extend(source, wanted_retention, facts.retention(source.incident_id))
+    written += [Source.retain_until, Source.retain_indefinitely, Source.retain_extended_until]
     source.updated_at = utcnow()
     source.save(only=written)
     if moved:
-        # Holds on the old incident no longer cover it; those on the new one do.
+        # The holds that covered it keep covering it; those on the new incident cover it too.
+        carry_over(source.id, kept_by)
         refresh_legal_hold([source.id])
         source.legal_hold = Source.get_by_id(source.id).legal_hold
     return source

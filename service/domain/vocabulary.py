@@ -77,3 +77,11 @@ REPORT_TABLES = ("incidents", "summary")
 # Bulk import: what can be imported, and the file formats read.
 IMPORT_KINDS = ("agencies", "officers", "incidents", "involvements", "sources", "custody")
 IMPORT_FORMATS = ("csv", "ndjson", "json")
+
+# Governance: incident classification, disposal, disclosure.
+INCIDENT_TAGS = ("firearm_discharge", "deadly_force", "great_bodily_harm", "complaint")
+DISPOSAL_STATUSES = ("pending", "approved", "rejected")
+REQUESTER_KINDS = ("public", "next_of_kin", "subject", "court", "defense", "media", "agency")
+DISCLOSURE_KINDS = ("released", "released_redacted", "withheld", "delayed")
+COUNTED_FROM = ("incident", "request")
+DISCLOSURE_STATUSES = ("overdue", "due", "met", "late", "no_rule")

@@ -143,11 +143,28 @@ def record_custody_chain_heads(migrator):
     drop_index_if_present(migrator, Source, "source_incident_id_kind_custody_status")
 
 
+def compute_retention(migrator):
+    """Sources gain `retain_indefinitely` and `retain_extended_until`. A retain_until written
+    before it was computed is kept as the client's extension, so an upgrade never shortens
+    retention. The rules table is new (made by `upgrade` itself, with the tag, disposal and
+    disclosure tables), so no rule applies yet and that date is also the computed one;
+    loading rules (`evidence rules load-defaults`, `POST /retention-rules`) recomputes every
+    source's retain_until in the same transaction."""
+    added = not has_column("source", "retain_extended_until")
+    add_column_if_missing(migrator, Source, "retain_indefinitely")
+    add_column_if_missing(migrator, Source, "retain_extended_until")
+    if added:
+        Source.update(retain_extended_until=Source.retain_until).where(
+            Source.retain_until.is_null(False)
+        ).execute()
+
+
 # (version, function), in the order they apply; never renumber or remove one that shipped.
 MIGRATIONS = [
     (1, index_sources_by_file_and_device),
     (2, index_incident_lists_by_state_and_kind),
     (3, record_custody_chain_heads),
+    (4, compute_retention),
 ]
 
 

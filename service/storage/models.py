@@ -106,6 +106,20 @@ class Incident(BaseModel):
             ]
         return self._agency_codes
 
+    @property
+    def tags(self):
+        """The incident's classification tags, A to Z (lists load them for a whole page at
+        once: service.domain.retention.with_tags)."""
+        if "_tags" not in self.__dict__:
+            self._tags = [
+                tag
+                for (tag,) in IncidentTag.select(IncidentTag.tag)
+                .where(IncidentTag.incident == self.id)
+                .order_by(IncidentTag.tag)
+                .tuples()
+            ]
+        return self._tags
+
     class Meta:
         # Lists filtered by state or kind come newest first: these read a page in order
         # (migration 2 puts them in older databases).
@@ -124,6 +138,18 @@ class IncidentAgency(BaseModel):
     class Meta:
         primary_key = CompositeKey("incident", "agency")
         indexes = ((("agency", "incident"), False),)
+
+
+class IncidentTag(BaseModel):
+    """An incident's classification (firearm_discharge, deadly_force...): one row per tag, so
+    that `?tag=` and the governance rules find incidents through an index."""
+
+    incident = ForeignKeyField(Incident, backref="tag_links", on_delete="CASCADE")
+    tag = CharField(max_length=32)
+
+    class Meta:
+        primary_key = CompositeKey("incident", "tag")
+        indexes = ((("tag", "incident"), False),)
 
 
 class Involvement(BaseModel):
@@ -174,6 +200,11 @@ class Source(BaseModel):
         "self", backref="copies", null=True, on_delete="RESTRICT", column_name="derived_from_id"
     )
     retain_until = DateField(null=True)
+    # Computed by service.domain.retention from the rules (retain_until null and this true
+    # when a rule keeps the footage indefinitely); a client may only extend it, and the
+    # extension is kept apart so that a later change of the rules never shortens it.
+    retain_indefinitely = BooleanField(default=False)
+    retain_extended_until = DateField(null=True)
     notes = TextField(null=True)
     custody_status = CharField(max_length=16, default="identified")
     review_status = CharField(max_length=16, default="unreviewed")
@@ -281,6 +312,92 @@ class HoldSource(BaseModel):
         indexes = ((("source", "hold"), False),)
 
 
+class RetentionRule(BaseModel):
+    """How long footage of matching incidents must be kept (minimum_days null: forever)."""
+
+    name = CharField(max_length=200, unique=True)
+    state = CharField(max_length=64, null=True)
+    agency_jurisdictions = NameListField(default=list)
+    tags = NameListField(default=list)
+    minimum_days = IntegerField(null=True)
+    citation = TextField(null=True)
+    summary = TextField(null=True)
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=lambda: utcnow())
+    updated_at = DateTimeField(default=lambda: utcnow())
+
+
+class DisposalRequest(BaseModel):
+    """A request to dispose of a source, and its decision by a second person (an admin).
+    Written once when requested and once when decided; never deleted."""
+
+    source = ForeignKeyField(Source, backref="disposal_requests", on_delete="RESTRICT")
+    reason = TextField()
+    requested_by = CharField(max_length=200)
+    requested_at = DateTimeField(default=lambda: utcnow())
+    status = CharField(max_length=16, default="pending")
+    decided_by = CharField(max_length=200, null=True)
+    decided_at = DateTimeField(null=True)
+    decision_reason = TextField(null=True)
+    custody_event_seq = IntegerField(null=True)
+
+    class Meta:
+        indexes = ((("status", "id"), False), (("source", "status"), False))
+
+
+class DisclosureRule(BaseModel):
+    """A deadline for releasing footage of matching incidents (to the public when
+    requester_kind is null, else to that kind of requester), counted from the incident or
+    from the request."""
+
+    name = CharField(max_length=200, unique=True)
+    state = CharField(max_length=64, null=True)
+    agency_jurisdictions = NameListField(default=list)
+    tags = NameListField(default=list)
+    requester_kind = CharField(max_length=16, null=True)
+    deadline_days = IntegerField()
+    counted_from = CharField(max_length=16, default="incident")
+    citation = TextField(null=True)
+    summary = TextField(null=True)
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=lambda: utcnow())
+    updated_at = DateTimeField(default=lambda: utcnow())
+
+
+class DisclosureRequest(BaseModel):
+    """A records request for an incident's footage."""
+
+    incident = ForeignKeyField(Incident, backref="disclosure_requests", on_delete="RESTRICT")
+    requester_kind = CharField(max_length=16)
+    requester = CharField(max_length=300, null=True)
+    received_at = DateTimeField()
+    source_ids = NameListField(default=list)
+    created_by = CharField(max_length=200, null=True)
+    created_at = DateTimeField(default=lambda: utcnow())
+
+    class Meta:
+        indexes = ((("incident", "id"), False),)
+
+
+class Disclosure(BaseModel):
+    """A release decision on an incident's footage. Append-only."""
+
+    incident = ForeignKeyField(Incident, backref="disclosures", on_delete="RESTRICT")
+    kind = CharField(max_length=24)
+    decided_at = DateTimeField()
+    basis = TextField(null=True)
+    source_ids = NameListField(default=list)
+    request = ForeignKeyField(
+        DisclosureRequest, backref="decisions", null=True, on_delete="RESTRICT"
+    )
+    until = DateTimeField(null=True)
+    created_by = CharField(max_length=200, null=True)
+    created_at = DateTimeField(default=lambda: utcnow())
+
+    class Meta:
+        indexes = ((("incident", "decided_at"), False),)
+
+
 class ApiToken(BaseModel):
     """An API token: only its SHA-256 is stored, never the token itself."""
 
@@ -314,12 +431,18 @@ ALL_MODELS = [
     Officer,
     Incident,
     IncidentAgency,
+    IncidentTag,
     Involvement,
     Source,
     CustodyEvent,
     Review,
     LegalHold,
     HoldSource,
+    RetentionRule,
+    DisposalRequest,
+    DisclosureRule,
+    DisclosureRequest,
+    Disclosure,
     ApiToken,
     AuditEntry,
 ]

@@ -21,7 +21,7 @@ log = logging.getLogger("evidence")
 API_PREFIX = "/api/v1"
 PUBLIC_API_PATHS = (f"{API_PREFIX}/openapi.json", f"{API_PREFIX}/docs")
 # Path segments that name an action on a resource rather than the resource.
-ACTIONS = {"release", "verify", "at"}
+ACTIONS = {"release", "verify", "at", "approve", "reject"}
 
 JSON_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 # The Swagger UI page ships an inline script of flask-smorest's; its assets are our own.

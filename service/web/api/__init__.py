@@ -7,6 +7,7 @@ from service.web.api import (
     coverage,
     custody,
     evidence_report,
+    governance,
     holds,
     imports,
     incidents,
@@ -30,4 +31,5 @@ BLUEPRINTS = [
     audit.blp,
     reports.blp,
     imports.blp,
+    governance.blp,
 ]

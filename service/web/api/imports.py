@@ -72,6 +72,7 @@ class Imports(MethodView):
                 dry_run=args["dry_run"],
                 partial=partial,
                 actor=g.token.name,
+                role=g.token.role,
             )
         except RequestEntityTooLarge as exc:
             raise _too_large() from exc

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from schemas.incident import IncidentListArgs, IncidentSchema
 from schemas.involvement import InvolvementListArgs, InvolvementSchema, InvolvementUpdateSchema
 from schemas.source import SourceListArgs, SourceSchema
-from service.domain import inventory
+from service.domain import inventory, retention
 from service.storage.models import Involvement
 from service.web import access
 
@@ -19,7 +19,10 @@ class Incidents(MethodView):
     @blp.lists(IncidentSchema, IncidentListArgs)
     def get(self, args):
         """List incidents, newest first"""
-        return Listing(inventory.list_incidents(args), inventory.with_agencies)
+        return Listing(
+            inventory.list_incidents(args),
+            lambda page: retention.with_tags(inventory.with_agencies(page)),
+        )
 
     @blp.creates(IncidentSchema)
     def post(self, values):

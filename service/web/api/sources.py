@@ -6,7 +6,7 @@ from schemas.source import SourceListArgs, SourceSchema
 from service.domain import inventory
 from service.web import access
 
-from .common import Blueprint, Listing, check_if_match
+from .common import Blueprint, Listing, check_if_match, role
 
 blp = Blueprint("sources", __name__, url_prefix="/api/v1/sources")
 
@@ -38,4 +38,4 @@ class SourceById(MethodView):
         """Update a source's description (its status fields follow custody, reviews, holds)"""
         source = inventory.get_source(source_id, lock=True)
         check_if_match(SourceSchema, source)
-        return inventory.update_source(source, changes)
+        return inventory.update_source(source, changes, role=role())

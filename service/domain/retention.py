@@ -1,0 +1,301 @@
+"""Retention: how long an incident's footage must be kept, from the rules.
+
+A rule matches an incident when its `state` is null or the incident's location.state, its
+`agency_jurisdictions` is empty or names the jurisdiction of one of the incident's agencies,
+and its `tags` is empty or shares a tag with the incident. A source must be kept until the
+incident's `started_at` plus the longest `minimum_days` of the active matching rules, or
+indefinitely when one of them says so (`minimum_days` null). A client may extend that date
+(kept apart, in `retain_extended_until`), never shorten it.
+
+`recompute_incidents` is called in the same transaction by every write that changes what the
+rules see: an incident's tags, agencies, state or start (inventory), a source moved to another
+incident or created (inventory, the importer through inventory), an agency's jurisdiction,
+and any rule (this module).
+"""
+
+from datetime import date, timedelta
+
+from service.domain.errors import Conflict, Invalid
+from service.domain.records import get_one
+from service.domain.time import utcnow
+from service.storage.db import attach, grouped
+from service.storage.models import (
+    Agency,
+    Incident,
+    IncidentAgency,
+    IncidentTag,
+    RetentionRule,
+    Source,
+)
+
+RULE_FIELDS = (
+    "name",
+    "state",
+    "agency_jurisdictions",
+    "tags",
+    "minimum_days",
+    "citation",
+    "summary",
+    "active",
+)
+
+# ---------------------------------------------------------------- tags
+
+
+def tags_by_incident(incident_ids):
+    return grouped(
+        incident_ids,
+        IncidentTag.select(IncidentTag.incident, IncidentTag.tag)
+        .where(IncidentTag.incident.in_(list(incident_ids)))
+        .order_by(IncidentTag.tag),
+    )
+
+
+def with_tags(incidents):
+    """The incidents, each knowing its tags (one query for them all)."""
+    return attach(incidents, "_tags", tags_by_incident)
+
+
+def set_tags(incident, tags):
+    tags = sorted(set(tags or ()))
+    IncidentTag.delete().where(IncidentTag.incident == incident.id).execute()
+    if tags:
+        IncidentTag.insert_many([{"incident": incident.id, "tag": t} for t in tags]).execute()
+    incident._tags = tags
+
+
+def tagged(tag):
+    """A subquery of the ids of the incidents carrying `tag` (through the tag index)."""
+    return IncidentTag.select(IncidentTag.incident).where(IncidentTag.tag == tag)
+
+
+# ---------------------------------------------------------------- matching
+
+
+class IncidentFacts:
+    """What the governance rules look at: state, agency jurisdictions, tags, start."""
+
+    def __init__(self, incident_id, state, started_at, jurisdictions, tags, agencies=()):
+        self.incident_id = incident_id
+        self.state = state
+        self.started_at = started_at
+        self.jurisdictions = set(jurisdictions)
+        self.tags = set(tags)
+        self.agencies = list(agencies)
+
+
+def incident_facts(incident_ids):
+    """{incident id: IncidentFacts}, three queries for them all."""
+    ids = list(incident_ids)
+    if not ids:
+        return {}
+    jurisdictions = grouped(
+        ids,
+        IncidentAgency.select(IncidentAgency.incident, Agency.jurisdiction)
+        .join(Agency)
+        .where(IncidentAgency.incident.in_(ids)),
+    )
+    codes = grouped(
+        ids,
+        IncidentAgency.select(IncidentAgency.incident, Agency.code)
+        .join(Agency)
+        .where(IncidentAgency.incident.in_(ids))
+        .order_by(Agency.code),
+    )
+    tags = tags_by_incident(ids)
+    rows = Incident.select(Incident.id, Incident.state, Incident.started_at).where(
+        Incident.id.in_(ids)
+    )
+    return {
+        i: IncidentFacts(i, state, started, jurisdictions[i], tags[i], codes[i])
+        for i, state, started in rows.tuples()
+    }
+
+
+def rule_matches(rule, facts):
+    """Whether a retention or disclosure rule applies to an incident."""
+    if rule.state is not None and (rule.state or "").lower() != (facts.state or "").lower():
+        return False
+    if rule.agency_jurisdictions and not (set(rule.agency_jurisdictions) & facts.jurisdictions):
+        return False
+    return not rule.tags or bool(set(rule.tags) & facts.tags)
+
+
+def active_rules():
+    return list(
+        RetentionRule.select().where(RetentionRule.active == True).order_by(RetentionRule.id)  # noqa: E712
+    )
+
+
+class Requirement:
+    """What the rules require of one incident's footage: `until` (a date or None),
+    `indefinite`, and `rule` (the rule that sets it, or None when none applies)."""
+
+    def __init__(self, until=None, indefinite=False, rule=None):
+        self.until = until
+        self.indefinite = indefinite
+        self.rule = rule
+
+    def describe(self):
+        if self.rule is None:
+            return "no retention rule"
+        citation = f" ({self.rule.citation})" if self.rule.citation else ""
+        return f"retention rule {self.rule.id} {self.rule.name!r}{citation}"
+
+
+def requirement(facts, rules):
+    """The longest requirement of the `rules` that match `facts`."""
+    best = Requirement()
+    for rule in rules:
+        if not rule_matches(rule, facts):
+            continue
+        if rule.minimum_days is None:
+            return Requirement(None, True, rule)
+        until = (facts.started_at + timedelta(days=rule.minimum_days)).date()
+        if best.until is None or until > best.until:
+            best = Requirement(until, False, rule)
+    return best
+
+
+def requirement_for(incident_id):
+    facts = incident_facts([incident_id]).get(incident_id)
+    return requirement(facts, active_rules()) if facts else Requirement()
+
+
+def _later(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)
+
+
+def apply_to_source(source, req):
+    """Set a (not yet saved) source's retain_until from the requirement and its extension."""
+    source.retain_indefinitely = req.indefinite
+    extended = source.retain_extended_until
+    source.retain_until = None if req.indefinite else _later(req.until, extended)
+
+
+def recompute_incidents(incident_ids):
+    """Write every source's retain_until of these incidents from the current rules."""
+    ids = list(dict.fromkeys(incident_ids))
+    if not ids:
+        return
+    rules = active_rules()
+    for incident_id, facts in incident_facts(ids).items():
+        req = requirement(facts, rules)
+        of_incident = Source.incident == incident_id
+        if req.indefinite:
+            Source.update(retain_until=None, retain_indefinitely=True).where(of_incident).execute()
+            continue
+        extended_later = Source.retain_extended_until.is_null(False)
+        if req.until is not None:
+            extended_later &= Source.retain_extended_until > req.until
+        Source.update(retain_until=Source.retain_extended_until, retain_indefinitely=False).where(
+            of_incident & extended_later
+        ).execute()
+        Source.update(retain_until=req.until, retain_indefinitely=False).where(
+            of_incident & ~extended_later
+        ).execute()
+
+
+def recompute_all(batch_size=500):
+    """After a rule changed: every incident that has sources, a batch at a time."""
+    last = 0
+    while True:
+        ids = [
+            i
+            for (i,) in Incident.select(Incident.id)
+            .where((Incident.id > last) & Incident.id.in_(Source.select(Source.incident)))
+            .order_by(Incident.id)
+            .limit(batch_size)
+            .tuples()
+        ]
+        if not ids:
+            return
+        recompute_incidents(ids)
+        last = ids[-1]
+
+
+def recompute_for_agency(agency_id):
+    recompute_incidents(
+        i
+        for (i,) in IncidentAgency.select(IncidentAgency.incident)
+        .where(IncidentAgency.agency == agency_id)
+        .tuples()
+    )
+
+
+def extend(source, wanted, req=None):
+    """A client's retain_until for `source` (not yet saved): a later date than the rules
+    require is kept as an extension; an earlier one is refused naming the rule."""
+    req = req or requirement_for(source.incident_id)
+    if wanted is not None and req.indefinite:
+        raise Invalid(
+            "retain_until",
+            f"the footage is kept indefinitely by {req.describe()}; it cannot be given an end date",
+        )
+    if wanted is not None and req.until is not None and wanted < req.until:
+        raise Invalid(
+            "retain_until",
+            f"must not be before {req.until.isoformat()}, the date {req.describe()} requires "
+            "(a client may extend retention, never shorten it)",
+        )
+    source.retain_extended_until = wanted
+    apply_to_source(source, req)
+
+
+# ---------------------------------------------------------------- rules
+
+
+def get_rule(rule_id, lock=False):
+    return get_one(
+        RetentionRule, RetentionRule.id == rule_id, f"retention rule {rule_id} not found", lock
+    )
+
+
+def list_rules(filters):
+    query = RetentionRule.select().order_by(RetentionRule.id)
+    for name in ("active", "state"):
+        if filters.get(name) is not None:
+            query = query.where(getattr(RetentionRule, name) == filters[name])
+    return query
+
+
+def _name_free(model, name, own_id=None):
+    query = model.select(model.id).where(model.name == name)
+    if own_id is not None:
+        query = query.where(model.id != own_id)
+    existing = query.first()
+    if existing is not None:
+        raise Conflict(
+            f"a rule named {name!r} already exists (rule {existing.id})",
+            {"json": {"name": [f"already used by rule {existing.id}"]}},
+        )
+
+
+def create_rule(values):
+    _name_free(RetentionRule, values["name"])
+    rule = RetentionRule.create(**{k: values[k] for k in RULE_FIELDS if k in values})
+    recompute_all()
+    return rule
+
+
+def update_rule(rule, changes):
+    if "name" in changes:
+        _name_free(RetentionRule, changes["name"], rule.id)
+    for key, value in changes.items():
+        setattr(rule, key, value)
+    rule.updated_at = utcnow()
+    rule.save()
+    recompute_all()
+    return rule
+
+
+def today():
+    return utcnow().date()
+
+
+def is_before(day: date | None):
+    return day is not None and today() <= day
