@@ -57,6 +57,23 @@ def SourceCounts(**kwargs):
     )
 
 
+def DisposedCounts(**kwargs):
+    return fields.Dict(
+        keys=fields.String(metadata={"enum": list(SOURCE_KINDS)}),
+        values=fields.Integer(),
+        metadata={"description": "disposed (destroyed) sources per kind, every kind"},
+        **kwargs,
+    )
+
+
+def DisposedBodycams(**kwargs):
+    return fields.List(
+        fields.Integer(),
+        metadata={"description": "bodycam sources that existed and were disposed of"},
+        **kwargs,
+    )
+
+
 class LackingIncidentSchema(Schema):
     id = Id()
     external_id = fields.String(allow_none=True)
@@ -66,6 +83,8 @@ class LackingIncidentSchema(Schema):
     started_at = UTCDateTime()
     agencies = fields.List(fields.String())
     source_counts = SourceCounts()
+    disposed_counts = DisposedCounts()
+    disposed_bodycam_source_ids = DisposedBodycams()
 
 
 class SummaryRowSchema(Schema):
@@ -91,6 +110,16 @@ class SummaryRowSchema(Schema):
         allow_none=True,
         metadata={"description": "share of counted sources reviewed, flagged or excluded"},
     )
+    disposed_sources = fields.Integer(metadata={"description": "sources disposed of"})
+    disclosure_on_time_rate = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "release obligations met by their deadline (met/(met+late+overdue))"
+        },
+    )
+    median_days_to_release = fields.Float(
+        allow_none=True, metadata={"description": "from the incident to its first release"}
+    )
 
 
 class SpanSchema(Schema):
@@ -111,6 +140,7 @@ class CoveredOfficerSchema(Schema):
     camera_expected = fields.Boolean()
     bodycam_source_ids = fields.List(fields.Integer())
     covered = fields.Boolean(metadata={"description": "a bodycam source of their own exists"})
+    disposed_bodycam_source_ids = DisposedBodycams()
     not_recorded_reason = fields.String(allow_none=True)
 
 
@@ -120,6 +150,8 @@ class IncidentCoverageSchema(Schema):
     window = fields.Nested(SpanSchema)
     officers = fields.List(fields.Nested(CoveredOfficerSchema))
     source_counts = SourceCounts()
+    disposed_counts = DisposedCounts()
+    disposed_bodycam_source_ids = DisposedBodycams()
     timeline = fields.Dict(
         keys=fields.String(metadata={"enum": list(SOURCE_KINDS)}),
         values=fields.List(fields.Nested(TimelineIntervalSchema)),

@@ -142,6 +142,7 @@ def test_officers_with_and_without_their_own_bodycam(api, scene):
         "camera_expected": True,
         "bodycam_source_ids": [s[1]],
         "covered": True,
+        "disposed_bodycam_source_ids": [],
         "not_recorded_reason": None,
     }
     assert officers[o[2]]["camera_expected"] is True
@@ -165,6 +166,11 @@ def test_a_disposed_bodycam_does_not_cover_its_officer(api, make, scene):
     body = coverage_of(api, scene["id"])
     officer = next(row for row in body["officers"] if row["officer_id"] == scene["o"][1])
     assert officer["covered"] is False
+    # destroyed footage stays visible: the officer's bodycam existed and was disposed of
+    assert officer["disposed_bodycam_source_ids"] == [scene["s"][1]]
+    assert body["disposed_bodycam_source_ids"] == [scene["s"][1]]
+    assert body["disposed_counts"]["bodycam"] == 1 and body["disposed_counts"]["dashcam"] == 1
+    assert body["source_counts"]["bodycam"] == 1  # s2 only
     assert body["timeline"]["bodycam"] == [
         {"start": z("15:10:00"), "end": z("15:18:00"), "source_ids": [scene["s"][2]]}
     ]

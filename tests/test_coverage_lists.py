@@ -135,9 +135,14 @@ def test_lacking_items_carry_agencies_and_counted_sources(api, world):
         "started_at": "2026-01-24T15:00:00Z",
         "agencies": ["CBP", "USBP"],
         "source_counts": {**zero, "bodycam": 1, "bystander": 1},
+        "disposed_counts": zero,
+        "disposed_bodycam_source_ids": [],
     }
     assert items["I2"]["source_counts"] == {**zero, "bystander": 1}
     assert items["I4"]["source_counts"] == zero  # the disposed bodycam is not counted
+    # ... but it stays visible
+    assert items["I4"]["disposed_counts"] == {**zero, "bodycam": 1}
+    assert items["I4"]["disposed_bodycam_source_ids"] == [world["s"]["d"]]
     held = {
         item["title"]: item
         for item in lacking(api, lacking="officer_bodycam", counting="in_custody").get_json()
@@ -256,7 +261,19 @@ BY_AGENCY = rows(
     ],
 )
 def test_summary(api, world, params, expected):
-    assert summary(api, **params) == expected
+    assert [{k: row[k] for k in FIELDS} for row in summary(api, **params)] == expected
+
+
+def test_summary_rows_count_disposed_sources(api, world):
+    by_state = {row["key"]: row for row in summary(api, group_by="state")}
+    assert {k: row["disposed_sources"] for k, row in by_state.items()} == {
+        "IL": 1,
+        "MN": 0,
+        None: 0,
+    }
+    # no disclosure rule applies to any of them
+    assert {row["disclosure_on_time_rate"] for row in by_state.values()} == {None}
+    assert {row["median_days_to_release"] for row in by_state.values()} == {None}
 
 
 @pytest.mark.parametrize(

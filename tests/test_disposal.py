@@ -1,5 +1,7 @@
 """Disposal: a request and a second person's approval, refused while the footage must be kept."""
 
+import json
+
 import pytest
 from freezegun import freeze_time
 
@@ -139,3 +141,44 @@ def test_rejection_with_a_reason(api, source):
     assert api.post("/disposal-requests/999/approve", role="admin").status_code == 404
     assert ask(api, 999).status_code == 404
     assert api.post(f"/sources/{source['id']}/disposal-requests", json={}).status_code == 422
+
+
+def test_disposals_stay_visible_in_coverage(api, make, source):
+    officer = make.officer("MPD")
+    incident_id = source["incident_id"]
+    make.involve(incident_id, officer["id"], camera_expected=True)
+    api.patch(f"/sources/{source['id']}", json={"officer_id": officer["id"]})
+    other = make.source(make.incident(title="Elsewhere", location={"state": "WI"})["id"], "dashcam")
+    with freeze_time("2026-05-01T10:00:00Z"):
+        make.dispose(source["id"], reason="retention period over")
+        make.dispose(other["id"], reason="duplicate upload")
+    r = api.get("/coverage/disposals", role="oversight")
+    assert r.status_code == 200
+    listed = r.get_json()
+    assert [d["source_id"] for d in listed] == [other["id"], source["id"]]
+    first = listed[1]
+    assert first == {
+        "incident_id": incident_id,
+        "incident_title": "Test incident",
+        "source_id": source["id"],
+        "kind": "bodycam",
+        "officer_id": officer["id"],
+        "requested_by": "investigator",
+        "approved_by": "admin",
+        "reason": "retention period over",
+        "at": "2026-05-01T10:00:00Z",
+        "request_id": first["request_id"],
+    }
+    assert [d["source_id"] for d in api.get("/coverage/disposals?state=MN").get_json()] == [
+        source["id"]
+    ]
+    assert api.get("/coverage/disposals?kind=riot").status_code == 422
+    page = api.get("/coverage/disposals?page_size=1&page=2")
+    assert [d["source_id"] for d in page.get_json()] == [source["id"]]
+    assert json.loads(page.headers["X-Pagination"])["total"] == 2
+    # the officer's bodycam existed and was destroyed: visible in the incident's coverage
+    coverage = api.get(f"/incidents/{incident_id}/coverage").get_json()
+    entry = coverage["officers"][0]
+    assert entry["covered"] is False
+    assert entry["disposed_bodycam_source_ids"] == [source["id"]]
+    assert coverage["disposed_counts"]["bodycam"] == 1

@@ -66,6 +66,7 @@ MATRIX = [
     ("GET", "/api/v1/disposal-requests/<int:request_id>", ALL),
     ("POST", "/api/v1/disposal-requests/<int:request_id>/approve", {"admin"}),
     ("POST", "/api/v1/disposal-requests/<int:request_id>/reject", {"admin"}),
+    ("GET", "/api/v1/coverage/disposals", ALL),
     (
         "POST",
         "/api/v1/imports/<any(agencies, officers, incidents, involvements, sources, custody):kind>",

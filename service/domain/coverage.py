@@ -15,7 +15,7 @@ from datetime import datetime
 
 from peewee import JOIN, SQL, Case, fn
 
-from service.domain import inventory
+from service.domain import disclosure, inventory
 from service.domain.errors import Invalid
 from service.domain.vocabulary import COUNTING, GROUP_BY, LACKING, SOURCE_KINDS
 from service.storage.db import is_postgresql
@@ -118,12 +118,31 @@ def source_counts_by_incident(incident_ids, counting="any"):
     return counts
 
 
+def disposed_by_incident(incident_ids):
+    """{incident id: (disposed sources per kind, the disposed bodycams' ids)}: destroyed
+    footage stays visible in every answer about coverage."""
+    found = {i: (dict.fromkeys(SOURCE_KINDS, 0), []) for i in incident_ids}
+    if incident_ids:
+        query = (
+            Source.select(Source.incident, Source.id, Source.kind)
+            .where(Source.incident.in_(list(incident_ids)) & (Source.custody_status == "disposed"))
+            .order_by(Source.id)
+            .tuples()
+        )
+        for incident_id, source_id, kind in query:
+            found[incident_id][0][kind] += 1
+            if kind == "bodycam":
+                found[incident_id][1].append(source_id)
+    return found
+
+
 def represent(incidents, counting="any"):
     """A page of `lacking_incidents` as answers: id, title, agencies, source counts..."""
     incidents = list(incidents)
     ids = [i.id for i in incidents]
     agencies = inventory.agency_codes_by_incident(ids)
     counts = source_counts_by_incident(ids, counting)
+    disposed = disposed_by_incident(ids)
     return [
         {
             "id": i.id,
@@ -134,6 +153,8 @@ def represent(incidents, counting="any"):
             "started_at": i.started_at,
             "agencies": agencies[i.id],
             "source_counts": counts[i.id],
+            "disposed_counts": disposed[i.id][0],
+            "disposed_bodycam_source_ids": disposed[i.id][1],
         }
         for i in incidents
     ]
@@ -181,6 +202,9 @@ def summary_query(group_by, filters):
             Involvement.select(fn.COUNT(SQL("1")))
             .where((Involvement.incident == Incident.id) & _officer_uncovered(counting))
             .alias("officers_uncovered"),
+            Source.select(fn.COUNT(SQL("1")))
+            .where((Source.incident == Incident.id) & (Source.custody_status == "disposed"))
+            .alias("disposed"),
         )
         .join(
             footage,
@@ -203,6 +227,7 @@ def summary_query(group_by, filters):
         fn.SUM(c.reviewed).alias("reviewed"),
         fn.SUM(c.officers_expected).alias("officers_expected"),
         fn.SUM(c.officers_uncovered).alias("officers_uncovered"),
+        fn.SUM(c.disposed).alias("disposed_sources"),
     )
     if group_by == "agency":
         # An incident of several agencies counts once in each agency's row.
@@ -247,9 +272,34 @@ def summary(group_by, filters):
                 "officers_expected": expected,
                 "officers_covered": expected - int(row["officers_uncovered"] or 0),
                 "reviewed_rate": _rate(int(row["reviewed"] or 0), sources),
+                "disposed_sources": int(row["disposed_sources"] or 0),
             }
         )
+    figures = _disclosure_figures(group_by, filters)
+    for row in rows:
+        row.update(figures.get(row["key"], disclosure.NO_FIGURES))
     return rows
+
+
+def _disclosure_figures(group_by, filters):
+    """{key: disclosure figures} over the incidents an active disclosure rule may apply to
+    (by state: the rules are matched on the rest in Python, see disclosure.figures)."""
+    states = disclosure.rule_states()
+    if not states:
+        return {}
+    key = _group_key(group_by)
+    query = Incident.select(key.alias("key"), Incident.id)
+    if group_by == "agency":
+        query = query.join(IncidentAgency, JOIN.LEFT_OUTER).join(Agency, JOIN.LEFT_OUTER)
+    conditions = inventory.incident_conditions(filters)
+    if None not in states:
+        conditions.append(fn.UPPER(Incident.state).in_([s.upper() for s in states]))
+    if conditions:
+        query = query.where(*conditions)
+    groups = {}
+    for group, incident_id in query.tuples():
+        groups.setdefault(str(group) if group is not None else None, []).append(incident_id)
+    return {group: disclosure.figures(ids) for group, ids in groups.items()}
 
 
 # ---------------------------------------------------------------- intervals (one incident)
@@ -338,11 +388,15 @@ def _interval_dict(interval, with_sources=True):
 # ---------------------------------------------------------------- one incident
 
 
-def _officers(incident, sources):
+def _officers(incident, sources, disposed_bodycams=()):
     bodycams = {}
     for source in sources:
         if source.kind == "bodycam" and source.officer_id is not None:
             bodycams.setdefault(source.officer_id, []).append(source.id)
+    destroyed = {}
+    for source in disposed_bodycams:
+        if source.officer_id is not None:
+            destroyed.setdefault(source.officer_id, []).append(source.id)
     officers = []
     for involvement in inventory.involvements_query(incident):
         officer = involvement.officer
@@ -357,6 +411,7 @@ def _officers(incident, sources):
                 "camera_expected": involvement.camera_expected,
                 "bodycam_source_ids": own,
                 "covered": bool(own),
+                "disposed_bodycam_source_ids": sorted(destroyed.get(officer.id, [])),
                 "not_recorded_reason": involvement.not_recorded_reason,
             }
         )
@@ -400,12 +455,23 @@ def incident_coverage(incident_id, counting="any"):
         counts[source.kind] = counts.get(source.kind, 0) + 1
     covered = covered_seconds(start, end, merged)
     window_seconds = (end - start).total_seconds()
+    disposed = list(
+        Source.select(Source.id, Source.kind, Source.officer)
+        .where((Source.incident == incident.id) & (Source.custody_status == "disposed"))
+        .order_by(Source.id)
+    )
+    disposed_counts = dict.fromkeys(SOURCE_KINDS, 0)
+    for source in disposed:
+        disposed_counts[source.kind] += 1
+    disposed_bodycams = [s for s in disposed if s.kind == "bodycam"]
     return {
         "incident_id": incident.id,
         "counting": counting,
         "window": {"start": start, "end": end},
-        "officers": _officers(incident, sources),
+        "officers": _officers(incident, sources, disposed_bodycams),
         "source_counts": counts,
+        "disposed_counts": disposed_counts,
+        "disposed_bodycam_source_ids": [s.id for s in disposed_bodycams],
         "timeline": {
             kind: [_interval_dict(i) for i in merge_intervals(by_kind[kind])]
             for kind in SOURCE_KINDS

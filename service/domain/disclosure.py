@@ -344,13 +344,21 @@ def list_requests(filters, now=None):
     return requests
 
 
+NO_FIGURES = {"disclosure_on_time_rate": None, "median_days_to_release": None}
+
+
+def rule_states():
+    """The states of the active disclosure rules (None among them: a rule for any state)."""
+    return {r.state for r in active_rules()}
+
+
 def figures(incident_ids, now=None):
     """For summary rows: on-time rate of the obligations whose deadline has passed or that
     were released (met / (met + late + overdue)), and the median days from the incident to
     the first release."""
     ids = list(incident_ids)
     if not ids:
-        return {"disclosure_on_time_rate": None, "median_days_to_release": None}
+        return dict(NO_FIGURES)
     incidents = list(Incident.select().where(Incident.id.in_(ids)))
     rows = obligations(incidents, now)
     decided = [r for r in rows if r["status"] in ("met", "late", "overdue")]

@@ -8,11 +8,13 @@ rule) while the source must still be kept (before its retain_until, or indefinit
 under an active legal hold. A request is written once when made and once when decided.
 """
 
+from peewee import JOIN, fn
+
 from service.domain import custody, holds, inventory, retention
 from service.domain.errors import Conflict
 from service.domain.records import get_one
 from service.domain.time import utcnow
-from service.storage.models import DisposalRequest
+from service.storage.models import CustodyEvent, DisposalRequest, Incident, Source
 
 
 def get_request(request_id, lock=False):
@@ -128,3 +130,39 @@ def reject(request_id, values, actor):
     request.decision_reason = values["reason"]
     request.save()
     return request
+
+
+def disposals(filters):
+    """Every disposed source of the incidents the coverage filters name, newest first: the
+    incident, the source, who asked, who approved, why and when. Sources disposed of before
+    disposal needed a request (older databases) are listed too, their requester null and
+    their approver the actor of the `disposed` event."""
+    query = (
+        Source.select(
+            Incident.id.alias("incident_id"),
+            Incident.title.alias("incident_title"),
+            Source.id.alias("source_id"),
+            Source.kind.alias("kind"),
+            Source.officer.alias("officer_id"),
+            DisposalRequest.requested_by.alias("requested_by"),
+            CustodyEvent.actor.alias("approved_by"),
+            fn.COALESCE(DisposalRequest.reason, CustodyEvent.note).alias("reason"),
+            CustodyEvent.occurred_at.alias("at"),
+            DisposalRequest.id.alias("request_id"),
+        )
+        .join(Incident, on=Source.incident == Incident.id)
+        .switch(Source)
+        .join(
+            CustodyEvent,
+            on=(CustodyEvent.source == Source.id) & (CustodyEvent.action == "disposed"),
+        )
+        .switch(Source)
+        .join(
+            DisposalRequest,
+            JOIN.LEFT_OUTER,
+            on=(DisposalRequest.source == Source.id) & (DisposalRequest.status == "approved"),
+        )
+        .order_by(CustodyEvent.occurred_at.desc(), Source.id.desc())
+    )
+    conditions = inventory.incident_conditions(filters)
+    return (query.where(*conditions) if conditions else query).dicts()

@@ -4,7 +4,9 @@ records requests and release decisions (see docs/governance.md)"""
 from flask.views import MethodView
 
 from schemas.governance import (
+    DisposalCoverageArgs,
     DisposalListArgs,
+    DisposalListItem,
     DisposalRequestSchema,
     RejectionSchema,
     RetentionRuleSchema,
@@ -95,3 +97,12 @@ class DisposalRejection(MethodView):
     def post(self, values, request_id):
         """Reject a disposal request, with the reason (admin only)"""
         return disposal.reject(request_id, values, actor())
+
+
+@blp.route("/coverage/disposals")
+class Disposals(MethodView):
+    @blp.lists(DisposalListItem, DisposalCoverageArgs)
+    def get(self, args):
+        """List disposed sources: incident, source, kind, officer, who asked, who approved,
+        why, when (newest first)"""
+        return Listing(disposal.disposals(args))
