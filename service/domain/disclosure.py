@@ -301,7 +301,8 @@ def sort_key(row):
 def coverage(filters, status=None, now=None):
     """The obligations of the incidents matching the coverage filters: overdue first (most
     days late first), then due (nearest deadline first), late, met, no_rule."""
-    query = inventory.list_incidents(filters)
+    # `status` here is the obligation's, not the incident's (open, closed...)
+    query = inventory.list_incidents({k: v for k, v in filters.items() if k != "status"})
     rows = []
     for batch_start in range(0, 10**9, 1000):
         batch = list(query.paginate(batch_start // 1000 + 1, 1000))
