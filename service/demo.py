@@ -8,7 +8,8 @@ person is named.
 import random
 from datetime import datetime, timedelta
 
-from service.domain import custody, disposal, holds, inventory, reviews
+from service.domain import custody, defaults, disclosure, disposal, holds, inventory, reviews
+from service.domain.errors import Conflict
 from service.storage.db import database
 from service.storage.models import Incident, Source
 
@@ -45,6 +46,8 @@ class _Builder:
             "custody events": 0,
             "reviews": 0,
             "legal holds": 0,
+            "disclosure requests": 0,
+            "disclosure decisions": 0,
         }
         self.badges = {}
 
@@ -105,6 +108,7 @@ def _pretti(b):
             "longitude": -93.2779,
         },
         agencies=["USBP", "CBP", "HSI", "ICE"],
+        tags=["firearm_discharge", "deadly_force"],
         status="under_investigation",
         description="Federal immigration operation; two agents fired. HSI leads the review with "
         "FBI support; DOJ civil rights investigation. Times, officers and files: " + INVENTED,
@@ -191,6 +195,7 @@ def _good(b):
         started_at=start,
         location={"city": "Minneapolis", "state": "MN"},
         agencies=["ICE"],
+        tags=["firearm_discharge", "deadly_force"],
         status="under_investigation",
         description="Shooting by an ICE officer. Unclear whether a body camera recorded it; "
         "the officer recorded on his own phone. Date, times and files: " + INVENTED,
@@ -501,14 +506,105 @@ def _older_custody(c):
                 retain = incident.started_at + timedelta(days=c.rng.choice([180, 240, 400]))
                 inventory.update_source(source, {"retain_until": retain.date()})
                 if roll > 0.8 and retain < datetime(2026, 1, 1):
-                    # Two people: a records clerk asks, an administrator approves.
-                    request = disposal.request_disposal(
-                        source.id,
-                        {"reason": "Retention period over; file destroyed (invented)."},
-                        "demo-records-clerk",
-                    )
-                    disposal.approve(request.id, ACTOR, occurred_at=datetime(2026, 1, 15, 15, 0))
-                    c.b.counts["custody events"] += 1
+                    _dispose(c, source)
+
+
+def _dispose(c, source):
+    """Two people: a records clerk asks, an administrator approves (the rules decide whether
+    the footage may go yet)."""
+    try:
+        request = disposal.request_disposal(
+            source.id,
+            {"reason": "Retention period over; file destroyed (invented)."},
+            "demo-records-clerk",
+        )
+        disposal.approve(request.id, ACTOR, occurred_at=datetime(2026, 1, 15, 15, 0))
+    except Conflict:
+        return
+    c.b.counts["custody events"] += 1
+
+
+# Municipal Minnesota incidents where Minn. Stat. § 13.825 applies: (external id, title,
+# start, public release (kind, at) or None, next-of-kin request received, answered at).
+MPD_DEATHS = [
+    (
+        "demo-mpd-overdue",
+        "Death in custody, Lake Street (invented)",
+        _local(2026, 3, 2, 22, 40),
+        None,
+        (_local(2026, 3, 5, 10, 0), None),
+    ),
+    (
+        "demo-mpd-on-time",
+        "Police shooting, Cedar Avenue (invented)",
+        _local(2026, 4, 10, 1, 15),
+        ("released", _local(2026, 4, 20, 14, 0)),
+        (_local(2026, 4, 12, 9, 30), _local(2026, 4, 15, 11, 0)),
+    ),
+    (
+        "demo-mpd-late",
+        "Police shooting, Broadway Avenue (invented)",
+        _local(2026, 5, 15, 18, 5),
+        ("released_redacted", _local(2026, 6, 12, 16, 0)),
+        None,
+    ),
+]
+
+
+def _mpd_deaths(b):
+    """Minneapolis police incidents with a death: release deadlines met, late and overdue."""
+    for external_id, title, start, release, kin in MPD_DEATHS:
+        incident = b.incident(
+            external_id=external_id,
+            title=title,
+            kind="shooting",
+            started_at=start,
+            ended_at=start + timedelta(minutes=25),
+            location={"city": "Minneapolis", "state": "MN"},
+            agencies=["MPD"],
+            tags=["firearm_discharge", "deadly_force"],
+            status="under_investigation",
+            description=INVENTED,
+        )
+        officer = b.officer("MPD", camera_issued=True)
+        inventory.involve_officer(incident, {"officer_id": officer.id, "role": "discharged_weapon"})
+        b.source(
+            incident, "bodycam", start, 30, officer_id=officer.id, obtained_via="agency_upload"
+        )
+        if kin is not None:
+            request = disclosure.create_request(
+                incident.id,
+                {
+                    "requester_kind": "next_of_kin",
+                    "requester": "The family's attorney (invented)",
+                    "received_at": kin[0],
+                },
+                ACTOR,
+            )
+            b.counts["disclosure requests"] += 1
+            if kin[1] is not None:
+                disclosure.record_decision(
+                    incident.id,
+                    {
+                        "kind": "released",
+                        "decided_at": kin[1],
+                        "basis": "Inspection by the next of kin (invented).",
+                        "request_id": request.id,
+                    },
+                    ACTOR,
+                )
+                b.counts["disclosure decisions"] += 1
+        if release is not None:
+            disclosure.record_decision(
+                incident.id,
+                {
+                    "kind": release[0],
+                    "decided_at": release[1],
+                    "basis": "Public release under Minn. Stat. § 13.825 subd. 2 (invented).",
+                },
+                ACTOR,
+            )
+            b.counts["disclosure decisions"] += 1
 
 
 def load_demo():
@@ -518,6 +614,8 @@ def load_demo():
         for code, name, jurisdiction in AGENCIES:
             inventory.create_agency({"code": code, "name": name, "jurisdiction": jurisdiction})
             b.counts["agencies"] += 1
+        added = defaults.load_defaults()
+        b.counts["governance rules"] = sum(added)
         _pretti(b)
         _good(b)
         _older(b)
@@ -525,4 +623,5 @@ def load_demo():
         _pretti_custody(c)
         _good_custody(c)
         _older_custody(c)
+        _mpd_deaths(b)
     return b.counts

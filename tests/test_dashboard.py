@@ -394,3 +394,69 @@ def test_backlog_page(oversight, api, data):
     page = oversight.get("/dashboard/backlog").get_data(as_text=True)
     assert re.search(r'id="count-unreviewed">0<', page)
     assert oversight.get("/dashboard/backlog?older_than_days=-1").status_code == 422
+
+
+def _governance_world(api, make):
+    """A Minneapolis police death with an overdue release, a federal one no rule applies to,
+    and an officer whose only bodycam was disposed of."""
+    from freezegun import freeze_time
+
+    make.agency("MPD", jurisdiction="municipal")
+    make.agency("CBP", jurisdiction="federal")
+    api.create(
+        "/disclosure-rules",
+        {
+            "name": "MN public release",
+            "state": "MN",
+            "agency_jurisdictions": ["municipal"],
+            "tags": ["deadly_force"],
+            "deadline_days": 14,
+            "citation": "Minn. Stat. § 13.825, subd. 2(d)",
+        },
+        role="admin",
+    )
+    overdue = make.incident(
+        title="Lake Street death",
+        started_at="2026-01-24T15:00:00Z",
+        location={"state": "MN"},
+        agencies=["MPD"],
+        tags=["deadly_force"],
+    )
+    federal = make.incident(
+        title="Federal operation",
+        started_at="2026-01-24T15:00:00Z",
+        location={"state": "MN"},
+        agencies=["CBP"],
+        tags=["deadly_force"],
+    )
+    officer = make.officer("MPD", name="Officer Gone")
+    make.involve(overdue["id"], officer["id"], camera_expected=True)
+    bodycam = make.source(overdue["id"], "bodycam", officer_id=officer["id"])
+    with freeze_time("2026-02-10T12:00:00Z"):
+        make.custody(bodycam["id"], "received")
+        make.dispose(bodycam["id"], reason="uploaded twice")
+    return {"overdue": overdue, "federal": federal, "bodycam": bodycam}
+
+
+def test_disclosure_page_and_a_disposed_source(api, make, client, tokens):
+    from freezegun import freeze_time
+
+    world = _governance_world(api, make)
+    with freeze_time("2026-02-10T12:00:00Z"):
+        assert sign_in(client, tokens["oversight"]).status_code == 303
+        r = client.get("/dashboard/disclosure")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert "Disclosure deadlines" in html
+    assert html.index("Lake Street death") < html.index("Federal operation")  # overdue first
+    assert 'data-status="overdue"' in html and 'data-status="no_rule"' in html
+    assert "no state rule applies" in html
+    assert sign_in(client, tokens["oversight"]).status_code == 303
+    r = client.get(f"/dashboard/incidents/{world['overdue']['id']}")
+    html = r.get_data(as_text=True)
+    assert "footage existed and was destroyed" in html
+    assert "not covered" not in html
+    assert f'<tr class="disposed" data-source-id="{world["bodycam"]["id"]}">' in html
+    assert "uploaded twice" in html and "investigator" in html and ">admin<" in html
+    r = client.get("/dashboard/disclosure?status=soon")
+    assert r.status_code == 422

@@ -14,13 +14,20 @@ from peewee import JOIN
 
 from schemas.backlog import BacklogArgs
 from schemas.coverage import LackingArgs, SummaryArgs
+from schemas.governance import DisclosureCoverageArgs
 from schemas.report import ReportArgs
-from service.domain import backlog, coverage, inventory
+from service.domain import backlog, coverage, disclosure, disposal, inventory
 from service.domain.auth import authenticate
 from service.domain.errors import DomainError
 from service.domain.reports import coverage_report
 from service.domain.time import utcnow
-from service.domain.vocabulary import COUNTING, INCIDENT_KINDS, LACKING, SOURCE_KINDS
+from service.domain.vocabulary import (
+    COUNTING,
+    DISCLOSURE_STATUSES,
+    INCIDENT_KINDS,
+    LACKING,
+    SOURCE_KINDS,
+)
 from service.storage.models import Officer, Source
 from service.web import access, reports, signin
 from service.web.api.reports import report_response
@@ -263,8 +270,11 @@ def incident(incident_id):
     ]
     expected = [o for o in found["officers"] if o["camera_expected"]]
     covered = sum(1 for o in expected if o["covered"])
+    # Destroyed footage stays visible: greyed, with who asked, who approved and when.
+    disposed = list(disposal.disposals({}).where(Source.incident == incident_id))
     return page(
         "incident.html",
+        disposed=disposed,
         incident=record,
         coverage=found,
         counting=counting,
@@ -301,6 +311,30 @@ def backlog_page():
         )
     )
     return page("backlog.html", **context)
+
+
+@blp.get("/disclosure", endpoint="disclosure")
+def disclosure_page():
+    """Release deadlines: overdue first (most days late first), then due, late, met, and the
+    incidents no rule applies to, with the reason."""
+    form, args, errors = filter_args(
+        DisclosureCoverageArgs(), ("agency", "state", "kind", "from", "to", "status", "page")
+    )
+    query_args = {k: v for k, v in form.items() if k != "page"}
+    context = {
+        "form": form,
+        "query": query_args,
+        "errors": errors,
+        "items": None,
+        "statuses": DISCLOSURE_STATUSES,
+        "incident_link": incident_link,
+    }
+    if args is None:
+        return page("disclosure.html", 422, **context)
+    rows = disclosure.coverage(args, args.get("status"))
+    context["counts"] = {s: sum(1 for r in rows if r["status"] == s) for s in DISCLOSURE_STATUSES}
+    context.update(paged(disclosure.ListQuery(rows), args["page"], list))
+    return page("disclosure.html", **context)
 
 
 @blp.get("/reports/coverage")
