@@ -20,7 +20,7 @@ class ReportArgs(SummaryArgs):
         load_default="incidents",
         metadata={
             "description": "CSV only: the incidents lacking bodycam footage "
-            "(default) or the summary rows"
+            "(default), the summary rows, or the disclosure deadlines"
         },
     )
 

@@ -222,3 +222,53 @@ def test_summary_rows_carry_disclosure_figures(api, world):
     assert mn["disclosure_on_time_rate"] == 0.3333
     # 8 days (met) and 16 days (late) from the incident to the first release
     assert mn["median_days_to_release"] == 12.0
+
+
+def test_the_demo_tells_the_disclosure_story(runner, api):
+    from service.cli import main
+
+    result = runner.invoke(main, ["demo"])
+    assert result.exit_code == 0, result.output
+    incidents = {i["external_id"]: i for i in api.get("/incidents?page_size=100").get_json()}
+    for name in ("demo-pretti", "demo-good"):
+        assert incidents[name]["tags"] == ["deadly_force", "firearm_discharge"]
+    rows = obligations(api, page_size=200)
+    status = {}
+    for row in rows:
+        status.setdefault(row["incident_id"], set()).add(row["status"])
+    assert status[incidents["demo-mpd-overdue"]["id"]] == {"overdue"}
+    assert status[incidents["demo-mpd-on-time"]["id"]] == {"met"}
+    assert status[incidents["demo-mpd-late"]["id"]] == {"late"}
+    pretti = next(r for r in rows if r["incident_id"] == incidents["demo-pretti"]["id"])
+    assert pretti["status"] == "no_rule" and "federal" in pretti["reason"]
+    kin = [r for r in rows if r["requester_kind"] == "next_of_kin"]
+    assert {r["status"] for r in kin} == {"overdue", "met"}
+    # Pretti's footage is kept indefinitely? No: a federal operation, no state rule binds it.
+    pretti_sources = api.get(f"/incidents/{incidents['demo-pretti']['id']}/sources").get_json()
+    assert all(s["retain_indefinitely"] is False for s in pretti_sources)
+    mpd = api.get(f"/incidents/{incidents['demo-mpd-late']['id']}/sources").get_json()
+    assert [s["retain_indefinitely"] for s in mpd] == [True]
+
+
+@freeze_time(NOW)
+def test_reports_carry_the_disclosure_table(api, world):
+    import csv
+    import io
+
+    r = api.get("/reports/coverage?format=csv&table=disclosure", role="oversight")
+    assert r.status_code == 200
+    assert "coverage-disclosure-" in r.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+    assert [(int(row["incident_id"]), row["status"]) for row in rows] == [
+        (world["i"]["overdue"], "overdue"),
+        (world["i"]["due"], "due"),
+        (world["i"]["late"], "late"),
+        (world["i"]["met"], "met"),
+        (world["i"]["federal"], "no_rule"),
+    ]
+    assert rows[0]["days_late"] == "3" and rows[0]["deadline"] == "2026-02-07T15:00:00Z"
+    assert "federal" in rows[4]["reason"]
+    html = api.get("/reports/coverage?format=html", role="oversight").get_data(as_text=True)
+    section = html[html.index('id="disclosure"') :]
+    assert section.index("Overdue") < section.index("Federal")
+    assert 'data-status="overdue"' in section

@@ -9,7 +9,7 @@ never all at once.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from service.domain import coverage
+from service.domain import coverage, disclosure
 from service.domain.time import utcnow
 
 # Incidents read from the database at a time while a report is written.
@@ -28,10 +28,17 @@ class CoverageReport:
     months: list
     lacking_total: int
     _lacking: object = field(repr=False, default=None)
+    _disclosure: object = field(repr=False, default=None)
 
     def lacking(self):
         """The incidents lacking bodycam footage, newest first (read a page at a time)."""
         return self._lacking()
+
+    def disclosure(self):
+        """The release obligations of the incidents, overdue first (disclosure.coverage)."""
+        if self._disclosure is None:
+            self._disclosure = disclosure.coverage(self.filters, now=self.generated_at)
+        return self._disclosure
 
 
 def coverage_report(filters, group_by, generated_by, now=None):

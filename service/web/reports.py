@@ -43,6 +43,21 @@ INCIDENT_COLUMNS = (
 ) + tuple(f"sources_{kind}" for kind in SOURCE_KINDS)
 
 
+DISCLOSURE_COLUMNS = (
+    "incident_id",
+    "title",
+    "status",
+    "days_late",
+    "deadline",
+    "released_at",
+    "requester_kind",
+    "request_id",
+    "rule_id",
+    "citation",
+    "reason",
+)
+
+
 def filters_given(report):
     """The filters a report was made with, named and written as a user gives them."""
     given = CoverageFilters().dump(report.filters)
@@ -56,7 +71,9 @@ def filename(report, fmt, table="incidents"):
     """What and when: coverage-incidents-2026-11-27T1530Z.csv, coverage-report-....html."""
     stamp = report.generated_at.strftime("%Y-%m-%dT%H%MZ")
     if fmt == "csv":
-        what = f"summary-by-{report.group_by}" if table == "summary" else "incidents"
+        what = {"summary": f"summary-by-{report.group_by}", "disclosure": "disclosure"}.get(
+            table, "incidents"
+        )
     else:
         what = "report"
     return f"coverage-{what}-{stamp}.{fmt}"
@@ -88,7 +105,16 @@ def incident_cells(item):
     ] + [counts.get(kind, 0) for kind in SOURCE_KINDS]
 
 
+def disclosure_cells(row):
+    return [
+        isoformat_z(row[c]) if c in ("deadline", "released_at") and row[c] else row.get(c)
+        for c in DISCLOSURE_COLUMNS
+    ]
+
+
 def csv_document(report, table="incidents"):
+    if table == "disclosure":
+        return csv_chunks(DISCLOSURE_COLUMNS, (disclosure_cells(r) for r in report.disclosure()))
     if table == "summary":
         return csv_chunks(SUMMARY_COLUMNS, (summary_cells(row) for row in report.summary))
     return csv_chunks(
