@@ -169,6 +169,7 @@ def test_phone_width_and_keyboard(browser, live_server, make, tokens, tmp_path):
             ("/dashboard/incidents", "lacking"),
             (f"/dashboard/incidents/{data['covered']['id']}", "incident"),
             ("/dashboard/backlog", "backlog"),
+            ("/dashboard/disclosure", "disclosure"),
         ):
             page.goto(base + path)
             assert no_sideways_scrolling(page), path
@@ -182,6 +183,72 @@ def test_phone_width_and_keyboard(browser, live_server, make, tokens, tmp_path):
         assert watched.problems == []
     finally:
         context.close()
+
+
+def test_disclosure_deadlines_and_destroyed_footage(desktop, live_server, api, make, tokens):
+    """The Disclosure deadlines page (overdue first, the federal incident no rule binds) and a
+    disposed bodycam on the incident page: greyed, with who approved it, and the officer's
+    footage said to have existed and been destroyed."""
+    make.agency("MPD", jurisdiction="municipal")
+    make.agency("CBP", jurisdiction="federal")
+    api.create(
+        "/disclosure-rules",
+        {
+            "name": "MN public release",
+            "state": "MN",
+            "agency_jurisdictions": ["municipal"],
+            "tags": ["deadly_force"],
+            "deadline_days": 14,
+            "citation": "Minn. Stat. § 13.825, subd. 2(d)",
+        },
+        role="admin",
+    )
+    died = make.incident(
+        title="Lake Street death",
+        started_at="2026-01-24T15:00:00Z",
+        location={"state": "MN"},
+        agencies=["MPD"],
+        tags=["deadly_force"],
+    )
+    make.incident(
+        title="Federal operation",
+        started_at="2026-01-20T15:00:00Z",
+        location={"state": "MN"},
+        agencies=["CBP"],
+        tags=["deadly_force"],
+    )
+    officer = make.officer("MPD", name="Officer Gone")
+    make.involve(died["id"], officer["id"], camera_expected=True)
+    bodycam = make.source(died["id"], "bodycam", officer_id=officer["id"])
+    make.custody(bodycam["id"], "received")
+    make.dispose(bodycam["id"], reason="uploaded twice")
+
+    page, base = desktop.page, live_server
+    sign_in(page, base, tokens["oversight"])
+    page.click("nav >> text=Disclosure deadlines")
+    page.wait_for_url(f"{base}/dashboard/disclosure")
+    assert page.locator("h1").inner_text() == "Disclosure deadlines"
+    rows = page.locator("#disclosure tbody tr")
+    assert rows.count() == 2
+    assert rows.nth(0).get_attribute("data-status") == "overdue"
+    assert int(rows.nth(0).locator("td.num").inner_text()) > 0  # days late
+    assert rows.nth(1).get_attribute("data-status") == "no_rule"
+    assert "no state rule applies" in rows.nth(1).inner_text()
+    assert page.locator("#count-overdue").inner_text() == "1"
+    assert no_sideways_scrolling(page)
+
+    page.click("text=Lake Street death")
+    page.wait_for_url(f"{base}/dashboard/incidents/{died['id']}")
+    officer_row = page.locator(f"#officers tr[data-officer-id='{officer['id']}']")
+    assert "footage existed and was destroyed" in officer_row.inner_text()
+    assert "not covered" not in officer_row.inner_text()
+    disposed = page.locator(f"#disposed tr.disposed[data-source-id='{bodycam['id']}']")
+    assert disposed.count() == 1
+    text = disposed.inner_text()
+    assert "admin" in text and "investigator" in text and "uploaded twice" in text
+    grey = disposed.locator("td").first.evaluate("e => getComputedStyle(e).color")
+    assert grey == "rgb(107, 117, 128)"
+    assert desktop.problems == []
 
 
 def test_a_csp_violation_would_be_seen(desktop, live_server, tokens):
