@@ -167,3 +167,41 @@ def test_custody_chain_heads_are_filled_from_the_events_recorded(runner, make, a
         api.post(f"/sources/{chained['id']}/custody", json={"action": "checked_out"}).status_code
         == 201
     )
+
+
+def test_retention_columns_are_added_and_old_dates_kept_as_extensions(runner, make, api):
+    make.agency("MPD", jurisdiction="municipal")
+    incident = make.incident(
+        started_at="2026-01-24T15:00:00Z", location={"state": "MN"}, agencies=["MPD"]
+    )
+    dated = make.source(incident["id"], retain_until="2026-03-01")
+    undated = make.source(incident["id"], kind="dashcam")
+    # The shape at version 3: no governance tables, no computed retention on sources.
+    SchemaVersion.delete().where(SchemaVersion.version >= 4).execute()
+    for table in (
+        "disclosure",
+        "disclosure_request",
+        "disclosure_rule",
+        "disposal_request",
+        "retention_rule",
+        "incident_tag",
+    ):
+        database.execute_sql(f'DROP TABLE "{table}"')
+    database.execute_sql('ALTER TABLE "source" DROP COLUMN "retain_indefinitely"')
+    database.execute_sql('ALTER TABLE "source" DROP COLUMN "retain_extended_until"')
+
+    result = runner.invoke(main, ["init-db"])
+
+    assert result.exit_code == 0, result.output
+    assert "applied migration compute_retention" in result.output
+    by_id = {s["id"]: s for s in api.get("/sources").get_json()}
+    assert by_id[dated["id"]]["retain_until"] == "2026-03-01"
+    assert by_id[undated["id"]]["retain_indefinitely"] is False
+    # the rules, once loaded, never shorten the date a client had written; they set the rest
+    assert runner.invoke(main, ["rules", "load-defaults"]).exit_code == 0
+    by_id = {s["id"]: s for s in api.get("/sources").get_json()}
+    assert by_id[dated["id"]]["retain_until"] == "2026-04-24"  # 90 days: later than 1 March
+    assert by_id[undated["id"]]["retain_until"] == "2026-04-24"
+    api.patch(f"/incidents/{incident['id']}", json={"tags": ["deadly_force"]})
+    assert api.get(f"/sources/{dated['id']}").get_json()["retain_indefinitely"] is True
+    assert api.get("/incidents?tag=deadly_force").get_json()[0]["id"] == incident["id"]
