@@ -497,3 +497,92 @@ def report_coverage(fmt, table, group_by, output, **filters):
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+# ---------------------------------------------------------------- interchange (CASE bundles)
+
+
+def _record_cli(actor, command, status, resource, resource_id):
+    """An audit entry for a command that reads or writes evidence (method CLI)."""
+    from service.domain import audit
+    from service.storage.db import database
+
+    with database.atomic():
+        audit.record(
+            actor=actor,
+            role=None,
+            method="CLI",
+            path=command[:2000],
+            status=status,
+            resource=resource,
+            resource_id=None if resource_id is None else str(resource_id),
+            ip=None,
+        )
+
+
+@main.group("export")
+def export_group():
+    """Signed bundles for other agencies and courts (docs/interchange.md)."""
+
+
+@export_group.command("incident")
+@click.argument("incident_id", type=click.IntRange(1))
+@click.option(
+    "-o",
+    "--output-dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="folder to write incident-ID.jsonld, incident-ID.jsonld.sig and public_key.pem into",
+)
+@click.option("--format", "fmt", type=click.Choice(["case"]), default="case", show_default=True)
+@click.option("--actor", default=None, help="who is exporting (default: the login name)")
+@with_database
+def export_incident(incident_id, output_dir, fmt, actor):
+    """Write INCIDENT_ID as a signed CASE bundle: the graph, its Ed25519 signature, the key."""
+    import getpass
+
+    from flask import current_app
+
+    from service.bulk.case_export import write_signed_bundle
+
+    paths, fingerprint = write_signed_bundle(incident_id, output_dir, current_app.config)
+    _record_cli(
+        actor or f"cli:{getpass.getuser()}",
+        f"evidence export incident {incident_id} -o {output_dir}",
+        200,
+        "incidents",
+        incident_id,
+    )
+    for path in paths:
+        click.echo(path)
+    click.echo(f"signed with Ed25519 key SHA-256 {fingerprint}", err=True)
+
+
+@main.group("signing-key")
+def signing_key_group():
+    """The key that signs exported bundles (kept in EVIDENCE_SIGNING_KEY_FILE)."""
+
+
+@signing_key_group.command("show")
+@with_database
+def signing_key_show():
+    """Print the current public key (PEM) and its fingerprint."""
+    from flask import current_app
+
+    from service.bulk import signing
+
+    current = signing.published_keys(current_app.config["SIGNING_KEY_FILE"])["current"]
+    click.echo(current["public_key"], nl=False)
+    click.echo(f"SHA-256 {current['fingerprint_sha256']}", err=True)
+
+
+@signing_key_group.command("rotate")
+@with_database
+def signing_key_rotate():
+    """Retire the current key (its public half stays published with its dates), make a new one."""
+    from flask import current_app
+
+    from service.bulk import signing
+    from service.domain.time import utcnow
+
+    click.echo(signing.rotate(current_app.config["SIGNING_KEY_FILE"], utcnow()), nl=False)

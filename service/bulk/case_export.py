@@ -11,7 +11,9 @@ hashed (`prev_hash` + canonical JSON), so the bundle alone re-verifies every cha
 """
 
 import json
+import os
 
+from service.bulk import signing
 from service.bulk.case_graph import (
     APP,
     CONTEXT,
@@ -735,3 +737,31 @@ def export_incident(incident_id, base, sender):
 def to_bytes(doc):
     """The bytes served, written and signed (UTF-8, keys in the order built)."""
     return (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def instance_settings(config):
+    """(base IRI, sender name) of this instance's bundles, from the app's configuration."""
+    base = config["CASE_BASE_URI"] or signing.instance_base(config["SIGNING_KEY_FILE"])
+    return base, config["AGENCY_NAME"] or base
+
+
+def bundle_names(incident_id):
+    stem = f"incident-{incident_id}.jsonld"
+    return stem, f"{stem}.sig", "public_key.pem"
+
+
+def write_signed_bundle(incident_id, directory, config):
+    """Write the incident's bundle into `directory`: the graph's exact bytes, the detached
+    Ed25519 signature of those bytes (raw, 64 bytes) and the public key (PEM). Returns the
+    three paths and the key's fingerprint."""
+    base, sender = instance_settings(config)
+    data = to_bytes(export_incident(incident_id, base, sender))
+    key_path = config["SIGNING_KEY_FILE"]
+    signature = signing.sign(key_path, data)
+    pem = signing.public_pem(signing.private_key(key_path))
+    os.makedirs(directory, exist_ok=True)
+    paths = [os.path.join(directory, name) for name in bundle_names(incident_id)]
+    for path, content in zip(paths, (data, signature, pem.encode("ascii")), strict=True):
+        with open(path, "wb") as out:
+            out.write(content)
+    return paths, signing.fingerprint(pem)

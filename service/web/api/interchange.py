@@ -16,12 +16,6 @@ from .common import Blueprint
 blp = Blueprint("interchange", __name__, url_prefix="/api/v1")
 
 
-def export_settings(config):
-    """(base IRI, sender name) of this instance's bundles."""
-    base = config["CASE_BASE_URI"] or signing.instance_base(config["SIGNING_KEY_FILE"])
-    return base, config["AGENCY_NAME"] or base
-
-
 @blp.route("/incidents/<int:incident_id>/export")
 @access.audited_reads
 class IncidentExport(MethodView):
@@ -33,7 +27,7 @@ class IncidentExport(MethodView):
 
         Sign it with `evidence export incident ID -o DIR` to hand it to another agency.
         """
-        base, sender = export_settings(current_app.config)
+        base, sender = case_export.instance_settings(current_app.config)
         doc = case_export.export_incident(incident_id, base, sender)
         return Response(case_export.to_bytes(doc), mimetype=case_export.MEDIA_TYPE)
 
