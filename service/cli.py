@@ -291,7 +291,7 @@ def _summary_line(job):
 
 
 @main.command("import")
-@click.argument("kind", type=click.Choice(sorted(IMPORT_KINDS)))
+@click.argument("kind", type=click.Choice([*sorted(IMPORT_KINDS), "case"]))
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "--format",
@@ -313,12 +313,43 @@ def _summary_line(job):
 )
 @click.option("--actor", default=None, help="who is importing (default: the login name)")
 @click.option("--batch-size", default=1000, hidden=True, type=click.IntRange(1, 100_000))
+@click.option(
+    "--signature",
+    type=click.Path(dir_okay=False, exists=True),
+    help="case: the bundle's detached Ed25519 signature (incident-ID.jsonld.sig)",
+)
+@click.option(
+    "--public-key",
+    type=click.Path(dir_okay=False, exists=True),
+    help="case: the sender's public key (public_key.pem)",
+)
+@click.option(
+    "--accept-unsigned",
+    is_flag=True,
+    help="case: take in a bundle without a signature (recorded in the audit log)",
+)
 @with_database
-def import_rows(kind, file, fmt, dry_run, partial, errors_path, actor, batch_size):
-    """Import KIND records from FILE (CSV, NDJSON or a JSON array; - for stdin).
+def import_rows(
+    kind,
+    file,
+    fmt,
+    dry_run,
+    partial,
+    errors_path,
+    actor,
+    batch_size,
+    signature,
+    public_key,
+    accept_unsigned,
+):
+    """Import KIND records from FILE (CSV, NDJSON or a JSON array; - for stdin), or
+    (KIND case) another agency's CASE bundle (docs/interchange.md).
 
     Exit status: 0 all rows imported, 1 some rows rejected, 2 the file cannot be read.
     """
+    if kind == "case":
+        _import_case(file, signature, public_key, accept_unsigned, actor)
+        return
     import getpass
 
     from service.bulk.importer import run_import
@@ -586,3 +617,67 @@ def signing_key_rotate():
     from service.domain.time import utcnow
 
     click.echo(signing.rotate(current_app.config["SIGNING_KEY_FILE"], utcnow()), nl=False)
+
+
+def _import_case(file, signature_path, public_key_path, accept_unsigned, actor):
+    """`evidence import case FILE`: exit 0 imported (or imported before), 2 refused."""
+    import getpass
+
+    from flask import current_app
+
+    from service.bulk import case_export, case_import
+    from service.domain.errors import DomainError
+    from service.storage.migrations import upgrade
+
+    def read(path):
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except OSError as exc:
+            raise click.UsageError(f"cannot read {path}: {exc.strerror}") from exc
+
+    if file == "-":
+        raise click.UsageError("a CASE bundle is read from a file (its exact bytes are signed)")
+    if bool(signature_path) != bool(public_key_path):
+        raise click.UsageError("--signature and --public-key go together")
+    if signature_path and accept_unsigned:
+        raise click.UsageError("--accept-unsigned is for bundles without a signature")
+    upgrade()
+    actor = actor or f"cli:{getpass.getuser()}"
+    command = f"evidence import case {file}" + (
+        f" --signature {signature_path} --public-key {public_key_path}"
+        if signature_path
+        else " --accept-unsigned"
+        if accept_unsigned
+        else ""
+    )
+    base, _ = case_export.instance_settings(current_app.config)
+    try:
+        summary = case_import.import_bundle(
+            read(file),
+            read(signature_path) if signature_path else None,
+            read(public_key_path).decode("ascii", "replace") if public_key_path else None,
+            accept_unsigned=accept_unsigned,
+            actor=actor,
+            receiver=current_app.config["AGENCY_NAME"],
+            own_base=base,
+        )
+    except DomainError as exc:
+        _record_cli(actor, command, exc.status, "imports", None)
+        click.echo(f"refused: {exc.message}", err=True)
+        sys.exit(2)
+    _record_cli(
+        actor, command, 201 if summary["created"] else 200, "imports", summary["incident_id"]
+    )
+    how = "signed, key SHA-256 " + summary["key_fingerprint"] if summary["signed"] else "UNSIGNED"
+    if summary["created"]:
+        click.echo(
+            f"incident {summary['incident_id']} created from {summary['sender']}'s bundle "
+            f"({how}): {summary['sources']} sources, {summary['carried_events']} custody "
+            "events carried"
+        )
+    else:
+        click.echo(
+            f"unchanged: investigation {summary['investigation']} was imported before as "
+            f"incident {summary['incident_id']}"
+        )

@@ -63,6 +63,7 @@ MATRIX = [
         "/api/v1/imports/<any(agencies, officers, incidents, involvements, sources, custody):kind>",
         {"admin", "importer"},
     ),
+    ("POST", "/api/v1/imports/case", {"admin", "importer"}),
 ]
 
 SAMPLE = {

@@ -291,6 +291,9 @@ class CaseImport(BaseModel):
     incident = ForeignKeyField(Incident, backref="case_imports", on_delete="RESTRICT")
     sender = CharField(max_length=300)
     bundle_sha256 = CharField(max_length=64)
+    # The records read from the bundle, hashed: a later export of the same records (another
+    # bundle time, same content) is the same import.
+    records_sha256 = CharField(max_length=64)
     bundle = TextField()
     signature = CharField(max_length=128, null=True)
     public_key = TextField(null=True)
