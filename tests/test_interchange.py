@@ -11,7 +11,7 @@ from freezegun import freeze_time
 
 from service.demo import load_demo
 from service.storage.db import database
-from service.storage.models import Incident
+from service.storage.models import AuditEntry, Incident
 
 CASE_VALIDATE = os.path.join(os.path.dirname(sys.executable), "case_validate")
 LD_JSON = "application/ld+json"
@@ -153,6 +153,9 @@ def test_a_full_incident_exports_as_a_graph_that_conforms_to_case(api, make, tmp
     assert response.status_code == 200
     assert response.mimetype == LD_JSON
     doc = json.loads(response.data)
+    # Reads of evidence are audited.
+    read = AuditEntry.select().where(AuditEntry.path.contains("/export")).get()
+    assert (read.actor, read.status, read.resource_id) == ("oversight", 200, str(incident["id"]))
 
     # The investigation, its agencies, its officers with their roles.
     (investigation,) = graph_nodes(doc, "case-investigation:Investigation")

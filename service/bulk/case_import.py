@@ -33,6 +33,7 @@ from service.bulk import signing
 from service.bulk.case_graph import APP, GENESIS, Ids, payload_hash
 from service.domain import custody, hashchain, inventory
 from service.domain.errors import Conflict, DomainError
+from service.domain.vocabulary import CUSTODY_ACTIONS, MAX_ID
 from service.storage.db import database
 from service.storage.models import Agency, CarriedCustodyEvent, CaseImport, Officer
 
@@ -46,7 +47,7 @@ class BundleRefused(DomainError):
     status = 422
 
     def __init__(self, item, problem):
-        super().__init__(f"{item}: {problem}", {"bundle": {item: [problem]}}, {"item": item})
+        super().__init__(f"{item}: {problem}", {"bundle": {item: [problem]}})
         self.item = item
 
 
@@ -116,6 +117,10 @@ def _int(text, item):
 
 def _float(text):
     return None if text is None else float(text)
+
+
+def _text(value):
+    return value if isinstance(value, str) else None
 
 
 def _name(graph, link):
@@ -237,6 +242,39 @@ def _chains(graph):
     return chains
 
 
+# The carried columns' limits (models.CarriedCustodyEvent).
+TEXT_LIMITS = {
+    "custodian": 300,
+    "location": 300,
+    "sha256_observed": 64,
+    "note": None,
+    "actor": 200,
+    "occurred_at": 40,
+    "recorded_at": 40,
+}
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$")
+
+
+def _check_event_fields(fields, item):
+    """The values a custody event can hold, so that a carried event is stored as it is."""
+    for name in ("source_id", "seq"):
+        value = fields[name]
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ID:
+            raise BundleRefused(item, f"{name} must be a whole number from 1 to {MAX_ID}")
+    if fields["action"] not in CUSTODY_ACTIONS:
+        raise BundleRefused(item, f"action must be one of: {', '.join(CUSTODY_ACTIONS)}")
+    for name, limit in TEXT_LIMITS.items():
+        value = fields[name]
+        required = name in ("actor", "occurred_at", "recorded_at")
+        if value is None and not required:
+            continue
+        if not isinstance(value, str) or (limit is not None and len(value) > limit):
+            raise BundleRefused(item, f"{name} must be text of at most {limit} characters")
+    for name in ("occurred_at", "recorded_at"):
+        if not RFC3339.match(fields[name]):
+            raise BundleRefused(item, f"{name} is not an RFC 3339 time")
+
+
 def _verify_chain(graph, file_id, origin, entries, head, expected_source_id):
     """The chain's events as carried rows, or BundleRefused at the first broken item."""
     whose = f"carried chain from {origin}" if origin else "custody chain"
@@ -255,6 +293,7 @@ def _verify_chain(graph, file_id, origin, entries, head, expected_source_id):
             raise BundleRefused(item, "its payload does not hold the custody event's fields")
         if hashchain.canonical_json(fields) != payload[64:]:
             raise BundleRefused(item, "its payload is not in canonical form")
+        _check_event_fields(fields, item)
         if action.get("uco-core:name") != fields["action"]:
             raise BundleRefused(item, "its investigative action names another action")
         if _literal(action.get("uco-action:startTime")) != fields["occurred_at"]:
@@ -379,6 +418,17 @@ def read_bundle(data):
         doc = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise BundleRefused("bundle", f"is not JSON in UTF-8 ({exc})") from exc
+    try:
+        return _read(doc)
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+        # A node of an unexpected shape (a list where an object belongs...): not a bundle
+        # this service wrote, whatever the exact slip.
+        raise BundleRefused(
+            "bundle", f"is not in the shape this service writes ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def _read(doc):
     graph = _Graph(doc)
     bundle = graph.one("uco-core:Bundle")
     investigation = graph.one("case-investigation:Investigation")
@@ -394,7 +444,7 @@ def read_bundle(data):
     return {
         "base": graph.base,
         "investigation": graph.ids.full(investigation["@id"]),
-        "sender": _name(graph, bundle.get("uco-core:createdBy")) or graph.base,
+        "sender": _text(_name(graph, bundle.get("uco-core:createdBy"))) or graph.base,
         "agencies": list(agencies.values()),
         "officers": list(officers.values()),
         "incident": _incident(graph, investigation, agencies),
