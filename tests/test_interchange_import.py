@@ -5,6 +5,7 @@ verbatim; anything that does not verify is refused, naming the first broken item
 import io
 import json
 
+from freezegun import freeze_time
 from live import connected
 from test_interchange import assert_conforms, full_incident, graph_nodes, payload_events
 
@@ -191,7 +192,7 @@ def test_a_bundle_that_does_not_verify_is_refused_naming_the_item(api, make, app
 
 
 def test_the_command_line_imports_a_signed_bundle_once(api, make, app, runner, tmp_path):
-    incident, _ = full_incident(api, make)
+    incident, sources = full_incident(api, make)
     folder = tmp_path / "a"
     signed_bundle(app, runner, incident["id"], folder)
     stem = str(folder / f"incident-{incident['id']}.jsonld")
@@ -203,6 +204,22 @@ def test_the_command_line_imports_a_signed_bundle_once(api, make, app, runner, t
     assert "3 sources, 13 custody events carried" in result.output
     result = runner.invoke(main, args)
     assert result.exit_code == 0 and result.output.startswith("unchanged:")
+    # A later export of the same records (another bundle time) is the same import.
+    with freeze_time("2030-01-01T00:00:00Z"):
+        later, _, _ = signed_bundle(app, runner, incident["id"], tmp_path / "later")
+    assert later != (folder / f"incident-{incident['id']}.jsonld").read_bytes()
+    result = runner.invoke(
+        main, ["import", "case", str(tmp_path / "later" / stem.split("/")[-1]), "--accept-unsigned"]
+    )
+    assert result.exit_code == 0 and result.output.startswith("unchanged:"), result.output
+    # Once a custody event is added, the sender's records differ: refused, not merged.
+    make.custody(sources[2]["id"], "received")
+    changed, _, _ = signed_bundle(app, runner, incident["id"], tmp_path / "changed")
+    result = runner.invoke(
+        main,
+        ["import", "case", str(tmp_path / "changed" / stem.split("/")[-1]), "--accept-unsigned"],
+    )
+    assert result.exit_code == 2 and "not merged" in result.output
     # Unsigned without the flag: refused; with it: recorded as such in the audit log.
     result = runner.invoke(main, ["import", "case", stem])
     assert result.exit_code == 2 and "signature" in result.output
