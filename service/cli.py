@@ -140,6 +140,7 @@ def demo(if_empty):
 @with_database
 def verify_custody(source_ids):
     """Recompute every chain of custody; exit 1 when any is broken."""
+    from service.domain import carried
     from service.domain.custody import verify_all
 
     checked = broken = 0
@@ -151,7 +152,20 @@ def verify_custody(source_ids):
                 f"source {verdict['source_id']}: BROKEN at seq "
                 f"{verdict['first_invalid_seq']}: {verdict['problem']}"
             )
-    click.echo(f"{checked} chain(s) checked, {broken} broken")
+    # Chains carried over from other agencies' bundles (docs/interchange.md), as the sender's.
+    carried_checked = 0
+    for verdict in carried.verify_all(source_ids):
+        carried_checked += 1
+        if not verdict["valid"]:
+            broken += 1
+            click.echo(
+                f"source {verdict['source_id']}, chain carried from {verdict['origin']}: "
+                f"BROKEN at seq {verdict['first_invalid_seq']}: {verdict['problem']}"
+            )
+    line = f"{checked} chain(s) checked"
+    if carried_checked:
+        line += f", {carried_checked} carried chain(s) checked"
+    click.echo(f"{line}, {broken} broken")
     if broken:
         sys.exit(1)
 

@@ -220,6 +220,23 @@ def test_the_command_line_imports_a_signed_bundle_once(api, make, app, runner, t
         ["import", "case", str(tmp_path / "changed" / stem.split("/")[-1]), "--accept-unsigned"],
     )
     assert result.exit_code == 2 and "not merged" in result.output
+    # The carried chains re-verify as the sender's; a carried event changed in the database
+    # is found.
+    result = runner.invoke(main, ["verify-custody"])
+    assert result.exit_code == 0, result.output
+    assert "2 carried chain(s) checked, 0 broken" in result.output
+    victim = CarriedCustodyEvent.select().order_by(CarriedCustodyEvent.id).first()
+    CarriedCustodyEvent.update(note="rewritten").where(
+        CarriedCustodyEvent.id == victim.id
+    ).execute()
+    result = runner.invoke(main, ["verify-custody"])
+    assert result.exit_code == 1
+    assert f"source {victim.source_id}, chain carried from {victim.origin}: BROKEN at seq 1" in (
+        result.output
+    )
+    CarriedCustodyEvent.update(note=victim.note).where(
+        CarriedCustodyEvent.id == victim.id
+    ).execute()
     # Unsigned without the flag: refused; with it: recorded as such in the audit log.
     result = runner.invoke(main, ["import", "case", stem])
     assert result.exit_code == 2 and "signature" in result.output

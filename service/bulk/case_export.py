@@ -28,7 +28,7 @@ from service.bulk.case_graph import (
     num,
     ref,
 )
-from service.domain import custody, hashchain, holds, inventory
+from service.domain import carried, custody, hashchain, holds, inventory
 from service.domain.time import isoformat_z, utcnow
 from service.storage.models import Agency, CarriedCustodyEvent, Involvement, Officer, Source
 
@@ -43,22 +43,6 @@ def _event_dict(event):
     return {**fields, "prev_hash": event.prev_hash, "hash": event.hash}
 
 
-def carried_event_fields(event):
-    """What the sender's hash covers, as the sender wrote it (times verbatim)."""
-    return {
-        "source_id": event.sender_source_id,
-        "seq": event.seq,
-        "action": event.action,
-        "custodian": event.custodian,
-        "occurred_at": event.occurred_at,
-        "location": event.location,
-        "sha256_observed": event.sha256_observed,
-        "note": event.note,
-        "actor": event.actor,
-        "recorded_at": event.recorded_at,
-    }
-
-
 def _carried_chains(source_ids):
     """{source id: [(origin IRI, [events in seq order])]} of the chains carried from bundles."""
     chains = {}
@@ -70,7 +54,7 @@ def _carried_chains(source_ids):
     for event in query:
         per_origin = chains.setdefault(event.source_id, {})
         per_origin.setdefault(event.origin, []).append(
-            {**carried_event_fields(event), "prev_hash": event.prev_hash, "hash": event.hash}
+            {**carried.carried_fields(event), "prev_hash": event.prev_hash, "hash": event.hash}
         )
     return {
         sid: [(origin, sorted(evs, key=lambda e: e["seq"])) for origin, evs in per.items()]
