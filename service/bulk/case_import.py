@@ -23,6 +23,7 @@ import json
 import re
 
 from marshmallow import ValidationError
+from peewee import IntegrityError
 
 from schemas.agency import AgencySchema
 from schemas.incident import IncidentSchema
@@ -610,9 +611,16 @@ def import_bundle(
                 "sources": len(records["sources"]),
                 "carried_events": count.count(),
             }
-        kept, incident, sources, carried = _write(
-            records, data, signature, public_key, actor, receiver, records_sha256
-        )
+        try:
+            with database.atomic():
+                kept, incident, sources, carried = _write(
+                    records, data, signature, public_key, actor, receiver, records_sha256
+                )
+        except IntegrityError as exc:
+            # The same investigation (or one of its records) saved at the same time.
+            raise Conflict(
+                "conflicts with an import saved at the same time; import the bundle again"
+            ) from exc
     return {
         **summary,
         "incident_id": incident.id,
