@@ -511,7 +511,7 @@ def _write(records, data, signature, public_key, actor, receiver, records_sha256
         records_sha256=records_sha256,
         bundle=data.decode("utf-8"),
         signature=signature.hex() if signature else None,
-        public_key=public_key,
+        public_key=public_key if signature else None,
         signed=signature is not None,
         actor=actor,
     )
