@@ -1,6 +1,6 @@
 """One incident's evidence record as a CASE 1.5 / UCO 1.5 JSON-LD graph (docs/interchange.md).
 
-`export_incident(incident_id, settings)` reads the records (`gather`) and maps them to the
+`export_incident(incident_id, base, sender)` reads the records (`gather`) and maps them to the
 graph (`build_graph`); `to_bytes` gives the exact bytes that are signed and served. The mapping
 table is in docs/interchange.md; every node id is a UUIDv5 of the service's ids, so two exports
 of the same records give the same ids (the bundle node's own id includes its time).

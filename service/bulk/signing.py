@@ -8,7 +8,6 @@ public key, with the dates it was in use, is appended to `<key file>.retired.jso
 `GET /api/v1/signing-key?format=json` publishes so that old bundles stay verifiable.
 """
 
-import base64
 import hashlib
 import json
 import os
@@ -155,7 +154,3 @@ def instance_base(signing_key_path):
     path = os.path.join(os.path.dirname(os.path.abspath(signing_key_path)), "instance_id")
     ident = create_once(path, lambda: (str(uuid.uuid4()) + "\n").encode("ascii"))
     return f"https://evidence-inventory.invalid/{ident.decode('ascii').strip()}/kb/"
-
-
-def b64(data):
-    return base64.b64encode(data).decode("ascii")
