@@ -160,6 +160,7 @@ def rules_load_defaults():
 @with_database
 def verify_custody(source_ids):
     """Recompute every chain of custody; exit 1 when any is broken."""
+    from service.domain import carried
     from service.domain.custody import verify_all
 
     checked = broken = 0
@@ -171,7 +172,20 @@ def verify_custody(source_ids):
                 f"source {verdict['source_id']}: BROKEN at seq "
                 f"{verdict['first_invalid_seq']}: {verdict['problem']}"
             )
-    click.echo(f"{checked} chain(s) checked, {broken} broken")
+    # Chains carried over from other agencies' bundles (docs/interchange.md), as the sender's.
+    carried_checked = 0
+    for verdict in carried.verify_all(source_ids):
+        carried_checked += 1
+        if not verdict["valid"]:
+            broken += 1
+            click.echo(
+                f"source {verdict['source_id']}, chain carried from {verdict['origin']}: "
+                f"BROKEN at seq {verdict['first_invalid_seq']}: {verdict['problem']}"
+            )
+    line = f"{checked} chain(s) checked"
+    if carried_checked:
+        line += f", {carried_checked} carried chain(s) checked"
+    click.echo(f"{line}, {broken} broken")
     if broken:
         sys.exit(1)
 
@@ -311,7 +325,7 @@ def _summary_line(job):
 
 
 @main.command("import")
-@click.argument("kind", type=click.Choice(sorted(IMPORT_KINDS)))
+@click.argument("kind", type=click.Choice([*sorted(IMPORT_KINDS), "case"]))
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
     "--format",
@@ -340,12 +354,44 @@ def _summary_line(job):
     help="the role the rows are imported with (only an admin moves a source under a hold)",
 )
 @click.option("--batch-size", default=1000, hidden=True, type=click.IntRange(1, 100_000))
+@click.option(
+    "--signature",
+    type=click.Path(dir_okay=False, exists=True),
+    help="case: the bundle's detached Ed25519 signature (incident-ID.jsonld.sig)",
+)
+@click.option(
+    "--public-key",
+    type=click.Path(dir_okay=False, exists=True),
+    help="case: the sender's public key (public_key.pem)",
+)
+@click.option(
+    "--accept-unsigned",
+    is_flag=True,
+    help="case: take in a bundle without a signature (recorded in the audit log)",
+)
 @with_database
-def import_rows(kind, file, fmt, dry_run, partial, errors_path, actor, role, batch_size):
-    """Import KIND records from FILE (CSV, NDJSON or a JSON array; - for stdin).
+def import_rows(
+    kind,
+    file,
+    fmt,
+    dry_run,
+    partial,
+    errors_path,
+    actor,
+    role,
+    batch_size,
+    signature,
+    public_key,
+    accept_unsigned,
+):
+    """Import KIND records from FILE (CSV, NDJSON or a JSON array; - for stdin), or
+    (KIND case) another agency's CASE bundle (docs/interchange.md).
 
     Exit status: 0 all rows imported, 1 some rows rejected, 2 the file cannot be read.
     """
+    if kind == "case":
+        _import_case(file, signature, public_key, accept_unsigned, actor)
+        return
     import getpass
 
     from service.bulk.importer import run_import
@@ -525,3 +571,156 @@ def report_coverage(fmt, table, group_by, output, **filters):
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+# ---------------------------------------------------------------- interchange (CASE bundles)
+
+
+def _record_cli(actor, command, status, resource, resource_id):
+    """An audit entry for a command that reads or writes evidence (method CLI)."""
+    from service.domain import audit
+    from service.storage.db import database
+
+    with database.atomic():
+        audit.record(
+            actor=actor,
+            role=None,
+            method="CLI",
+            path=command[:2000],
+            status=status,
+            resource=resource,
+            resource_id=None if resource_id is None else str(resource_id),
+            ip=None,
+        )
+
+
+@main.group("export")
+def export_group():
+    """Signed bundles for other agencies and courts (docs/interchange.md)."""
+
+
+@export_group.command("incident")
+@click.argument("incident_id", type=click.IntRange(1))
+@click.option(
+    "-o",
+    "--output-dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="folder to write incident-ID.jsonld, incident-ID.jsonld.sig and public_key.pem into",
+)
+@click.option("--format", "fmt", type=click.Choice(["case"]), default="case", show_default=True)
+@click.option("--actor", default=None, help="who is exporting (default: the login name)")
+@with_database
+def export_incident(incident_id, output_dir, fmt, actor):
+    """Write INCIDENT_ID as a signed CASE bundle: the graph, its Ed25519 signature, the key."""
+    import getpass
+
+    from flask import current_app
+
+    from service.bulk.case_export import write_signed_bundle
+
+    paths, fingerprint = write_signed_bundle(incident_id, output_dir, current_app.config)
+    _record_cli(
+        actor or f"cli:{getpass.getuser()}",
+        f"evidence export incident {incident_id} -o {output_dir}",
+        200,
+        "incidents",
+        incident_id,
+    )
+    for path in paths:
+        click.echo(path)
+    click.echo(f"signed with Ed25519 key SHA-256 {fingerprint}", err=True)
+
+
+@main.group("signing-key")
+def signing_key_group():
+    """The key that signs exported bundles (kept in EVIDENCE_SIGNING_KEY_FILE)."""
+
+
+@signing_key_group.command("show")
+@with_database
+def signing_key_show():
+    """Print the current public key (PEM) and its fingerprint."""
+    from flask import current_app
+
+    from service.bulk import signing
+
+    current = signing.published_keys(current_app.config["SIGNING_KEY_FILE"])["current"]
+    click.echo(current["public_key"], nl=False)
+    click.echo(f"SHA-256 {current['fingerprint_sha256']}", err=True)
+
+
+@signing_key_group.command("rotate")
+@with_database
+def signing_key_rotate():
+    """Retire the current key (its public half stays published with its dates), make a new one."""
+    from flask import current_app
+
+    from service.bulk import signing
+    from service.domain.time import utcnow
+
+    click.echo(signing.rotate(current_app.config["SIGNING_KEY_FILE"], utcnow()), nl=False)
+
+
+def _import_case(file, signature_path, public_key_path, accept_unsigned, actor):
+    """`evidence import case FILE`: exit 0 imported (or imported before), 2 refused."""
+    import getpass
+
+    from flask import current_app
+
+    from service.bulk import case_export, case_import
+    from service.domain.errors import DomainError
+    from service.storage.migrations import upgrade
+
+    def read(path):
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except OSError as exc:
+            raise click.UsageError(f"cannot read {path}: {exc.strerror}") from exc
+
+    if file == "-":
+        raise click.UsageError("a CASE bundle is read from a file (its exact bytes are signed)")
+    if bool(signature_path) != bool(public_key_path):
+        raise click.UsageError("--signature and --public-key go together")
+    if signature_path and accept_unsigned:
+        raise click.UsageError("--accept-unsigned is for bundles without a signature")
+    upgrade()
+    actor = actor or f"cli:{getpass.getuser()}"
+    command = f"evidence import case {file}" + (
+        f" --signature {signature_path} --public-key {public_key_path}"
+        if signature_path
+        else " --accept-unsigned"
+        if accept_unsigned
+        else ""
+    )
+    base, _ = case_export.instance_settings(current_app.config)
+    try:
+        summary = case_import.import_bundle(
+            read(file),
+            read(signature_path) if signature_path else None,
+            read(public_key_path).decode("ascii", "replace") if public_key_path else None,
+            accept_unsigned=accept_unsigned,
+            actor=actor,
+            receiver=current_app.config["AGENCY_NAME"],
+            own_base=base,
+        )
+    except DomainError as exc:
+        _record_cli(actor, command, exc.status, "imports", None)
+        click.echo(f"refused: {exc.message}", err=True)
+        sys.exit(2)
+    _record_cli(
+        actor, command, 201 if summary["created"] else 200, "imports", summary["incident_id"]
+    )
+    how = "signed, key SHA-256 " + summary["key_fingerprint"] if summary["signed"] else "UNSIGNED"
+    if summary["created"]:
+        click.echo(
+            f"incident {summary['incident_id']} created from {summary['sender']}'s bundle "
+            f"({how}): {summary['sources']} sources, {summary['carried_events']} custody "
+            "events carried"
+        )
+    else:
+        click.echo(
+            f"unchanged: investigation {summary['investigation']} was imported before as "
+            f"incident {summary['incident_id']}"
+        )

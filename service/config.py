@@ -4,6 +4,7 @@ import os
 
 DEFAULT_DATABASE_URL = "sqlite:///var/evidence.db"
 DEFAULT_SECRET_KEY_FILE = "var/secret_key"
+DEFAULT_SIGNING_KEY_FILE = "var/signing_key.pem"
 
 
 def _int_env(name, default):
@@ -50,6 +51,12 @@ def from_environment():
         "SESSION_HOURS": _int_env("EVIDENCE_SESSION_HOURS", 12),
         # Send the session cookie over HTTPS only: set it wherever the service is behind TLS.
         "SESSION_COOKIE_SECURE": _flag_env("EVIDENCE_SESSION_COOKIE_SECURE"),
+        # Interchange (docs/interchange.md): the Ed25519 key that signs exported bundles, kept
+        # in a file (never in the database); the base IRI of the bundles' node ids (unset: a
+        # random instance id kept beside the key); the exporting organisation's name.
+        "SIGNING_KEY_FILE": os.environ.get("EVIDENCE_SIGNING_KEY_FILE") or DEFAULT_SIGNING_KEY_FILE,
+        "CASE_BASE_URI": os.environ.get("EVIDENCE_CASE_BASE_URI") or None,
+        "AGENCY_NAME": os.environ.get("EVIDENCE_AGENCY_NAME") or None,
         "SESSION_COOKIE_NAME": "evidence_session",
         "SESSION_COOKIE_PATH": "/dashboard",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -65,7 +65,14 @@ def _shared_app(tmp_path_factory, postgres_url):
     url = postgres_url or f"sqlite:///{template}"
     # The dashboard's session key file lives with the run, not in the working directory.
     key_file = tmp_path_factory.mktemp("keys") / "secret_key"
-    app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY_FILE": str(key_file)})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "TESTING": True,
+            "SECRET_KEY_FILE": str(key_file),
+            "SIGNING_KEY_FILE": str(key_file.parent / "signing_key.pem"),
+        }
+    )
     with app.app_context():
         upgrade()  # as `evidence init-db` does
         database.close()

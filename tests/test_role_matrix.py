@@ -53,6 +53,8 @@ MATRIX = [
     ("GET", "/api/v1/coverage/backlog", ALL),
     ("GET", "/api/v1/coverage/backlog/summary", ALL),
     ("GET", "/api/v1/incidents/<int:incident_id>/evidence-report", ALL),
+    ("GET", "/api/v1/incidents/<int:incident_id>/export", ALL),
+    ("GET", "/api/v1/signing-key", ALL),
     ("GET", "/api/v1/audit", AUDIT_READERS),
     ("GET", "/api/v1/audit/verify", AUDIT_READERS),
     ("GET", "/api/v1/reports/coverage", ALL),
@@ -82,6 +84,7 @@ MATRIX = [
         "/api/v1/imports/<any(agencies, officers, incidents, involvements, sources, custody):kind>",
         {"admin", "importer"},
     ),
+    ("POST", "/api/v1/imports/case", {"admin", "importer"}),
 ]
 
 SAMPLE = {

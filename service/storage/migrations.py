@@ -23,6 +23,8 @@ from service.storage.db import database, is_postgresql, utcnow
 from service.storage.models import (
     ALL_MODELS,
     BaseModel,
+    CarriedCustodyEvent,
+    CaseImport,
     CustodyEvent,
     Incident,
     Source,
@@ -159,12 +161,19 @@ def compute_retention(migrator):
         ).execute()
 
 
+def interchange_tables(migrator):
+    """CASE bundles taken in from other systems, and the custody events they carried
+    (service/bulk/case_import.py): two new tables, in their current shape."""
+    database.create_tables([CaseImport, CarriedCustodyEvent], safe=True)
+
+
 # (version, function), in the order they apply; never renumber or remove one that shipped.
 MIGRATIONS = [
     (1, index_sources_by_file_and_device),
     (2, index_incident_lists_by_state_and_kind),
     (3, record_custody_chain_heads),
     (4, compute_retention),
+    (16, interchange_tables),
 ]
 
 

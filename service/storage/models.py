@@ -398,6 +398,53 @@ class Disclosure(BaseModel):
         indexes = ((("incident", "decided_at"), False),)
 
 
+class CaseImport(BaseModel):
+    """A CASE bundle taken in from another system (service/bulk/case_import.py), kept as
+    received: its exact text, the signature and public key it was checked with (or that it
+    came unsigned), and the incident it became. One per investigation IRI, so the same
+    bundle imported twice changes nothing."""
+
+    investigation = CharField(max_length=500, unique=True)
+    incident = ForeignKeyField(Incident, backref="case_imports", on_delete="RESTRICT")
+    sender = CharField(max_length=300)
+    bundle_sha256 = CharField(max_length=64)
+    # The records read from the bundle, hashed: a later export of the same records (another
+    # bundle time, same content) is the same import.
+    records_sha256 = CharField(max_length=64)
+    bundle = TextField()
+    signature = CharField(max_length=128, null=True)
+    public_key = TextField(null=True)
+    signed = BooleanField(default=False)
+    actor = CharField(max_length=200)
+    imported_at = DateTimeField(default=lambda: utcnow())
+
+
+class CarriedCustodyEvent(BaseModel):
+    """A custody event of another system's chain, carried over verbatim with a source that
+    was imported from a CASE bundle: the sender's fields (times as the exact strings it
+    hashed), `prev_hash` and `hash`, so the sender's chain can be re-verified as it was.
+    `origin` is the IRI of the file whose own chain it was. Append-only, never recomputed."""
+
+    source = ForeignKeyField(Source, backref="carried_events", on_delete="RESTRICT")
+    case_import = ForeignKeyField(CaseImport, backref="carried_events", on_delete="RESTRICT")
+    origin = CharField(max_length=500)
+    sender_source_id = BigIntegerField()
+    seq = IntegerField()
+    action = CharField(max_length=16)
+    custodian = CharField(max_length=300, null=True)
+    occurred_at = CharField(max_length=40)
+    location = CharField(max_length=300, null=True)
+    sha256_observed = CharField(max_length=64, null=True)
+    note = TextField(null=True)
+    actor = CharField(max_length=200)
+    recorded_at = CharField(max_length=40)
+    prev_hash = CharField(max_length=64)
+    hash = CharField(max_length=64)
+
+    class Meta:
+        indexes = ((("source", "origin", "seq"), True),)
+
+
 class ApiToken(BaseModel):
     """An API token: only its SHA-256 is stored, never the token itself."""
 
@@ -445,6 +492,8 @@ ALL_MODELS = [
     Disclosure,
     ApiToken,
     AuditEntry,
+    CaseImport,
+    CarriedCustodyEvent,
 ]
 
 

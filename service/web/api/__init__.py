@@ -11,6 +11,7 @@ from service.web.api import (
     holds,
     imports,
     incidents,
+    interchange,
     officers,
     reports,
     reviews,
@@ -32,4 +33,5 @@ BLUEPRINTS = [
     reports.blp,
     imports.blp,
     governance.blp,
+    interchange.blp,
 ]
