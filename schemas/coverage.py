@@ -1,6 +1,6 @@
 """The coverage questions' parameters and answers (docs/coverage.md defines each number)."""
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from service.domain.vocabulary import COUNTING, GROUP_BY, LACKING, SOURCE_KINDS
 
@@ -91,6 +91,20 @@ class SummaryRowSchema(Schema):
         allow_none=True,
         metadata={"description": "share of counted sources reviewed, flagged or excluded"},
     )
+    activation_rate = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "share of expected officers whose own bodycam was recording at "
+            "the incident's started_at; null without expected officers"
+        },
+    )
+    median_activation_delay_seconds = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "median over expected officers with a bodycam of (start of their "
+            "earliest bodycam - started_at); null when none has one"
+        },
+    )
 
 
 class SpanSchema(Schema):
@@ -112,6 +126,61 @@ class CoveredOfficerSchema(Schema):
     bodycam_source_ids = fields.List(fields.Integer())
     covered = fields.Boolean(metadata={"description": "a bodycam source of their own exists"})
     not_recorded_reason = fields.String(allow_none=True)
+    activation_delay_seconds = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "corrected start of their earliest bodycam minus started_at; "
+            "negative: already recording; null: no bodycam"
+        },
+    )
+    recording_at_start = fields.Boolean(
+        metadata={"description": "a bodycam of theirs covers started_at"}
+    )
+    deactivated_before_end = fields.Boolean(
+        allow_none=True,
+        metadata={
+            "description": "their bodycam coverage ends before the window's end; "
+            "null without a bodycam span"
+        },
+    )
+
+
+class MomentCoverageSchema(Schema):
+    id = Id()
+    label = fields.String()
+    at = UTCDateTime()
+    recording_source_ids = fields.List(
+        fields.Integer(), metadata={"description": "counted sources whose span contains at"}
+    )
+    officers_recording = fields.List(
+        fields.Integer(),
+        metadata={"description": "expected officers whose own bodycam was recording at it"},
+    )
+    officers_not_recording = fields.List(
+        fields.Integer(), metadata={"description": "expected officers whose bodycam was not"}
+    )
+
+
+class LateActivationArgs(PageArgs, CoverageFilters):
+    late_by = fields.Float(
+        load_default=0,
+        validate=validate.Range(0, 366 * 86400),
+        metadata={"description": "seconds after started_at; only later starts are listed"},
+    )
+
+
+class LateActivationSchema(Schema):
+    incident_id = Id()
+    title = fields.String()
+    started_at = UTCDateTime()
+    officer_id = Id()
+    name = fields.String(allow_none=True)
+    badge_number = fields.String()
+    agency = fields.String()
+    first_recording_at = UTCDateTime()
+    activation_delay_seconds = fields.Float()
+    bodycam_source_ids = fields.List(fields.Integer())
+    suggested_flag = fields.String(metadata={"enum": ["late_activation"]})
 
 
 class IncidentCoverageSchema(Schema):
@@ -119,6 +188,7 @@ class IncidentCoverageSchema(Schema):
     counting = fields.String(metadata={"enum": list(COUNTING)})
     window = fields.Nested(SpanSchema)
     officers = fields.List(fields.Nested(CoveredOfficerSchema))
+    moments = fields.List(fields.Nested(MomentCoverageSchema))
     source_counts = SourceCounts()
     timeline = fields.Dict(
         keys=fields.String(metadata={"enum": list(SOURCE_KINDS)}),

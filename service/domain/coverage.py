@@ -15,31 +15,15 @@ from datetime import datetime
 
 from peewee import JOIN, SQL, Case, fn
 
-from service.domain import inventory
+from service.domain import activation, inventory
 from service.domain.errors import Invalid
-from service.domain.vocabulary import COUNTING, GROUP_BY, LACKING, SOURCE_KINDS
+from service.domain.footage import HELD, counted  # noqa: F401 (HELD: part of this module's API)
+from service.domain.vocabulary import GROUP_BY, LACKING, SOURCE_KINDS
 from service.storage.db import is_postgresql
-from service.storage.models import Agency, Incident, IncidentAgency, Involvement, Source
+from service.storage.models import Agency, Incident, IncidentAgency, Involvement, Moment, Source
 
-# Custody states in which the service holds the file itself.
-HELD = ("in_custody", "checked_out")
 # Review states in which a reviewer has reached a verdict.
 REVIEWED = ("reviewed", "flagged", "excluded")
-
-
-# ---------------------------------------------------------------- what counts as footage
-
-
-def counted(counting="any", source=Source):
-    """The condition on `source` (Source or an alias) for footage that counts.
-
-    Disposed sources never count; with counting="in_custody" only sources held do.
-    """
-    if counting == "in_custody":
-        return source.custody_status.in_(HELD)
-    if counting == "any":
-        return source.custody_status != "disposed"
-    raise Invalid("counting", f"must be one of: {', '.join(COUNTING)}", location="query")
 
 
 def _footage(incident, counting, kind=None, officer=None):
@@ -231,6 +215,7 @@ def summary(group_by, filters):
     two agencies counts in both rows.
     """
     rows = []
+    activations = activation.group_figures(group_by, filters, _group_key(group_by))
     for row in summary_query(group_by, filters).dicts():
         incidents = row["incidents"]
         with_bodycam = int(row["with_bodycam"] or 0)
@@ -247,6 +232,8 @@ def summary(group_by, filters):
                 "officers_expected": expected,
                 "officers_covered": expected - int(row["officers_uncovered"] or 0),
                 "reviewed_rate": _rate(int(row["reviewed"] or 0), sources),
+                "activation_rate": activations.get(row["key"], (None, None))[0],
+                "median_activation_delay_seconds": activations.get(row["key"], (None, None))[1],
             }
         )
     return rows
@@ -338,11 +325,15 @@ def _interval_dict(interval, with_sources=True):
 # ---------------------------------------------------------------- one incident
 
 
-def _officers(incident, sources):
+def _officers(incident, sources, window_end):
     bodycams = {}
+    spans = {}
     for source in sources:
         if source.kind == "bodycam" and source.officer_id is not None:
             bodycams.setdefault(source.officer_id, []).append(source.id)
+            spans.setdefault(source.officer_id, []).append(
+                (source.corrected_started_at, source.corrected_ended_at)
+            )
     officers = []
     for involvement in inventory.involvements_query(incident):
         officer = involvement.officer
@@ -358,9 +349,36 @@ def _officers(incident, sources):
                 "bodycam_source_ids": own,
                 "covered": bool(own),
                 "not_recorded_reason": involvement.not_recorded_reason,
+                **activation.activation_of(
+                    spans.get(officer.id, []), incident.started_at, window_end
+                ),
             }
         )
     return officers
+
+
+def _moments(incident, sources, officers):
+    """Each moment of the incident with the sources and expected officers recording at it."""
+    answers = []
+    for moment in Moment.select().where(Moment.incident == incident).order_by(Moment.at, Moment.id):
+        recording = [
+            s
+            for s in sources
+            if _has_span(s) and s.corrected_started_at <= moment.at <= s.corrected_ended_at
+        ]
+        wearing = {s.officer_id for s in recording if s.kind == "bodycam"}
+        expected = [o["officer_id"] for o in officers if o["camera_expected"]]
+        answers.append(
+            {
+                "id": moment.id,
+                "label": moment.label,
+                "at": moment.at,
+                "recording_source_ids": [s.id for s in recording],
+                "officers_recording": sorted(o for o in expected if o in wearing),
+                "officers_not_recording": sorted(o for o in expected if o not in wearing),
+            }
+        )
+    return answers
 
 
 def _has_span(source):
@@ -400,11 +418,13 @@ def incident_coverage(incident_id, counting="any"):
         counts[source.kind] = counts.get(source.kind, 0) + 1
     covered = covered_seconds(start, end, merged)
     window_seconds = (end - start).total_seconds()
+    officers = _officers(incident, sources, end)
     return {
         "incident_id": incident.id,
         "counting": counting,
         "window": {"start": start, "end": end},
-        "officers": _officers(incident, sources),
+        "officers": officers,
+        "moments": _moments(incident, sources, officers),
         "source_counts": counts,
         "timeline": {
             kind: [_interval_dict(i) for i in merge_intervals(by_kind[kind])]

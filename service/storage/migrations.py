@@ -25,6 +25,7 @@ from service.storage.models import (
     BaseModel,
     CustodyEvent,
     Incident,
+    Moment,
     Source,
     create_tables,
 )
@@ -143,11 +144,18 @@ def record_custody_chain_heads(migrator):
     drop_index_if_present(migrator, Source, "source_incident_id_kind_custody_status")
 
 
+def add_moments(migrator):
+    """Moments of an incident ("shots fired"): a new table (upgrade() creates tables a
+    database lacks before the migrations run; this makes sure of it and of its index)."""
+    database.create_tables([Moment], safe=True)
+
+
 # (version, function), in the order they apply; never renumber or remove one that shipped.
 MIGRATIONS = [
     (1, index_sources_by_file_and_device),
     (2, index_incident_lists_by_state_and_kind),
     (3, record_custody_chain_heads),
+    (18, add_moments),
 ]
 
 

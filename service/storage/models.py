@@ -281,6 +281,21 @@ class HoldSource(BaseModel):
         indexes = ((("source", "hold"), False),)
 
 
+class Moment(BaseModel):
+    """A named instant of an incident ("shots fired"): an annotation, not evidence, so it
+    may be corrected or deleted (its writes are audited like every other)."""
+
+    incident = ForeignKeyField(Incident, backref="moments", on_delete="CASCADE")
+    label = CharField(max_length=200)
+    at = DateTimeField()
+    notes = TextField(null=True)
+    created_at = DateTimeField(default=lambda: utcnow())
+    updated_at = DateTimeField(default=lambda: utcnow())
+
+    class Meta:
+        indexes = ((("incident", "at"), False),)
+
+
 class ApiToken(BaseModel):
     """An API token: only its SHA-256 is stored, never the token itself."""
 
@@ -320,6 +335,7 @@ ALL_MODELS = [
     Review,
     LegalHold,
     HoldSource,
+    Moment,
     ApiToken,
     AuditEntry,
 ]

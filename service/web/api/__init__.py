@@ -10,6 +10,7 @@ from service.web.api import (
     holds,
     imports,
     incidents,
+    moments,
     officers,
     reports,
     reviews,
@@ -30,4 +31,5 @@ BLUEPRINTS = [
     audit.blp,
     reports.blp,
     imports.blp,
+    moments.blp,
 ]

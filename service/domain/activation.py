@@ -1,0 +1,193 @@
+"""Activation: when each officer's body camera started and stopped, against the incident.
+
+For one officer in one incident (docs/coverage.md, "Activation"):
+
+- `activation_delay_seconds`: the corrected start of the officer's earliest counted
+  bodycam minus the incident's `started_at`; negative when the camera was already
+  recording; null when the officer has no counted bodycam with a known start.
+- `recording_at_start`: one of their counted bodycams covers `started_at` (spans closed).
+- `deactivated_before_end`: their bodycam coverage ends before the end of the incident's
+  window (null without a bodycam span).
+
+`activation_of` computes these from spans already loaded; every place that shows them
+calls it (the incident coverage, the officer's incidents, `/coverage/officers`). The
+summary's figures and the list of late starts are computed in SQL over the same
+definitions (`group_figures`, `late_activations`).
+"""
+
+from datetime import datetime
+from statistics import median
+
+from peewee import JOIN, SQL, Expression, fn
+
+from service.domain import inventory
+from service.domain.footage import counted
+from service.storage.db import is_postgresql
+from service.storage.models import Agency, Incident, IncidentAgency, Involvement, Officer, Source
+
+FIELDS = ("activation_delay_seconds", "recording_at_start", "deactivated_before_end")
+
+
+def activation_of(spans, started_at, window_end):
+    """The activation fields of one officer in one incident.
+
+    `spans`: (corrected_start, corrected_end) of the officer's own counted bodycams (either
+    end may be None when unknown); `started_at`: the incident's; `window_end`: the end of the
+    incident's coverage window (coverage.incident_window). Returns a dict of FIELDS.
+    """
+    starts = [s for s, _ in spans if s is not None]
+    known = [(s, e) for s, e in spans if s is not None and e is not None]
+    delay = (min(starts) - started_at).total_seconds() if starts else None
+    return {
+        "activation_delay_seconds": delay,
+        "recording_at_start": any(s <= started_at <= e for s, e in known),
+        "deactivated_before_end": max(e for _, e in known) < window_end if known else None,
+    }
+
+
+# ---------------------------------------------------------------- in SQL
+
+
+def _bodycams(counting, incident=Involvement.incident, officer=Involvement.officer):
+    return Source.select(SQL("1")).where(
+        (Source.incident == incident)
+        & (Source.officer == officer)
+        & (Source.kind == "bodycam")
+        & counted(counting)
+    )
+
+
+def _earliest_start(counting):
+    """Correlated subquery on an Involvement row: its officer's earliest bodycam start."""
+    return _bodycams(counting).select(fn.MIN(Source.corrected_started_at))
+
+
+def _recording_at_start(counting):
+    return fn.EXISTS(
+        _bodycams(counting).where(
+            (Source.corrected_started_at <= Incident.started_at)
+            & (Source.corrected_ended_at >= Incident.started_at)
+        )
+    )
+
+
+def _seconds_between(later, earlier):
+    """later - earlier in seconds, in each backend's dialect (to the millisecond)."""
+    if is_postgresql():
+        # (a subquery's `-` would be EXCEPT in peewee: the difference is spelled out)
+        return fn.ROUND(fn.date_part("epoch", Expression(later, "-", earlier)).cast("numeric"), 3)
+    return fn.ROUND((fn.julianday(later) - fn.julianday(earlier)) * 86400.0, 3)
+
+
+def _as_datetime(value):
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def group_figures(group_by, filters, key):
+    """{group key: (activation_rate, median_activation_delay_seconds)} for the summary.
+
+    One query, one row per expected involvement of the filtered incidents (an incident of
+    two agencies counts in both agencies' groups, as in the summary): its group key,
+    whether the officer's camera covered started_at, and the delay of the earliest one.
+    """
+    counting = filters.get("counting") or "any"
+    delay = _seconds_between(_earliest_start(counting), Incident.started_at)
+    query = (
+        Involvement.select(
+            key.alias("key"),
+            _recording_at_start(counting).alias("at_start"),
+            delay.alias("delay"),
+        )
+        .join(Incident, on=Involvement.incident == Incident.id)
+        .where(Involvement.camera_expected == True)  # noqa: E712
+    )
+    if group_by == "agency":
+        query = query.join(
+            IncidentAgency, JOIN.LEFT_OUTER, on=IncidentAgency.incident == Incident.id
+        ).join(Agency, JOIN.LEFT_OUTER, on=Agency.id == IncidentAgency.agency)
+    conditions = inventory.incident_conditions(filters)
+    if conditions:
+        query = query.where(*conditions)
+    groups = {}
+    for row_key, at_start, seconds in query.tuples().iterator():
+        group = groups.setdefault(row_key, [0, 0, []])
+        group[0] += 1
+        group[1] += 1 if at_start else 0
+        if seconds is not None:
+            group[2].append(float(seconds))
+    return {
+        k: (round(at / n, 4) if n else None, median(delays) if delays else None)
+        for k, (n, at, delays) in groups.items()
+    }
+
+
+def late_activations(late_by, filters):
+    """Officer-incidents whose camera started more than `late_by` seconds after the incident's
+    started_at: involvements with camera_expected and a counted bodycam, the earliest of
+    which starts that late. Candidates for the `late_activation` review flag. A peewee query
+    of Involvement rows, most late first; `represent` turns a page into answers."""
+    counting = filters.get("counting") or "any"
+    delay = _seconds_between(_earliest_start(counting), Incident.started_at)
+    query = (
+        Involvement.select(
+            Involvement.incident,
+            Involvement.officer,
+            Incident.title,
+            Incident.started_at,
+            Officer.badge_number,
+            Officer.name,
+            Agency.code,
+            _earliest_start(counting).alias("first_recording_at"),
+            delay.alias("delay"),
+        )
+        .join(Incident, on=Involvement.incident == Incident.id)
+        .switch(Involvement)
+        .join(Officer, on=Involvement.officer == Officer.id)
+        .join(Agency, on=Officer.agency == Agency.id)
+        .where((Involvement.camera_expected == True) & (delay > late_by))  # noqa: E712
+        .order_by(delay.desc(), Involvement.incident, Involvement.officer)
+    )
+    conditions = inventory.incident_conditions(filters)
+    if conditions:
+        query = query.where(*conditions)
+    return query
+
+
+def represent_late(rows, counting="any"):
+    """A page of `late_activations` as answers, each with the officer's bodycam source ids."""
+    rows = list(rows.dicts() if hasattr(rows, "dicts") else rows)
+    pairs = {(r["incident"], r["officer"]) for r in rows}
+    own = {pair: [] for pair in pairs}
+    if pairs:
+        sources = (
+            Source.select(Source.incident, Source.officer, Source.id)
+            .where(
+                Source.incident.in_(sorted({i for i, _ in pairs}))
+                & Source.officer.in_(sorted({o for _, o in pairs}))
+                & (Source.kind == "bodycam")
+                & counted(counting)
+            )
+            .order_by(Source.id)
+            .tuples()
+        )
+        for incident_id, officer_id, source_id in sources:
+            if (incident_id, officer_id) in own:
+                own[(incident_id, officer_id)].append(source_id)
+    return [
+        {
+            "incident_id": r["incident"],
+            "title": r["title"],
+            "started_at": _as_datetime(r["started_at"]),
+            "officer_id": r["officer"],
+            "name": r["name"],
+            "badge_number": r["badge_number"],
+            "agency": r["code"],
+            "first_recording_at": _as_datetime(r["first_recording_at"]),
+            "activation_delay_seconds": float(r["delay"]),
+            "bodycam_source_ids": own[(r["incident"], r["officer"])],
+            "suggested_flag": "late_activation",
+        }
+        for r in rows
+    ]
