@@ -224,3 +224,23 @@ class SourcesAtSchema(Schema):
         fields.Integer(),
         metadata={"description": "sources that may have been recording: their span is unknown"},
     )
+
+
+class OfficerIncidentArgs(PageArgs, CountingArgs):
+    pass
+
+
+class OfficerIncidentSchema(Schema):
+    incident_id = Id()
+    title = fields.String()
+    kind = fields.String()
+    started_at = UTCDateTime()
+    ended_at = UTCDateTime(allow_none=True)
+    role = fields.String()
+    camera_expected = fields.Boolean()
+    not_recorded_reason = fields.String(allow_none=True)
+    bodycam_source_ids = fields.List(fields.Integer())
+    covered = fields.Boolean(metadata={"description": "a counted bodycam source of their own"})
+    activation_delay_seconds = CoveredOfficerSchema._declared_fields["activation_delay_seconds"]
+    recording_at_start = CoveredOfficerSchema._declared_fields["recording_at_start"]
+    deactivated_before_end = CoveredOfficerSchema._declared_fields["deactivated_before_end"]

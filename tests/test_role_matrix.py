@@ -23,6 +23,7 @@ MATRIX = [
     ("POST", "/api/v1/officers", WRITERS),
     ("GET", "/api/v1/officers/<int:officer_id>", ALL),
     ("PATCH", "/api/v1/officers/<int:officer_id>", WRITERS),
+    ("GET", "/api/v1/officers/<int:officer_id>/incidents", ALL),
     ("GET", "/api/v1/incidents", ALL),
     ("POST", "/api/v1/incidents", WRITERS),
     ("GET", "/api/v1/incidents/<int:incident_id>", ALL),

@@ -21,7 +21,7 @@ from statistics import median
 from peewee import JOIN, SQL, Expression, fn
 
 from service.domain import inventory
-from service.domain.footage import counted
+from service.domain.footage import counted, incident_window
 from service.storage.db import is_postgresql
 from service.storage.models import Agency, Incident, IncidentAgency, Involvement, Officer, Source
 
@@ -33,7 +33,7 @@ def activation_of(spans, started_at, window_end):
 
     `spans`: (corrected_start, corrected_end) of the officer's own counted bodycams (either
     end may be None when unknown); `started_at`: the incident's; `window_end`: the end of the
-    incident's coverage window (coverage.incident_window). Returns a dict of FIELDS.
+    incident's coverage window (footage.incident_window). Returns a dict of FIELDS.
     """
     starts = [s for s, _ in spans if s is not None]
     known = [(s, e) for s, e in spans if s is not None and e is not None]
@@ -191,3 +191,71 @@ def represent_late(rows, counting="any"):
         }
         for r in rows
     ]
+
+
+# ---------------------------------------------------------------- one officer's incidents
+
+
+def officer_involvements(officer_id):
+    """The incidents an officer took part in, newest first: a query of Involvement rows
+    (with their Incident), paged by the caller and turned into answers by
+    `represent_involvements`."""
+    inventory.get_officer(officer_id)  # NotFound for an unknown officer
+    return (
+        Involvement.select(Involvement, Incident)
+        .join(Incident, on=Involvement.incident == Incident.id)
+        .where(Involvement.officer == officer_id)
+        .order_by(Incident.started_at.desc(), Incident.id.desc())
+    )
+
+
+def represent_involvements(involvements, counting="any"):
+    """A page of `officer_involvements` with each incident's coverage of the officer:
+    their own bodycams, covered, and the activation fields (as in the incident coverage)."""
+    involvements = list(involvements)
+    incident_ids = [i.incident_id for i in involvements]
+    spans = {i: [] for i in incident_ids}  # every counted span: the window of open incidents
+    own = {(i.incident_id, i.officer_id): [] for i in involvements}
+    if incident_ids:
+        sources = (
+            Source.select(
+                Source.id,
+                Source.incident,
+                Source.officer,
+                Source.kind,
+                Source.corrected_started_at,
+                Source.corrected_ended_at,
+            )
+            .where(Source.incident.in_(incident_ids) & counted(counting))
+            .order_by(Source.id)
+        )
+        for s in sources:
+            if s.corrected_started_at is not None and s.corrected_ended_at is not None:
+                spans[s.incident_id].append((s.corrected_started_at, s.corrected_ended_at))
+            if s.kind == "bodycam" and (s.incident_id, s.officer_id) in own:
+                own[(s.incident_id, s.officer_id)].append(s)
+    answers = []
+    for involvement in involvements:
+        incident = involvement.incident
+        cams = own[(incident.id, involvement.officer_id)]
+        _, window_end = incident_window(incident.started_at, incident.ended_at, spans[incident.id])
+        answers.append(
+            {
+                "incident_id": incident.id,
+                "title": incident.title,
+                "kind": incident.kind,
+                "started_at": incident.started_at,
+                "ended_at": incident.ended_at,
+                "role": involvement.role,
+                "camera_expected": involvement.camera_expected,
+                "not_recorded_reason": involvement.not_recorded_reason,
+                "bodycam_source_ids": [s.id for s in cams],
+                "covered": bool(cams),
+                **activation_of(
+                    [(s.corrected_started_at, s.corrected_ended_at) for s in cams],
+                    incident.started_at,
+                    window_end,
+                ),
+            }
+        )
+    return answers

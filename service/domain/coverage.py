@@ -17,7 +17,9 @@ from peewee import JOIN, SQL, Case, fn
 
 from service.domain import activation, inventory
 from service.domain.errors import Invalid
-from service.domain.footage import HELD, counted  # noqa: F401 (HELD: part of this module's API)
+
+# HELD and incident_window are part of this module's answers (defined with `counted`).
+from service.domain.footage import HELD, counted, incident_window  # noqa: F401
 from service.domain.vocabulary import GROUP_BY, LACKING, SOURCE_KINDS
 from service.storage.db import is_postgresql
 from service.storage.models import Agency, Incident, IncidentAgency, Involvement, Moment, Source
@@ -297,22 +299,6 @@ def covered_seconds(window_start, window_end, merged):
         if end > start:
             total += (end - start).total_seconds()
     return total
-
-
-def incident_window(started_at, ended_at, spans):
-    """[start, end] of an incident: its own times when it has ended; else what the footage shows.
-
-    Without `ended_at` the window runs from the earlier of `started_at` and the first
-    recorded moment to the last recorded moment (never before `started_at`); with no
-    recorded span at all it is the single instant `started_at`.
-    """
-    if ended_at is not None:
-        return started_at, ended_at
-    if not spans:
-        return started_at, started_at
-    start = min(started_at, min(s[0] for s in spans))
-    end = max(started_at, max(s[1] for s in spans))
-    return start, end
 
 
 def _interval_dict(interval, with_sources=True):

@@ -7,6 +7,7 @@ turn them into the API's resources, so every field is written once.
 
 from datetime import timedelta
 
+from service.domain import search
 from service.domain.errors import Conflict, Invalid, NotFound
 from service.domain.holds import incident_is_on_hold, refresh_legal_hold
 from service.domain.records import get_one
@@ -199,9 +200,12 @@ def incident_conditions(filters):
 
 
 def list_incidents(filters):
+    """Incidents, newest first; with the search filters (q, near...: service.domain.search)
+    best match or nearest first."""
     query = Incident.select().order_by(Incident.started_at.desc(), Incident.id.desc())
     conditions = incident_conditions(filters)
-    return query.where(*conditions) if conditions else query
+    query = query.where(*conditions) if conditions else query
+    return search.search_incidents(query, filters)
 
 
 def _incident_columns(values):
@@ -227,6 +231,7 @@ def create_incident(values):
     _unique_external_id(Incident, values.get("external_id"), what="incident")
     incident = Incident.create(**_incident_columns(values))
     _link_agencies(incident, agencies)
+    search.index_incident(incident)
     return incident
 
 
@@ -245,6 +250,8 @@ def update_incident(incident, changes):
     _apply(incident, columns)
     incident.updated_at = utcnow()
     incident.save()
+    if "title" in columns or "description" in columns:
+        search.index_incident(incident)
     return incident
 
 
@@ -326,7 +333,7 @@ def list_sources(filters):
             query = query.where(getattr(Source, name) == filters[name])
     if filters.get("sha256"):
         query = query.where(Source.sha256 == filters["sha256"].lower())
-    return query
+    return search.search_sources(query, filters)
 
 
 def corrected_span(started_at, ended_at, offset):
@@ -434,6 +441,7 @@ def new_source(values, incident_id=None, facts=None):
 def create_source(values, incident_id=None):
     source = new_source(values, incident_id)
     source.save(force_insert=True)
+    search.index_source(source)
     return source
 
 
@@ -458,6 +466,8 @@ def update_source(source, changes, facts=None):
     _check_source(source, False, facts)
     source.updated_at = utcnow()
     source.save(only=written)
+    if "notes" in changes or "recorded_by" in changes:
+        search.index_source(source)
     if moved:
         # Holds on the old incident no longer cover it; those on the new one do.
         refresh_legal_hold([source.id])

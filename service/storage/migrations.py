@@ -19,9 +19,11 @@ shape (so fresh databases get it directly).
 from peewee import SQL, CharField, DateTimeField, IntegerField
 from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
+from service.storage import fulltext
 from service.storage.db import database, is_postgresql, utcnow
 from service.storage.models import (
     ALL_MODELS,
+    SEARCH_INDEXES,
     BaseModel,
     CustodyEvent,
     Incident,
@@ -150,12 +152,39 @@ def add_moments(migrator):
     database.create_tables([Moment], safe=True)
 
 
+def build_search_index(migrator):
+    """Full-text search (`q=`) over incidents' titles and descriptions and sources' notes
+    and recorded_by: the index tables, filled from the records already there; and the
+    indexes the other search filters read (near=: latitude and longitude; recorded_from /
+    recorded_to: the corrected recording span)."""
+    for index in SEARCH_INDEXES:
+        index.create_index_table()
+    fulltext.rebuild_all()
+    add_index_if_missing(migrator, Incident, ["latitude", "longitude"])
+    add_index_if_missing(migrator, Source, ["corrected_started_at", "corrected_ended_at"])
+
+
+def widen_incident_coordinates(migrator):
+    """Incident latitude and longitude in double precision. On PostgreSQL the columns were
+    REAL (4 bytes, ~7 significant digits: 44.995 read back as 44.99499893), which moves a
+    point by up to half a metre and made distances differ from SQLite's (8 bytes). Values stored
+    before keep the digits REAL kept. Nothing to do on SQLite, whose REAL is 8 bytes."""
+    if not is_postgresql():
+        return
+    for column in ("latitude", "longitude"):
+        database.execute_sql(
+            f'ALTER TABLE "incident" ALTER COLUMN "{column}" TYPE DOUBLE PRECISION'
+        )
+
+
 # (version, function), in the order they apply; never renumber or remove one that shipped.
 MIGRATIONS = [
     (1, index_sources_by_file_and_device),
     (2, index_incident_lists_by_state_and_kind),
     (3, record_custody_chain_heads),
     (18, add_moments),
+    (19, build_search_index),
+    (20, widen_incident_coordinates),
 ]
 
 
