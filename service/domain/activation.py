@@ -18,7 +18,7 @@ definitions (`group_figures`, `late_activations`).
 from datetime import datetime
 from statistics import median
 
-from peewee import JOIN, SQL, Expression, fn
+from peewee import JOIN, SQL, Case, Expression, fn
 
 from service.domain import inventory
 from service.domain.footage import counted, incident_window
@@ -259,3 +259,57 @@ def represent_involvements(involvements, counting="any"):
             }
         )
     return answers
+
+
+# ---------------------------------------------------------------- the distribution per agency
+
+# How late each expected officer's camera started: (name, upper bound in seconds or None).
+# A delay falls in the first bucket whose bound it does not exceed; "no bodycam" last.
+DELAY_BUCKETS = (
+    ("already recording", 0),
+    ("up to 30 s", 30),
+    ("30 s to 2 min", 120),
+    ("2 to 5 min", 300),
+    ("5 to 15 min", 900),
+    ("over 15 min", None),
+)
+NO_BODYCAM = "no bodycam"
+BUCKET_NAMES = tuple(name for name, _ in DELAY_BUCKETS) + (NO_BODYCAM,)
+
+
+def delay_distribution(filters):
+    """[(agency code, {bucket name: officers})] A to Z: how late the cameras of the officers
+    expected to wear one started, per the officer's own agency (an officer of CBP at an
+    incident of several agencies counts once, for CBP). One aggregate query."""
+    counting = filters.get("counting") or "any"
+    per_officer = (
+        Involvement.select(
+            Agency.code.alias("agency"),
+            _seconds_between(_earliest_start(counting), Incident.started_at).alias("delay"),
+        )
+        .join(Incident, on=Involvement.incident == Incident.id)
+        .switch(Involvement)
+        .join(Officer, on=Involvement.officer == Officer.id)
+        .join(Agency, on=Officer.agency == Agency.id)
+        .where(Involvement.camera_expected == True)  # noqa: E712
+    )
+    conditions = inventory.incident_conditions(filters)
+    if conditions:
+        per_officer = per_officer.where(*conditions)
+    per_officer = per_officer.alias("per_officer")
+    delay = per_officer.c.delay
+    cases = [(delay.is_null(), NO_BODYCAM)]
+    cases += [(delay <= bound, name) for name, bound in DELAY_BUCKETS if bound is not None]
+    bucket = Case(None, cases, DELAY_BUCKETS[-1][0])
+    query = (
+        per_officer.select_from(
+            per_officer.c.agency, bucket.alias("bucket"), fn.COUNT(SQL("1")).alias("n")
+        )
+        .group_by(per_officer.c.agency, bucket)
+        .order_by(per_officer.c.agency)
+        .tuples()
+    )
+    found = {}
+    for agency, name, n in query:
+        found.setdefault(agency, dict.fromkeys(BUCKET_NAMES, 0))[name] = n
+    return sorted(found.items())
