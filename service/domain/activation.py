@@ -16,7 +16,6 @@ definitions (`group_figures`, `late_activations`).
 """
 
 from datetime import datetime
-from statistics import median
 
 from peewee import JOIN, SQL, Case, Expression, fn
 
@@ -88,38 +87,55 @@ def _as_datetime(value):
 def group_figures(group_by, filters, key):
     """{group key: (activation_rate, median_activation_delay_seconds)} for the summary.
 
-    One query, one row per expected involvement of the filtered incidents (an incident of
-    two agencies counts in both agencies' groups, as in the summary): its group key,
-    whether the officer's camera covered started_at, and the delay of the earliest one.
+    Computed in SQL, the same on both databases: one row per expected involvement of the
+    filtered incidents (its group key, whether the officer's camera covered started_at, the
+    delay of their earliest one; an incident of two agencies counts in both agencies'
+    groups, as in the summary), then one aggregate query for the rates and one for the
+    medians (window functions number each group's delays; the median is the middle one, or
+    the mean of the middle two). Only one row per group reaches Python.
     """
     counting = filters.get("counting") or "any"
     delay = _seconds_between(_earliest_start(counting), Incident.started_at)
-    query = (
+    per = (
         Involvement.select(
             key.alias("key"),
-            _recording_at_start(counting).alias("at_start"),
+            Case(None, [(_recording_at_start(counting), 1)], 0).alias("at_start"),
             delay.alias("delay"),
         )
         .join(Incident, on=Involvement.incident == Incident.id)
         .where(Involvement.camera_expected == True)  # noqa: E712
     )
     if group_by == "agency":
-        query = query.join(
+        per = per.join(
             IncidentAgency, JOIN.LEFT_OUTER, on=IncidentAgency.incident == Incident.id
         ).join(Agency, JOIN.LEFT_OUTER, on=Agency.id == IncidentAgency.agency)
     conditions = inventory.incident_conditions(filters)
     if conditions:
-        query = query.where(*conditions)
-    groups = {}
-    for row_key, at_start, seconds in query.tuples().iterator():
-        group = groups.setdefault(row_key, [0, 0, []])
-        group[0] += 1
-        group[1] += 1 if at_start else 0
-        if seconds is not None:
-            group[2].append(float(seconds))
+        per = per.where(*conditions)
+    per = per.alias("per")
+    rates = per.select_from(
+        per.c.key, fn.SUM(per.c.at_start).alias("at_start"), fn.COUNT(SQL("1")).alias("n")
+    ).group_by(per.c.key)
+    ranked = (
+        per.select_from(
+            per.c.key,
+            per.c.delay,
+            fn.ROW_NUMBER().over(partition_by=[per.c.key], order_by=[per.c.delay]).alias("rn"),
+            fn.COUNT(per.c.delay).over(partition_by=[per.c.key]).alias("n"),
+        )
+        .where(per.c.delay.is_null(False))
+        .alias("ranked")
+    )
+    r = ranked.c
+    middle = (r.rn == (r.n + 1) / 2) | (r.rn == (r.n + 2) / 2)  # whole-number division
+    medians = ranked.select_from(r.key, fn.AVG(r.delay).alias("median")).where(middle)
+    medians = dict(medians.group_by(r.key).tuples())
     return {
-        k: (round(at / n, 4) if n else None, median(delays) if delays else None)
-        for k, (n, at, delays) in groups.items()
+        k: (
+            round(int(at or 0) / n, 4) if n else None,
+            float(medians[k]) if medians.get(k) is not None else None,
+        )
+        for k, at, n in rates.tuples()
     }
 
 
