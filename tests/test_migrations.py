@@ -13,7 +13,7 @@ from service.storage.migrations import (
     pending,
     upgrade,
 )
-from service.storage.models import BaseModel, Source
+from service.storage.models import SEARCH_INDEXES, BaseModel, Source
 
 
 def _versions():
@@ -26,7 +26,9 @@ def _drop_schema_version():
 
 def test_init_db_on_a_fresh_database_stamps_every_migration(runner, app):
     _drop_schema_version()
-    database.drop_tables(migrations.ALL_MODELS)  # as if the file or database were new
+    # as if the file or database were new (the search index first: on PostgreSQL its rows
+    # refer to incidents and sources)
+    database.drop_tables([*SEARCH_INDEXES, *migrations.ALL_MODELS])
     result = runner.invoke(main, ["init-db"])
     assert result.exit_code == 0, result.output
     assert "applied migration" not in result.output  # nothing to upgrade on a fresh database

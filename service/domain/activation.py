@@ -321,8 +321,9 @@ def delay_distribution(filters):
         per_officer.select_from(
             per_officer.c.agency, bucket.alias("bucket"), fn.COUNT(SQL("1")).alias("n")
         )
-        .group_by(per_officer.c.agency, bucket)
-        .order_by(per_officer.c.agency)
+        # by position: PostgreSQL does not match a CASE with bound parameters to its copy
+        .group_by(SQL("1"), SQL("2"))
+        .order_by(SQL("1"))
         .tuples()
     )
     found = {}
