@@ -73,6 +73,7 @@ bench: install bench-tools
 	$(BIN)/python -m bench coverage $(BENCH_DOCS)
 	$(BIN)/python -m bench incident_coverage --reuse $(BENCH_DOCS)
 	$(BIN)/python -m bench imports $(BENCH_DOCS)
+	$(BIN)/python -m bench search $(BENCH_DOCS)
 	$(BIN)/python -m bench http $(BENCH_DOCS)
 
 # wrk (Debian's package) drives `python -m bench http`; without it (not root, no apt) the

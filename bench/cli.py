@@ -101,6 +101,12 @@ COMMANDS = [
         docs_option(),
     ),
     benchmark(
+        "search",
+        catalogue_options(db="sqlite:///var/bench-search.db", reuse=True),
+        click.option("--runs", type=int, default=5),
+        docs_option("write the results into PATH's search section"),
+    ),
+    benchmark(
         "imports",
         click.option(
             "--rows",

@@ -1,6 +1,6 @@
 """The coverage questions' parameters and answers (docs/coverage.md defines each number)."""
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from service.domain.vocabulary import COUNTING, GROUP_BY, LACKING, SOURCE_KINDS
 
@@ -120,6 +120,20 @@ class SummaryRowSchema(Schema):
     median_days_to_release = fields.Float(
         allow_none=True, metadata={"description": "from the incident to its first release"}
     )
+    activation_rate = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "share of expected officers whose own bodycam was recording at "
+            "the incident's started_at; null without expected officers"
+        },
+    )
+    median_activation_delay_seconds = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "median over expected officers with a bodycam of (start of their "
+            "earliest bodycam - started_at); null when none has one"
+        },
+    )
 
 
 class SpanSchema(Schema):
@@ -142,6 +156,61 @@ class CoveredOfficerSchema(Schema):
     covered = fields.Boolean(metadata={"description": "a bodycam source of their own exists"})
     disposed_bodycam_source_ids = DisposedBodycams()
     not_recorded_reason = fields.String(allow_none=True)
+    activation_delay_seconds = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "corrected start of their earliest bodycam minus started_at; "
+            "negative: already recording; null: no bodycam"
+        },
+    )
+    recording_at_start = fields.Boolean(
+        metadata={"description": "a bodycam of theirs covers started_at"}
+    )
+    deactivated_before_end = fields.Boolean(
+        allow_none=True,
+        metadata={
+            "description": "their bodycam coverage ends before the window's end; "
+            "null without a bodycam span"
+        },
+    )
+
+
+class MomentCoverageSchema(Schema):
+    id = Id()
+    label = fields.String()
+    at = UTCDateTime()
+    recording_source_ids = fields.List(
+        fields.Integer(), metadata={"description": "counted sources whose span contains at"}
+    )
+    officers_recording = fields.List(
+        fields.Integer(),
+        metadata={"description": "expected officers whose own bodycam was recording at it"},
+    )
+    officers_not_recording = fields.List(
+        fields.Integer(), metadata={"description": "expected officers whose bodycam was not"}
+    )
+
+
+class LateActivationArgs(PageArgs, CoverageFilters):
+    late_by = fields.Float(
+        load_default=0,
+        validate=validate.Range(0, 366 * 86400),
+        metadata={"description": "seconds after started_at; only later starts are listed"},
+    )
+
+
+class LateActivationSchema(Schema):
+    incident_id = Id()
+    title = fields.String()
+    started_at = UTCDateTime()
+    officer_id = Id()
+    name = fields.String(allow_none=True)
+    badge_number = fields.String()
+    agency = fields.String()
+    first_recording_at = UTCDateTime()
+    activation_delay_seconds = fields.Float()
+    bodycam_source_ids = fields.List(fields.Integer())
+    suggested_flag = fields.String(metadata={"enum": ["late_activation"]})
 
 
 class IncidentCoverageSchema(Schema):
@@ -149,6 +218,7 @@ class IncidentCoverageSchema(Schema):
     counting = fields.String(metadata={"enum": list(COUNTING)})
     window = fields.Nested(SpanSchema)
     officers = fields.List(fields.Nested(CoveredOfficerSchema))
+    moments = fields.List(fields.Nested(MomentCoverageSchema))
     source_counts = SourceCounts()
     disposed_counts = DisposedCounts()
     disposed_bodycam_source_ids = DisposedBodycams()
@@ -186,3 +256,23 @@ class SourcesAtSchema(Schema):
         fields.Integer(),
         metadata={"description": "sources that may have been recording: their span is unknown"},
     )
+
+
+class OfficerIncidentArgs(PageArgs, CountingArgs):
+    pass
+
+
+class OfficerIncidentSchema(Schema):
+    incident_id = Id()
+    title = fields.String()
+    kind = fields.String()
+    started_at = UTCDateTime()
+    ended_at = UTCDateTime(allow_none=True)
+    role = fields.String()
+    camera_expected = fields.Boolean()
+    not_recorded_reason = fields.String(allow_none=True)
+    bodycam_source_ids = fields.List(fields.Integer())
+    covered = fields.Boolean(metadata={"description": "a counted bodycam source of their own"})
+    activation_delay_seconds = CoveredOfficerSchema._declared_fields["activation_delay_seconds"]
+    recording_at_start = CoveredOfficerSchema._declared_fields["recording_at_start"]
+    deactivated_before_end = CoveredOfficerSchema._declared_fields["deactivated_before_end"]

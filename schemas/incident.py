@@ -4,6 +4,7 @@ from service.domain.vocabulary import INCIDENT_KINDS, INCIDENT_STATUSES, INCIDEN
 
 from .agency import AGENCY_CODE
 from .common import Choice, Id, ListArgs, Text, UTCDateTime
+from .search import DistanceField, SearchArgs
 
 
 class LocationSchema(Schema):
@@ -37,6 +38,7 @@ class IncidentSchema(Schema):
     description = Text(20000, allow_none=True)
     created_at = UTCDateTime(dump_only=True)
     updated_at = UTCDateTime(dump_only=True)
+    distance_m = DistanceField()
 
 
 class IncidentFilters(Schema):
@@ -50,6 +52,6 @@ class IncidentFilters(Schema):
     to = UTCDateTime(metadata={"description": "started_at before"})
 
 
-class IncidentListArgs(ListArgs, IncidentFilters):
+class IncidentListArgs(ListArgs, IncidentFilters, SearchArgs):
     status = Choice(INCIDENT_STATUSES)
     case_number = Text(100)

@@ -10,6 +10,7 @@ from service.domain.vocabulary import (
 )
 
 from .common import Choice, DayDate, Id, ListArgs, QueryId, Text, UTCDateTime
+from .search import DistanceField, SearchArgs
 
 SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="Must be 64 hexadecimal characters.")
 # A device clock can be off by years (never set, reset to its epoch); anything past a
@@ -52,9 +53,10 @@ class SourceSchema(Schema):
     legal_hold = fields.Boolean(dump_only=True)
     created_at = UTCDateTime(dump_only=True)
     updated_at = UTCDateTime(dump_only=True)
+    distance_m = DistanceField()
 
 
-class SourceListArgs(ListArgs):
+class SourceListArgs(ListArgs, SearchArgs):
     incident_id = QueryId()
     kind = Choice(SOURCE_KINDS)
     officer_id = QueryId()

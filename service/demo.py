@@ -8,7 +8,16 @@ person is named.
 import random
 from datetime import datetime, timedelta
 
-from service.domain import custody, defaults, disclosure, disposal, holds, inventory, reviews
+from service.domain import (
+    custody,
+    defaults,
+    disclosure,
+    disposal,
+    holds,
+    inventory,
+    moments,
+    reviews,
+)
 from service.domain.errors import Conflict
 from service.storage.db import database
 from service.storage.models import Incident, Source
@@ -48,6 +57,7 @@ class _Builder:
             "legal holds": 0,
             "disclosure requests": 0,
             "disclosure decisions": 0,
+            "moments": 0,
         }
         self.badges = {}
 
@@ -151,6 +161,13 @@ def _pretti(b):
                 obtained_via="agency_upload",
                 external_id=f"demo-pretti-bwc-{i:02d}",
             )
+    # What each clip shows, in words investigators search for (q=).
+    scenes = {
+        1: "Agents approach on foot; a red pickup is parked at the corner. ",
+        2: "Filmed from across Nicollet Ave: the shots fired, the red pickup in view. ",
+        3: "Crowd gathering after the shots; sirens. ",
+        4: "Aftermath; agents tape off the intersection near the café. ",
+    }
     for n, (at, minutes) in enumerate([(1, 4), (3, 7), (6, 2), (12, 5)], start=1):
         b.source(
             incident,
@@ -160,7 +177,17 @@ def _pretti(b):
             recorded_by=f"Bystander {n} (invented)",
             obtained_via="public_submission",
             external_id=f"demo-pretti-bystander-{n}",
+            notes=scenes[n] + INVENTED,
         )
+    # The moments policy reviews turn on (invented times): were the cameras on then?
+    for label, after, notes in (
+        ("first contact", timedelta(seconds=30), "Agents first speak to the driver."),
+        ("shots fired", timedelta(minutes=4, seconds=10), "Two agents fire."),
+    ):
+        moments.add_moment(
+            incident, {"label": label, "at": start + after, "notes": notes + " " + INVENTED}
+        )
+        b.counts["moments"] += 1
     b.source(
         incident,
         "surveillance",

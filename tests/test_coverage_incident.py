@@ -144,6 +144,10 @@ def test_officers_with_and_without_their_own_bodycam(api, scene):
         "covered": True,
         "disposed_bodycam_source_ids": [],
         "not_recorded_reason": None,
+        # s1 15:00-15:10: on at started_at, off 20 minutes before the window's end
+        "activation_delay_seconds": 0.0,
+        "recording_at_start": True,
+        "deactivated_before_end": True,
     }
     assert officers[o[2]]["camera_expected"] is True
     assert officers[o[2]]["covered"] is False

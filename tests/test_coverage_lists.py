@@ -261,6 +261,7 @@ BY_AGENCY = rows(
     ],
 )
 def test_summary(api, world, params, expected):
+    # (activation figures: tests/test_moments_activation.py; these sources have no spans)
     assert [{k: row[k] for k in FIELDS} for row in summary(api, **params)] == expected
 
 

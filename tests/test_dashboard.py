@@ -460,3 +460,59 @@ def test_disclosure_page_and_a_disposed_source(api, make, client, tokens):
     assert "uploaded twice" in html and "investigator" in html and ">admin<" in html
     r = client.get("/dashboard/disclosure?status=soon")
     assert r.status_code == 422
+
+
+def test_incident_page_draws_moments_and_officer_lanes(oversight, api, data):
+    incident = data["covered"]["id"]
+    late = api.create(
+        f"/incidents/{incident}/moments", {"label": "shots fired", "at": "2026-01-24T15:05:00Z"}
+    )
+    page = oversight.get(f"/dashboard/incidents/{incident}").get_data(as_text=True)
+    assert re.findall(r'<g class="moment" data-moment-id="(\d+)" data-at="([^"]+)"', page) == [
+        (str(late["id"]), "2026-01-24T15:05:00Z")
+    ]
+    lanes = re.findall(
+        r'<g class="officer-lane" data-officer-id="(\d+)" data-late-start="(\w+)" '
+        r'data-early-stop="(\w+)"',
+        page,
+    )
+    assert lanes == [
+        (str(data["officer_a"]["id"]), "no", "yes"),  # 15:00-15:10 of 15:00-15:30
+        (str(data["officer_b"]["id"]), "no", "no"),  # no bodycam
+    ]
+    assert "stopped early" in page
+
+
+def test_incident_page_shows_a_late_start(oversight, api, make, data):
+    incident = data["covered"]["id"]
+    officer = make.officer("CBP", name="Officer Late")["id"]
+    make.involve(incident, officer)
+    make.source(
+        incident,
+        officer_id=officer,
+        recording_started_at="2026-01-24T15:03:00Z",
+        recording_ended_at="2026-01-24T15:30:00Z",
+    )
+    page = oversight.get(f"/dashboard/incidents/{incident}").get_data(as_text=True)
+    assert f'data-officer-id="{officer}" data-late-start="yes" data-early-stop="no"' in page
+    late = re.search(r'<rect class="late-start"[^>]*data-start="([^"]+)" data-end="([^"]+)"', page)
+    assert late.groups() == ("2026-01-24T15:00:00Z", "2026-01-24T15:03:00Z")
+    assert "started 3 min late" in page
+
+
+def test_overview_and_report_chart_activation_delay_per_agency(oversight, data):
+    for path in ("/dashboard/", "/dashboard/reports/coverage?format=html"):
+        page = oversight.get(path).get_data(as_text=True)
+        assert 'class="chart distribution-bars"' in page, path
+        # CBP: officer A already recording at the start, officer B without a bodycam.
+        segments = re.findall(
+            r'<g class="distribution-row" data-group="(\w+)">(.*?)</g>', page, re.S
+        )
+        assert [(g, re.findall(r'data-bucket="([^"]+)" data-count="(\d+)"', body))
+                for g, body in segments] == [
+            ("CBP", [("already recording", "1"), ("no bodycam", "1")])
+        ]  # fmt: skip
+        cells = re.findall(r'<tr data-agency="CBP">.*?</tr>', page, re.S)
+        assert len(cells) == 1 and re.findall(r'data-bucket="[^"]+">(\d+)<', cells[0]) == [
+            "1", "0", "0", "0", "0", "0", "1"
+        ]  # fmt: skip

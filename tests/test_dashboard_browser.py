@@ -259,3 +259,45 @@ def test_a_csp_violation_would_be_seen(desktop, live_server, tokens):
                               s.textContent = '1'; document.body.appendChild(s); }""")
     page.wait_for_timeout(100)
     assert any("Content Security Policy" in problem for problem in desktop.problems)
+
+
+def test_moments_are_markers_on_the_timeline_and_officer_lanes_show_stops(
+    desktop, live_server, make, api, tokens, tmp_path
+):
+    data = scenario.build(make)
+    incident = data["covered"]["id"]
+    for label, at in (("first contact", "15:02:00"), ("shots fired", "15:05:00")):
+        api.create(f"/incidents/{incident}/moments", {"label": label, "at": f"2026-01-24T{at}Z"})
+    page, base = desktop.page, live_server
+    sign_in(page, base, tokens["oversight"])
+    page.goto(f"{base}/dashboard/incidents/{incident}")
+    markers = page.locator("svg.timeline g.moment")
+    assert markers.count() == 2
+    assert [markers.nth(n).get_attribute("data-at") for n in range(2)] == [
+        "2026-01-24T15:02:00Z",
+        "2026-01-24T15:05:00Z",
+    ]
+    assert "shots fired" in markers.nth(1).inner_html()
+    # Each marker is a vertical line drawn at its time: over the bodycam's bar (15:00-15:10),
+    # the second to the right of the first, half-way through the bar.
+    bar = page.locator("svg.timeline rect.span").nth(0).bounding_box()
+    first = markers.nth(0).locator("line").bounding_box()
+    second = markers.nth(1).locator("line").bounding_box()
+    assert bar["x"] < first["x"] < second["x"] < bar["x"] + bar["width"]
+    assert abs(second["x"] + second["width"] / 2 - (bar["x"] + bar["width"] / 2)) < 3
+    assert second["height"] > bar["height"]  # across the rows, not a tick
+    # The moments' table gives the same facts in words.
+    assert page.locator("#moments tbody tr").count() == 2
+    # Officer A stopped at 15:10, 20 minutes before the end; officer B has no bodycam.
+    lane_a = page.locator(f"g.officer-lane[data-officer-id='{data['officer_a']['id']}']")
+    assert lane_a.get_attribute("data-early-stop") == "yes"
+    assert lane_a.get_attribute("data-late-start") == "no"
+    stop = lane_a.locator("rect.early-stop")
+    assert (stop.get_attribute("data-start"), stop.get_attribute("data-end")) == (
+        "2026-01-24T15:10:00Z",
+        "2026-01-24T15:30:00Z",
+    )
+    lane_b = page.locator(f"g.officer-lane[data-officer-id='{data['officer_b']['id']}']")
+    assert "no bodycam" in lane_b.inner_html()
+    page.screenshot(path=str(tmp_path / "incident-moments-1280.png"), full_page=True)
+    assert desktop.problems == []

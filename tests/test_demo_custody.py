@@ -29,3 +29,23 @@ def test_demo_has_custody_reviews_and_holds_in_varied_states(app):
     assert states("integrity") == {"unverified", "verified", "mismatch"}
     overdue = backlog.counts({"older_than_days": 30}, now=datetime(2026, 11, 27))
     assert all(overdue.values()), overdue
+
+
+def test_demo_pretti_has_moments_and_searchable_notes(app, api):
+    with database.atomic():
+        counts = load_demo()
+    assert counts["moments"] == 2
+    pretti = Incident.get(Incident.external_id == "demo-pretti")
+    body = api.get(f"/incidents/{pretti.id}/coverage").get_json()
+    assert [m["label"] for m in body["moments"]] == ["first contact", "shots fired"]
+    shots = body["moments"][1]
+    expected = {o["officer_id"] for o in body["officers"] if o["camera_expected"]}
+    assert set(shots["officers_recording"]) | set(shots["officers_not_recording"]) == expected
+    found = api.get("/sources", query_string={"q": "red pickup"}).get_json()
+    assert {s["external_id"] for s in found} == {
+        "demo-pretti-bystander-1",
+        "demo-pretti-bystander-2",
+    }
+    assert api.get("/sources", query_string={"q": "CAFE"}).get_json()[0]["external_id"] == (
+        "demo-pretti-bystander-4"
+    )

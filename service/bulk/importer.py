@@ -32,7 +32,7 @@ from schemas.involvement import InvolvementSchema
 from schemas.officer import OfficerSchema
 from schemas.source import SourceSchema
 from service.bulk.readers import RowProblem, read_rows
-from service.domain import custody, holds, inventory
+from service.domain import custody, holds, inventory, search
 from service.domain.errors import Conflict, DomainError, Invalid
 from service.domain.time import isoformat_z
 from service.storage.db import bulk_insert, database, for_update, is_postgresql
@@ -752,6 +752,13 @@ class SourceImport(RecordKind):
         try:
             with database.atomic():
                 bulk_insert(Source, self.insert_fields, rows)
+                # The full-text index, in the same transaction (COPY returns no ids).
+                search.index_sources(
+                    s.id
+                    for s in Source.select(Source.id).where(
+                        one_of(Source.external_id, [source.external_id for _, source in new])
+                    )
+                )
         except IntegrityError:
             # Someone else wrote a conflicting row meanwhile: find out which rows.
             for row, source in new:
@@ -762,6 +769,7 @@ class SourceImport(RecordKind):
     @staticmethod
     def _insert_one(source):
         source.save(force_insert=True)
+        search.index_source(source)
         return "created"
 
 

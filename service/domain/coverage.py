@@ -15,31 +15,17 @@ from datetime import datetime
 
 from peewee import JOIN, SQL, Case, fn
 
-from service.domain import disclosure, inventory
+from service.domain import activation, disclosure, inventory
 from service.domain.errors import Invalid
-from service.domain.vocabulary import COUNTING, GROUP_BY, LACKING, SOURCE_KINDS
-from service.storage.db import is_postgresql
-from service.storage.models import Agency, Incident, IncidentAgency, Involvement, Source
 
-# Custody states in which the service holds the file itself.
-HELD = ("in_custody", "checked_out")
+# HELD and incident_window are part of this module's answers (defined with `counted`).
+from service.domain.footage import HELD, counted, incident_window  # noqa: F401
+from service.domain.vocabulary import GROUP_BY, LACKING, SOURCE_KINDS
+from service.storage.db import is_postgresql
+from service.storage.models import Agency, Incident, IncidentAgency, Involvement, Moment, Source
+
 # Review states in which a reviewer has reached a verdict.
 REVIEWED = ("reviewed", "flagged", "excluded")
-
-
-# ---------------------------------------------------------------- what counts as footage
-
-
-def counted(counting="any", source=Source):
-    """The condition on `source` (Source or an alias) for footage that counts.
-
-    Disposed sources never count; with counting="in_custody" only sources held do.
-    """
-    if counting == "in_custody":
-        return source.custody_status.in_(HELD)
-    if counting == "any":
-        return source.custody_status != "disposed"
-    raise Invalid("counting", f"must be one of: {', '.join(COUNTING)}", location="query")
 
 
 def _footage(incident, counting, kind=None, officer=None):
@@ -256,6 +242,7 @@ def summary(group_by, filters):
     two agencies counts in both rows.
     """
     rows = []
+    activations = activation.group_figures(group_by, filters, _group_key(group_by))
     for row in summary_query(group_by, filters).dicts():
         incidents = row["incidents"]
         with_bodycam = int(row["with_bodycam"] or 0)
@@ -273,6 +260,8 @@ def summary(group_by, filters):
                 "officers_covered": expected - int(row["officers_uncovered"] or 0),
                 "reviewed_rate": _rate(int(row["reviewed"] or 0), sources),
                 "disposed_sources": int(row["disposed_sources"] or 0),
+                "activation_rate": activations.get(row["key"], (None, None))[0],
+                "median_activation_delay_seconds": activations.get(row["key"], (None, None))[1],
             }
         )
     figures = _disclosure_figures(group_by, filters)
@@ -362,22 +351,6 @@ def covered_seconds(window_start, window_end, merged):
     return total
 
 
-def incident_window(started_at, ended_at, spans):
-    """[start, end] of an incident: its own times when it has ended; else what the footage shows.
-
-    Without `ended_at` the window runs from the earlier of `started_at` and the first
-    recorded moment to the last recorded moment (never before `started_at`); with no
-    recorded span at all it is the single instant `started_at`.
-    """
-    if ended_at is not None:
-        return started_at, ended_at
-    if not spans:
-        return started_at, started_at
-    start = min(started_at, min(s[0] for s in spans))
-    end = max(started_at, max(s[1] for s in spans))
-    return start, end
-
-
 def _interval_dict(interval, with_sources=True):
     data = {"start": interval.start, "end": interval.end}
     if with_sources:
@@ -388,11 +361,15 @@ def _interval_dict(interval, with_sources=True):
 # ---------------------------------------------------------------- one incident
 
 
-def _officers(incident, sources, disposed_bodycams=()):
+def _officers(incident, sources, window_end, disposed_bodycams=()):
     bodycams = {}
+    spans = {}
     for source in sources:
         if source.kind == "bodycam" and source.officer_id is not None:
             bodycams.setdefault(source.officer_id, []).append(source.id)
+            spans.setdefault(source.officer_id, []).append(
+                (source.corrected_started_at, source.corrected_ended_at)
+            )
     destroyed = {}
     for source in disposed_bodycams:
         if source.officer_id is not None:
@@ -413,9 +390,36 @@ def _officers(incident, sources, disposed_bodycams=()):
                 "covered": bool(own),
                 "disposed_bodycam_source_ids": sorted(destroyed.get(officer.id, [])),
                 "not_recorded_reason": involvement.not_recorded_reason,
+                **activation.activation_of(
+                    spans.get(officer.id, []), incident.started_at, window_end
+                ),
             }
         )
     return officers
+
+
+def _moments(incident, sources, officers):
+    """Each moment of the incident with the sources and expected officers recording at it."""
+    answers = []
+    for moment in Moment.select().where(Moment.incident == incident).order_by(Moment.at, Moment.id):
+        recording = [
+            s
+            for s in sources
+            if _has_span(s) and s.corrected_started_at <= moment.at <= s.corrected_ended_at
+        ]
+        wearing = {s.officer_id for s in recording if s.kind == "bodycam"}
+        expected = [o["officer_id"] for o in officers if o["camera_expected"]]
+        answers.append(
+            {
+                "id": moment.id,
+                "label": moment.label,
+                "at": moment.at,
+                "recording_source_ids": [s.id for s in recording],
+                "officers_recording": sorted(o for o in expected if o in wearing),
+                "officers_not_recording": sorted(o for o in expected if o not in wearing),
+            }
+        )
+    return answers
 
 
 def _has_span(source):
@@ -464,11 +468,13 @@ def incident_coverage(incident_id, counting="any"):
     for source in disposed:
         disposed_counts[source.kind] += 1
     disposed_bodycams = [s for s in disposed if s.kind == "bodycam"]
+    officers = _officers(incident, sources, end, disposed_bodycams)
     return {
         "incident_id": incident.id,
         "counting": counting,
         "window": {"start": start, "end": end},
-        "officers": _officers(incident, sources, disposed_bodycams),
+        "officers": officers,
+        "moments": _moments(incident, sources, officers),
         "source_counts": counts,
         "disposed_counts": disposed_counts,
         "disposed_bodycam_source_ids": [s.id for s in disposed_bodycams],

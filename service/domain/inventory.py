@@ -7,7 +7,7 @@ turn them into the API's resources, so every field is written once.
 
 from datetime import timedelta
 
-from service.domain import retention
+from service.domain import retention, search
 from service.domain.errors import Conflict, Invalid, NotFound
 from service.domain.holds import (
     carry_over,
@@ -210,9 +210,12 @@ def incident_conditions(filters):
 
 
 def list_incidents(filters):
+    """Incidents, newest first; with the search filters (q, near...: service.domain.search)
+    best match or nearest first."""
     query = Incident.select().order_by(Incident.started_at.desc(), Incident.id.desc())
     conditions = incident_conditions(filters)
-    return query.where(*conditions) if conditions else query
+    query = query.where(*conditions) if conditions else query
+    return search.search_incidents(query, filters)
 
 
 def _incident_columns(values):
@@ -239,6 +242,7 @@ def create_incident(values):
     incident = Incident.create(**_incident_columns(values))
     _link_agencies(incident, agencies)
     retention.set_tags(incident, values.get("tags") or [])
+    search.index_incident(incident)
     return incident
 
 
@@ -265,6 +269,8 @@ def update_incident(incident, changes):
     incident.save()
     if any(name in changes or name in columns for name in RETENTION_INPUTS):
         retention.recompute_incidents([incident.id])
+    if "title" in columns or "description" in columns:
+        search.index_incident(incident)
     return incident
 
 
@@ -346,7 +352,7 @@ def list_sources(filters):
             query = query.where(getattr(Source, name) == filters[name])
     if filters.get("sha256"):
         query = query.where(Source.sha256 == filters["sha256"].lower())
-    return query
+    return search.search_sources(query, filters)
 
 
 def corrected_span(started_at, ended_at, offset):
@@ -464,6 +470,7 @@ def new_source(values, incident_id=None, facts=None):
 def create_source(values, incident_id=None):
     source = new_source(values, incident_id)
     source.save(force_insert=True)
+    search.index_source(source)
     return source
 
 
@@ -495,6 +502,8 @@ def update_source(source, changes, facts=None, role=None):
     written += [Source.retain_until, Source.retain_indefinitely, Source.retain_extended_until]
     source.updated_at = utcnow()
     source.save(only=written)
+    if "notes" in changes or "recorded_by" in changes:
+        search.index_source(source)
     if moved:
         # The holds that covered it keep covering it; those on the new incident cover it too.
         carry_over(source.id, kept_by)

@@ -19,14 +19,17 @@ shape (so fresh databases get it directly).
 from peewee import SQL, CharField, DateTimeField, IntegerField
 from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
+from service.storage import fulltext
 from service.storage.db import database, is_postgresql, utcnow
 from service.storage.models import (
     ALL_MODELS,
+    SEARCH_INDEXES,
     BaseModel,
     CarriedCustodyEvent,
     CaseImport,
     CustodyEvent,
     Incident,
+    Moment,
     Source,
     create_tables,
 )
@@ -167,6 +170,37 @@ def interchange_tables(migrator):
     database.create_tables([CaseImport, CarriedCustodyEvent], safe=True)
 
 
+def add_moments(migrator):
+    """Moments of an incident ("shots fired"): a new table (upgrade() creates tables a
+    database lacks before the migrations run; this makes sure of it and of its index)."""
+    database.create_tables([Moment], safe=True)
+
+
+def build_search_index(migrator):
+    """Full-text search (`q=`) over incidents' titles and descriptions and sources' notes
+    and recorded_by: the index tables, filled from the records already there; and the
+    indexes the other search filters read (near=: latitude and longitude; recorded_from /
+    recorded_to: the corrected recording span)."""
+    for index in SEARCH_INDEXES:
+        index.create_index_table()
+    fulltext.rebuild_all()
+    add_index_if_missing(migrator, Incident, ["latitude", "longitude"])
+    add_index_if_missing(migrator, Source, ["corrected_started_at", "corrected_ended_at"])
+
+
+def widen_incident_coordinates(migrator):
+    """Incident latitude and longitude in double precision. On PostgreSQL the columns were
+    REAL (4 bytes, ~7 significant digits: 44.995 read back as 44.99499893), which moves a
+    point by up to half a metre and made distances differ from SQLite's (8 bytes). Values stored
+    before keep the digits REAL kept. Nothing to do on SQLite, whose REAL is 8 bytes."""
+    if not is_postgresql():
+        return
+    for column in ("latitude", "longitude"):
+        database.execute_sql(
+            f'ALTER TABLE "incident" ALTER COLUMN "{column}" TYPE DOUBLE PRECISION'
+        )
+
+
 # (version, function), in the order they apply; never renumber or remove one that shipped.
 MIGRATIONS = [
     (1, index_sources_by_file_and_device),
@@ -174,6 +208,9 @@ MIGRATIONS = [
     (3, record_custody_chain_heads),
     (4, compute_retention),
     (16, interchange_tables),
+    (18, add_moments),
+    (19, build_search_index),
+    (20, widen_incident_coordinates),
 ]
 
 

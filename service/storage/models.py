@@ -13,10 +13,12 @@ from peewee import (
     CompositeKey,
     DateField,
     DateTimeField,
+    DoubleField,
     FloatField,
     ForeignKeyField,
     IntegerField,
     Model,
+    SqliteDatabase,
     TextField,
 )
 
@@ -77,8 +79,10 @@ class Incident(BaseModel):
     address = CharField(max_length=300, null=True)
     city = CharField(max_length=120, null=True)
     state = CharField(max_length=64, null=True)
-    latitude = FloatField(null=True)
-    longitude = FloatField(null=True)
+    # Double precision: PostgreSQL's REAL (peewee's FloatField) keeps ~7 digits, i.e. an
+    # error of up to ~0.5 m in a coordinate (migration 20 widens older columns).
+    latitude = DoubleField(null=True)
+    longitude = DoubleField(null=True)
     status = CharField(max_length=32, default="open")
     description = TextField(null=True)
     created_at = DateTimeField(default=lambda: utcnow())
@@ -126,6 +130,8 @@ class Incident(BaseModel):
         indexes = (
             (("state", "started_at"), False),
             (("kind", "started_at"), False),
+            # near=: the bounding box around a point (migration 19 adds it).
+            (("latitude", "longitude"), False),
         )
 
 
@@ -232,6 +238,8 @@ class Source(BaseModel):
             (("device_id",), False),
             # the retention query: past retain_until and not on hold
             (("retain_until", "legal_hold"), False),
+            # recorded_from/recorded_to: spans overlapping a time window (migration 19)
+            (("corrected_started_at", "corrected_ended_at"), False),
         )
 
 
@@ -445,6 +453,21 @@ class CarriedCustodyEvent(BaseModel):
         indexes = ((("source", "origin", "seq"), True),)
 
 
+class Moment(BaseModel):
+    """A named instant of an incident ("shots fired"): an annotation, not evidence, so it
+    may be corrected or deleted (its writes are audited like every other)."""
+
+    incident = ForeignKeyField(Incident, backref="moments", on_delete="CASCADE")
+    label = CharField(max_length=200)
+    at = DateTimeField()
+    notes = TextField(null=True)
+    created_at = DateTimeField(default=lambda: utcnow())
+    updated_at = DateTimeField(default=lambda: utcnow())
+
+    class Meta:
+        indexes = ((("incident", "at"), False),)
+
+
 class ApiToken(BaseModel):
     """An API token: only its SHA-256 is stored, never the token itself."""
 
@@ -490,6 +513,7 @@ ALL_MODELS = [
     DisclosureRule,
     DisclosureRequest,
     Disclosure,
+    Moment,
     ApiToken,
     AuditEntry,
     CaseImport,
@@ -497,7 +521,63 @@ ALL_MODELS = [
 ]
 
 
+class SearchIndex(BaseModel):
+    """The full-text index of one table (the search tables below): `rowid` is the indexed
+    row's id, `document` its words, folded (lower case, no accents) by
+    service.domain.search. An FTS5 table on SQLite, a tsvector with a GIN index on
+    PostgreSQL; written only by service.domain.search, in the transaction of the write."""
+
+    rowid = BigIntegerField(primary_key=True, column_name="rowid")
+    document = TextField()
+
+    OF = None  # the model indexed
+
+    @classmethod
+    def create_index_table(cls):
+        """Create the table if missing: FTS5 (accents and case folded again by unicode61)
+        on SQLite; on PostgreSQL a tsvector of the 'simple' configuration (no stemming,
+        like FTS5's unicode61), with a GIN index and rows that go with their record."""
+        table = cls._meta.table_name
+        if database.table_exists(table):
+            return
+        if isinstance(database.obj, SqliteDatabase):
+            database.execute_sql(
+                f'CREATE VIRTUAL TABLE "{table}" USING fts5(document, '
+                "tokenize='unicode61 remove_diacritics 2')"
+            )
+            return
+        indexed = cls.OF._meta.table_name
+        database.execute_sql(
+            f'CREATE TABLE "{table}" (rowid BIGINT PRIMARY KEY '
+            f'REFERENCES "{indexed}" (id) ON DELETE CASCADE, document TSVECTOR NOT NULL)'
+        )
+        database.execute_sql(f'CREATE INDEX "{table}_document" ON "{table}" USING GIN (document)')
+
+
+class IncidentSearch(SearchIndex):
+    """Words of an incident's title and description."""
+
+    OF = Incident
+
+    class Meta:
+        table_name = "incident_search"
+
+
+class SourceSearch(SearchIndex):
+    """Words of a source's notes and recorded_by."""
+
+    OF = Source
+
+    class Meta:
+        table_name = "source_search"
+
+
+SEARCH_INDEXES = [IncidentSearch, SourceSearch]
+
+
 def create_tables():
     """Create whatever tables and indexes are missing (idempotent)."""
     with database.atomic():
         database.create_tables(ALL_MODELS, safe=True)
+        for index in SEARCH_INDEXES:
+            index.create_index_table()

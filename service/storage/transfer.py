@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 from peewee import AutoField, PostgresqlDatabase, sort_models
 
+from service.storage import fulltext
 from service.storage.db import bulk_insert, database, make_database
 from service.storage.migrations import pending, upgrade
 from service.storage.models import ALL_MODELS
@@ -185,6 +186,8 @@ def copy_inventory(target_url, batch_size=1000, progress=None, chain_checks=None
                     if progress:
                         progress(model._meta.table_name, rows)
                 fix_sequences(target)
+                with bound_to(target):
+                    fulltext.rebuild_all()  # the search index is derived: built, not copied
                 expected = {m._meta.table_name: _count(m, source) for m in ALL_MODELS}
                 with bound_to(target):
                     found = {m._meta.table_name: _count(m, target) for m in ALL_MODELS}

@@ -242,8 +242,13 @@ def duration_text(seconds):
     return f"{secs} s"
 
 
-def timeline(window, rows, gaps, title, desc="", label_width=170):
+def timeline(window, rows, gaps, title, desc="", label_width=170, moments=(), lanes=()):
     """One incident's sources on a common time axis, with the gaps no source covers.
+
+    `moments` (dicts with `id`, `label`, `at`) are drawn as vertical markers across every
+    row; `lanes` (dicts with `officer_id`, `label`, `spans`, `late` and `early`: a (start,
+    end) or None) are the expected officers, one row each under the sources, their bodycam
+    spans drawn with the stretch before a late start and after an early stop marked.
 
     `window` is (start, end) in naive UTC; `rows` are dicts with `label`, `kind`, `id` and
     `spans` [(start, end)]; `gaps` are (start, end). Each bar and gap carries its times as
@@ -252,14 +257,16 @@ def timeline(window, rows, gaps, title, desc="", label_width=170):
     """
     width, row_height, top, right = 900, 30, 46, 16
     start, end = window
-    for row in rows:
+    for row in [*rows, *lanes]:
         for span_start, span_end in row["spans"]:
             start, end = min(start, span_start), max(end, span_end)
+    for moment in moments:
+        start, end = min(start, moment["at"]), max(end, moment["at"])
     if end <= start:  # an instant: give it a minute either side so it can be drawn
         start, end = start - timedelta(minutes=1), end + timedelta(minutes=1)
     total = (end - start).total_seconds()
     plot_w = width - label_width - right
-    height = top + row_height * max(len(rows), 1) + 28
+    height = top + row_height * (max(len(rows), 1) + len(lanes)) + 28
 
     def x_of(moment):
         return label_width + plot_w * (moment - start).total_seconds() / total
@@ -314,6 +321,56 @@ def timeline(window, rows, gaps, title, desc="", label_width=170):
                 f"{isoformat_z(span_end)}</title></rect>"
             )
         body.append("</g>")
+    for n, lane in enumerate(lanes):
+        y = top + (max(len(rows), 1) + n) * row_height
+        body.append(
+            f'<g class="officer-lane" data-officer-id="{lane["officer_id"]}" '
+            f'data-late-start="{"yes" if lane["late"] else "no"}" '
+            f'data-early-stop="{"yes" if lane["early"] else "no"}">'
+        )
+        body.append(_text(label_width - 8, y + 19, _shorten(lane["label"], 24), "end", 12))
+        for cls, stretch, what in (
+            ("late-start", lane["late"], "not recording yet (late start)"),
+            ("early-stop", lane["early"], "no longer recording (early stop)"),
+        ):
+            if stretch:
+                a, b = stretch
+                body.append(
+                    f'<rect class="{cls}" x="{_num(x_of(a))}" y="{y + 10}" '
+                    f'width="{_num(max(x_of(b) - x_of(a), 2))}" height="{row_height - 20}" '
+                    f'fill="url(#gap-hatch)" stroke="{LATE_COLOUR}" stroke-width="1" '
+                    f'data-start="{isoformat_z(a)}" data-end="{isoformat_z(b)}"><title>'
+                    f"{escape(lane['label'])}: {what} from {isoformat_z(a)} to "
+                    f"{isoformat_z(b)} ({duration_text((b - a).total_seconds())})</title></rect>"
+                )
+        for span_start, span_end in lane["spans"]:
+            body.append(
+                f'<rect class="lane-span bodycam" x="{_num(x_of(span_start))}" y="{y + 6}" '
+                f'width="{_num(max(x_of(span_end) - x_of(span_start), 2))}" '
+                f'height="{row_height - 12}" rx="3" fill="{KIND_COLOURS["bodycam"]}" '
+                f'data-start="{isoformat_z(span_start)}" data-end="{isoformat_z(span_end)}">'
+                f"<title>{escape(lane['label'])}: bodycam {isoformat_z(span_start)} to "
+                f"{isoformat_z(span_end)}</title></rect>"
+            )
+        body.append("</g>")
+    for moment in moments:
+        x = x_of(moment["at"])
+        body.append(
+            f'<g class="moment" data-moment-id="{moment["id"]}" '
+            f'data-at="{isoformat_z(moment["at"])}">'
+            f'<line x1="{_num(x)}" y1="{top - 8}" x2="{_num(x)}" y2="{height - 20}" '
+            f'stroke="{MOMENT_COLOUR}" stroke-width="2" stroke-dasharray="5 3"/>'
+            f"<title>{escape(moment['label'])}: {isoformat_z(moment['at'])}</title>"
+            + _text(
+                x + 4,
+                top + 4,
+                _shorten(moment["label"], 20),
+                size=11,
+                cls="moment-label",
+                fill=MOMENT_COLOUR,
+            )
+            + "</g>"
+        )
     legend_y = height - 6
     body.append(
         f'<rect x="{label_width}" y="{legend_y - 10}" width="14" height="12" '
@@ -328,3 +385,50 @@ def timeline(window, rows, gaps, title, desc="", label_width=170):
     )
     body.append(_text(label_width + 220, legend_y, "incident window", size=11, cls="legend"))
     return _svg(width, height, title, desc, body, "timeline")
+
+
+# Activation delay buckets, from on time (blue) to very late (vermillion); no bodycam grey.
+DELAY_COLOURS = ("#0072B2", "#56B4E9", "#F0E442", "#E69F00", "#D55E00", "#882255", "#999999")
+MOMENT_COLOUR = "#6A1B9A"
+LATE_COLOUR = "#D55E00"
+
+
+def distribution_bars(rows, buckets, title, desc="", label_width=112):
+    """One 100% stacked bar per group: rows of (label, {bucket: count}), buckets in order.
+
+    Each segment carries its bucket and count as data attributes and a tooltip; the page
+    gives the same counts in a table.
+    """
+    width, row_height, top = 480, 30, 12
+    bar_width = width - label_width - 16
+    legend_rows = math.ceil(len(buckets) / 2)
+    height = top + row_height * max(len(rows), 1) + 8 + legend_rows * 18
+    body = []
+    if not rows:
+        body.append(_text(label_width, top + 20, "no officers expected to wear a camera", size=14))
+    for n, (label, counts) in enumerate(rows):
+        y = top + n * row_height
+        total = sum(counts.values())
+        body.append(f'<g class="distribution-row" data-group="{escape(label)}">')
+        body.append(_text(label_width - 8, y + 20, _shorten(label, 14), "end", 14))
+        x = label_width
+        for bucket, colour in zip(buckets, DELAY_COLOURS, strict=False):
+            count = counts.get(bucket, 0)
+            if not count or not total:
+                continue
+            length = bar_width * count / total
+            body.append(
+                f'<rect class="segment" x="{_num(x)}" y="{y + 5}" width="{_num(length)}" '
+                f'height="{row_height - 10}" fill="{colour}" data-bucket="{escape(bucket)}" '
+                f'data-count="{count}"><title>{escape(label)}: {count} of {total} officers '
+                f"{escape(bucket)}</title></rect>"
+            )
+            x += length
+        body.append("</g>")
+    legend_top = top + row_height * max(len(rows), 1) + 14
+    for n, (bucket, colour) in enumerate(zip(buckets, DELAY_COLOURS, strict=False)):
+        lx = label_width + (n % 2) * 180
+        ly = legend_top + (n // 2) * 18
+        body.append(f'<rect x="{lx}" y="{ly - 10}" width="12" height="12" fill="{colour}"/>')
+        body.append(_text(lx + 18, ly, bucket, size=12, cls="legend"))
+    return _svg(width, height, title, desc, body, "distribution-bars")

@@ -272,6 +272,7 @@ def incident(incident_id):
     covered = sum(1 for o in expected if o["covered"])
     # Destroyed footage stays visible: greyed, with who asked, who approved and when.
     disposed = list(disposal.disposals({}).where(Source.incident == incident_id))
+    window = (found["window"]["start"], found["window"]["end"])
     return page(
         "incident.html",
         disposed=disposed,
@@ -281,10 +282,43 @@ def incident(incident_id):
         sources=sources,
         timeline_rows=timeline_rows,
         gap_spans=[(gap["start"], gap["end"]) for gap in found["gaps"]],
+        lanes=officer_lanes(expected, sources, record.started_at, window),
         officers_expected=len(expected),
         officers_covered=covered,
         officers_uncovered=len(expected) - covered,
     )
+
+
+def officer_lanes(officers, sources, started_at, window):
+    """One timeline lane per officer expected to wear a camera: their bodycam spans, the
+    stretch from the incident's start to a late first recording, and from an early last
+    stop to the window's end (the activation fields of the coverage say which)."""
+    lanes = []
+    for officer in officers:
+        own = set(officer["bodycam_source_ids"])
+        spans = sorted(
+            (s.corrected_started_at, s.corrected_ended_at)
+            for s in sources
+            if s.id in own and s.corrected_started_at and s.corrected_ended_at
+        )
+        delay = officer["activation_delay_seconds"]
+        late = None
+        if delay is not None and delay > 0 and spans:
+            late = (started_at, spans[0][0])
+        early = None
+        if officer["deactivated_before_end"] and spans:
+            early = (max(end for _, end in spans), window[1])
+        name = officer["name"] or f"officer {officer['officer_id']}"
+        lanes.append(
+            {
+                "officer_id": officer["officer_id"],
+                "label": name + ("" if spans else " - no bodycam"),
+                "spans": spans,
+                "late": late,
+                "early": early,
+            }
+        )
+    return lanes
 
 
 @blp.get("/backlog", endpoint="backlog")

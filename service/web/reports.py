@@ -11,6 +11,7 @@ from flask import render_template, stream_template
 
 from schemas.coverage import CoverageFilters, LackingIncidentSchema, SummaryRowSchema
 from service.bulk.spreadsheet import csv_chunks
+from service.domain import activation
 from service.domain.reports import PAGE_SIZE
 from service.domain.time import isoformat_z
 from service.domain.vocabulary import SOURCE_KINDS
@@ -166,6 +167,9 @@ def chart_data(report):
         "month_points": [
             (row["key"], row["with_bodycam"], row["without_bodycam"]) for row in months
         ],
+        # How late expected officers' cameras started, per officer's agency.
+        "delay_rows": activation.delay_distribution(report.filters),
+        "delay_buckets": activation.BUCKET_NAMES,
         # Each incident falls in exactly one month, so the months add up to the totals.
         "totals": {
             "incidents": sum(row["incidents"] for row in months),

@@ -28,5 +28,8 @@ def install(app):
         group_label=group_label,
     )
     app.jinja_env.globals.update(
-        rate_bars=charts.rate_bars, month_lines=charts.month_lines, timeline=charts.timeline
+        rate_bars=charts.rate_bars,
+        month_lines=charts.month_lines,
+        timeline=charts.timeline,
+        distribution_bars=charts.distribution_bars,
     )

@@ -12,6 +12,7 @@ from service.web.api import (
     imports,
     incidents,
     interchange,
+    moments,
     officers,
     reports,
     reviews,
@@ -34,4 +35,5 @@ BLUEPRINTS = [
     imports.blp,
     governance.blp,
     interchange.blp,
+    moments.blp,
 ]

@@ -8,11 +8,13 @@ from schemas.coverage import (
     InstantArgs,
     LackingArgs,
     LackingIncidentSchema,
+    LateActivationArgs,
+    LateActivationSchema,
     SourcesAtSchema,
     SummaryArgs,
     SummaryRowSchema,
 )
-from service.domain import coverage
+from service.domain import activation, coverage
 from service.web import access
 
 from .common import Blueprint, Listing
@@ -36,6 +38,15 @@ class Summary(MethodView):
     def get(self, args):
         """Coverage figures per agency, state, month or incident kind"""
         return coverage.summary(args["group_by"], args)
+
+
+@blp.route("/coverage/activation")
+class LateActivations(MethodView):
+    @blp.lists(LateActivationSchema, LateActivationArgs)
+    def get(self, args):
+        """List officer-incidents whose bodycam started more than late_by seconds late"""
+        query = activation.late_activations(args["late_by"], args)
+        return Listing(query, lambda page: activation.represent_late(page, args["counting"]))
 
 
 @blp.route("/incidents/<int:incident_id>/coverage")

@@ -2,8 +2,9 @@
 
 from flask.views import MethodView
 
+from schemas.coverage import OfficerIncidentArgs, OfficerIncidentSchema
 from schemas.officer import OfficerListArgs, OfficerSchema
-from service.domain import inventory
+from service.domain import activation, inventory
 
 from .common import Blueprint, Listing, check_if_match
 
@@ -36,3 +37,14 @@ class OfficerById(MethodView):
         officer = inventory.get_officer(officer_id, lock=True)
         check_if_match(OfficerSchema, officer)
         return inventory.update_officer(officer, changes)
+
+
+@blp.route("/<int:officer_id>/incidents")
+class OfficerIncidents(MethodView):
+    @blp.lists(OfficerIncidentSchema, OfficerIncidentArgs)
+    def get(self, args, officer_id):
+        """List an officer's incidents with their coverage of the officer, newest first"""
+        query = activation.officer_involvements(officer_id)
+        return Listing(
+            query, lambda page: activation.represent_involvements(page, args["counting"])
+        )

@@ -1,0 +1,332 @@
+"""Activation: when each officer's body camera started and stopped, against the incident.
+
+For one officer in one incident (docs/coverage.md, "Activation"):
+
+- `activation_delay_seconds`: the corrected start of the officer's earliest counted
+  bodycam minus the incident's `started_at`; negative when the camera was already
+  recording; null when the officer has no counted bodycam with a known start.
+- `recording_at_start`: one of their counted bodycams covers `started_at` (spans closed).
+- `deactivated_before_end`: their bodycam coverage ends before the end of the incident's
+  window (null without a bodycam span).
+
+`activation_of` computes these from spans already loaded; every place that shows them
+calls it (the incident coverage, the officer's incidents, `/coverage/officers`). The
+summary's figures and the list of late starts are computed in SQL over the same
+definitions (`group_figures`, `late_activations`).
+"""
+
+from datetime import datetime
+
+from peewee import JOIN, SQL, Case, Expression, fn
+
+from service.domain import inventory
+from service.domain.footage import counted, incident_window
+from service.storage.db import is_postgresql
+from service.storage.models import Agency, Incident, IncidentAgency, Involvement, Officer, Source
+
+FIELDS = ("activation_delay_seconds", "recording_at_start", "deactivated_before_end")
+
+
+def activation_of(spans, started_at, window_end):
+    """The activation fields of one officer in one incident.
+
+    `spans`: (corrected_start, corrected_end) of the officer's own counted bodycams (either
+    end may be None when unknown); `started_at`: the incident's; `window_end`: the end of the
+    incident's coverage window (footage.incident_window). Returns a dict of FIELDS.
+    """
+    starts = [s for s, _ in spans if s is not None]
+    known = [(s, e) for s, e in spans if s is not None and e is not None]
+    delay = (min(starts) - started_at).total_seconds() if starts else None
+    return {
+        "activation_delay_seconds": delay,
+        "recording_at_start": any(s <= started_at <= e for s, e in known),
+        "deactivated_before_end": max(e for _, e in known) < window_end if known else None,
+    }
+
+
+# ---------------------------------------------------------------- in SQL
+
+
+def _bodycams(counting, incident=Involvement.incident, officer=Involvement.officer):
+    return Source.select(SQL("1")).where(
+        (Source.incident == incident)
+        & (Source.officer == officer)
+        & (Source.kind == "bodycam")
+        & counted(counting)
+    )
+
+
+def _earliest_start(counting):
+    """Correlated subquery on an Involvement row: its officer's earliest bodycam start."""
+    return _bodycams(counting).select(fn.MIN(Source.corrected_started_at))
+
+
+def _recording_at_start(counting):
+    return fn.EXISTS(
+        _bodycams(counting).where(
+            (Source.corrected_started_at <= Incident.started_at)
+            & (Source.corrected_ended_at >= Incident.started_at)
+        )
+    )
+
+
+def _seconds_between(later, earlier):
+    """later - earlier in seconds, in each backend's dialect (to the millisecond)."""
+    if is_postgresql():
+        # (a subquery's `-` would be EXCEPT in peewee: the difference is spelled out)
+        return fn.ROUND(fn.date_part("epoch", Expression(later, "-", earlier)).cast("numeric"), 3)
+    return fn.ROUND((fn.julianday(later) - fn.julianday(earlier)) * 86400.0, 3)
+
+
+def _as_datetime(value):
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def group_figures(group_by, filters, key):
+    """{group key: (activation_rate, median_activation_delay_seconds)} for the summary.
+
+    Computed in SQL, the same on both databases: one row per expected involvement of the
+    filtered incidents (its group key, whether the officer's camera covered started_at, the
+    delay of their earliest one; an incident of two agencies counts in both agencies'
+    groups, as in the summary), then one aggregate query for the rates and one for the
+    medians (window functions number each group's delays; the median is the middle one, or
+    the mean of the middle two). Only one row per group reaches Python.
+    """
+    counting = filters.get("counting") or "any"
+    delay = _seconds_between(_earliest_start(counting), Incident.started_at)
+    per = (
+        Involvement.select(
+            key.alias("key"),
+            Case(None, [(_recording_at_start(counting), 1)], 0).alias("at_start"),
+            delay.alias("delay"),
+        )
+        .join(Incident, on=Involvement.incident == Incident.id)
+        .where(Involvement.camera_expected == True)  # noqa: E712
+    )
+    if group_by == "agency":
+        per = per.join(
+            IncidentAgency, JOIN.LEFT_OUTER, on=IncidentAgency.incident == Incident.id
+        ).join(Agency, JOIN.LEFT_OUTER, on=Agency.id == IncidentAgency.agency)
+    conditions = inventory.incident_conditions(filters)
+    if conditions:
+        per = per.where(*conditions)
+    per = per.alias("per")
+    rates = per.select_from(
+        per.c.key, fn.SUM(per.c.at_start).alias("at_start"), fn.COUNT(SQL("1")).alias("n")
+    ).group_by(per.c.key)
+    ranked = (
+        per.select_from(
+            per.c.key,
+            per.c.delay,
+            fn.ROW_NUMBER().over(partition_by=[per.c.key], order_by=[per.c.delay]).alias("rn"),
+            fn.COUNT(per.c.delay).over(partition_by=[per.c.key]).alias("n"),
+        )
+        .where(per.c.delay.is_null(False))
+        .alias("ranked")
+    )
+    r = ranked.c
+    middle = (r.rn == (r.n + 1) / 2) | (r.rn == (r.n + 2) / 2)  # whole-number division
+    medians = ranked.select_from(r.key, fn.AVG(r.delay).alias("median")).where(middle)
+    medians = dict(medians.group_by(r.key).tuples())
+    return {
+        k: (
+            round(int(at or 0) / n, 4) if n else None,
+            float(medians[k]) if medians.get(k) is not None else None,
+        )
+        for k, at, n in rates.tuples()
+    }
+
+
+def late_activations(late_by, filters):
+    """Officer-incidents whose camera started more than `late_by` seconds after the incident's
+    started_at: involvements with camera_expected and a counted bodycam, the earliest of
+    which starts that late. Candidates for the `late_activation` review flag. A peewee query
+    of Involvement rows, most late first; `represent` turns a page into answers."""
+    counting = filters.get("counting") or "any"
+    delay = _seconds_between(_earliest_start(counting), Incident.started_at)
+    query = (
+        Involvement.select(
+            Involvement.incident,
+            Involvement.officer,
+            Incident.title,
+            Incident.started_at,
+            Officer.badge_number,
+            Officer.name,
+            Agency.code,
+            _earliest_start(counting).alias("first_recording_at"),
+            delay.alias("delay"),
+        )
+        .join(Incident, on=Involvement.incident == Incident.id)
+        .switch(Involvement)
+        .join(Officer, on=Involvement.officer == Officer.id)
+        .join(Agency, on=Officer.agency == Agency.id)
+        .where((Involvement.camera_expected == True) & (delay > late_by))  # noqa: E712
+        .order_by(delay.desc(), Involvement.incident, Involvement.officer)
+    )
+    conditions = inventory.incident_conditions(filters)
+    if conditions:
+        query = query.where(*conditions)
+    return query
+
+
+def represent_late(rows, counting="any"):
+    """A page of `late_activations` as answers, each with the officer's bodycam source ids."""
+    rows = list(rows.dicts() if hasattr(rows, "dicts") else rows)
+    pairs = {(r["incident"], r["officer"]) for r in rows}
+    own = {pair: [] for pair in pairs}
+    if pairs:
+        sources = (
+            Source.select(Source.incident, Source.officer, Source.id)
+            .where(
+                Source.incident.in_(sorted({i for i, _ in pairs}))
+                & Source.officer.in_(sorted({o for _, o in pairs}))
+                & (Source.kind == "bodycam")
+                & counted(counting)
+            )
+            .order_by(Source.id)
+            .tuples()
+        )
+        for incident_id, officer_id, source_id in sources:
+            if (incident_id, officer_id) in own:
+                own[(incident_id, officer_id)].append(source_id)
+    return [
+        {
+            "incident_id": r["incident"],
+            "title": r["title"],
+            "started_at": _as_datetime(r["started_at"]),
+            "officer_id": r["officer"],
+            "name": r["name"],
+            "badge_number": r["badge_number"],
+            "agency": r["code"],
+            "first_recording_at": _as_datetime(r["first_recording_at"]),
+            "activation_delay_seconds": float(r["delay"]),
+            "bodycam_source_ids": own[(r["incident"], r["officer"])],
+            "suggested_flag": "late_activation",
+        }
+        for r in rows
+    ]
+
+
+# ---------------------------------------------------------------- one officer's incidents
+
+
+def officer_involvements(officer_id):
+    """The incidents an officer took part in, newest first: a query of Involvement rows
+    (with their Incident), paged by the caller and turned into answers by
+    `represent_involvements`."""
+    inventory.get_officer(officer_id)  # NotFound for an unknown officer
+    return (
+        Involvement.select(Involvement, Incident)
+        .join(Incident, on=Involvement.incident == Incident.id)
+        .where(Involvement.officer == officer_id)
+        .order_by(Incident.started_at.desc(), Incident.id.desc())
+    )
+
+
+def represent_involvements(involvements, counting="any"):
+    """A page of `officer_involvements` with each incident's coverage of the officer:
+    their own bodycams, covered, and the activation fields (as in the incident coverage)."""
+    involvements = list(involvements)
+    incident_ids = [i.incident_id for i in involvements]
+    spans = {i: [] for i in incident_ids}  # every counted span: the window of open incidents
+    own = {(i.incident_id, i.officer_id): [] for i in involvements}
+    if incident_ids:
+        sources = (
+            Source.select(
+                Source.id,
+                Source.incident,
+                Source.officer,
+                Source.kind,
+                Source.corrected_started_at,
+                Source.corrected_ended_at,
+            )
+            .where(Source.incident.in_(incident_ids) & counted(counting))
+            .order_by(Source.id)
+        )
+        for s in sources:
+            if s.corrected_started_at is not None and s.corrected_ended_at is not None:
+                spans[s.incident_id].append((s.corrected_started_at, s.corrected_ended_at))
+            if s.kind == "bodycam" and (s.incident_id, s.officer_id) in own:
+                own[(s.incident_id, s.officer_id)].append(s)
+    answers = []
+    for involvement in involvements:
+        incident = involvement.incident
+        cams = own[(incident.id, involvement.officer_id)]
+        _, window_end = incident_window(incident.started_at, incident.ended_at, spans[incident.id])
+        answers.append(
+            {
+                "incident_id": incident.id,
+                "title": incident.title,
+                "kind": incident.kind,
+                "started_at": incident.started_at,
+                "ended_at": incident.ended_at,
+                "role": involvement.role,
+                "camera_expected": involvement.camera_expected,
+                "not_recorded_reason": involvement.not_recorded_reason,
+                "bodycam_source_ids": [s.id for s in cams],
+                "covered": bool(cams),
+                **activation_of(
+                    [(s.corrected_started_at, s.corrected_ended_at) for s in cams],
+                    incident.started_at,
+                    window_end,
+                ),
+            }
+        )
+    return answers
+
+
+# ---------------------------------------------------------------- the distribution per agency
+
+# How late each expected officer's camera started: (name, upper bound in seconds or None).
+# A delay falls in the first bucket whose bound it does not exceed; "no bodycam" last.
+DELAY_BUCKETS = (
+    ("already recording", 0),
+    ("up to 30 s", 30),
+    ("30 s to 2 min", 120),
+    ("2 to 5 min", 300),
+    ("5 to 15 min", 900),
+    ("over 15 min", None),
+)
+NO_BODYCAM = "no bodycam"
+BUCKET_NAMES = tuple(name for name, _ in DELAY_BUCKETS) + (NO_BODYCAM,)
+
+
+def delay_distribution(filters):
+    """[(agency code, {bucket name: officers})] A to Z: how late the cameras of the officers
+    expected to wear one started, per the officer's own agency (an officer of CBP at an
+    incident of several agencies counts once, for CBP). One aggregate query."""
+    counting = filters.get("counting") or "any"
+    per_officer = (
+        Involvement.select(
+            Agency.code.alias("agency"),
+            _seconds_between(_earliest_start(counting), Incident.started_at).alias("delay"),
+        )
+        .join(Incident, on=Involvement.incident == Incident.id)
+        .switch(Involvement)
+        .join(Officer, on=Involvement.officer == Officer.id)
+        .join(Agency, on=Officer.agency == Agency.id)
+        .where(Involvement.camera_expected == True)  # noqa: E712
+    )
+    conditions = inventory.incident_conditions(filters)
+    if conditions:
+        per_officer = per_officer.where(*conditions)
+    per_officer = per_officer.alias("per_officer")
+    delay = per_officer.c.delay
+    cases = [(delay.is_null(), NO_BODYCAM)]
+    cases += [(delay <= bound, name) for name, bound in DELAY_BUCKETS if bound is not None]
+    bucket = Case(None, cases, DELAY_BUCKETS[-1][0])
+    query = (
+        per_officer.select_from(
+            per_officer.c.agency, bucket.alias("bucket"), fn.COUNT(SQL("1")).alias("n")
+        )
+        # by position: PostgreSQL does not match a CASE with bound parameters to its copy
+        .group_by(SQL("1"), SQL("2"))
+        .order_by(SQL("1"))
+        .tuples()
+    )
+    found = {}
+    for agency, name, n in query:
+        found.setdefault(agency, dict.fromkeys(BUCKET_NAMES, 0))[name] = n
+    return sorted(found.items())

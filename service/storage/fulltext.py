@@ -1,0 +1,91 @@
+"""Writing the full-text index (models.IncidentSearch, models.SourceSearch).
+
+Words are folded here, in Python, before they are indexed and before they are searched
+for: lower case (casefold) and without accents (NFKD, combining marks dropped), so
+"Café", "CAFE" and "cafe" are one word on both databases. PostgreSQL's `unaccent`
+extension would do the same on the server, but it is not installable everywhere (managed
+servers, restricted roles); folding in Python needs nothing and makes SQLite and
+PostgreSQL agree exactly. FTS5's `unicode61 remove_diacritics 2` folds again, harmlessly.
+"""
+
+import re
+import unicodedata
+
+from peewee import chunked, fn
+
+from service.storage.db import database, is_postgresql
+from service.storage.models import Incident, IncidentSearch, Source, SourceSearch
+
+WORD = re.compile(r"\w+")
+
+
+def fold(text):
+    """`text` in lower case without accents ("Éric Ñandú" -> "eric nandu")."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def words(text):
+    """The folded words of `text`, in order (what a query searches for)."""
+    return WORD.findall(fold(text))
+
+
+def incident_document(title, description):
+    return " ".join(words(" ".join(t for t in (title, description) if t)))
+
+
+def source_document(notes, recorded_by):
+    return " ".join(words(" ".join(t for t in (notes, recorded_by) if t)))
+
+
+DOCUMENTS = {
+    IncidentSearch: (Incident, (Incident.title, Incident.description), incident_document),
+    SourceSearch: (Source, (Source.notes, Source.recorded_by), source_document),
+}
+
+
+def write(index, entries):
+    """Replace the index rows of `entries` [(id, document text)], inside the caller's
+    transaction (the write that changed the records)."""
+    entries = list(entries)
+    for chunk in chunked(entries, 500):
+        ids = [rowid for rowid, _ in chunk]
+        index.delete().where(index.rowid.in_(ids)).execute()
+        if is_postgresql():
+            rows = [
+                {"rowid": rowid, "document": fn.to_tsvector("simple", text)}
+                for rowid, text in chunk
+            ]
+        else:
+            rows = [{"rowid": rowid, "document": text} for rowid, text in chunk]
+        index.insert_many(rows).execute()
+
+
+def reindex(index, ids=None, batch_size=2000):
+    """(Re)build the index rows of the records `ids` (all records when None), reading
+    them a batch at a time."""
+    model, columns, document = DOCUMENTS[index]
+    query = model.select(model.id, *columns).order_by(model.id)
+    if ids is not None:
+        ids = list(ids)
+        for chunk in chunked(ids, 500):
+            rows = query.where(model.id.in_(chunk)).tuples()
+            write(index, [(row[0], document(*row[1:])) for row in rows])
+        return
+    last = 0
+    while True:
+        rows = list(query.where(model.id > last).limit(batch_size).tuples())
+        if not rows:
+            return
+        write(index, [(row[0], document(*row[1:])) for row in rows])
+        last = rows[-1][0]
+
+
+def rebuild_all():
+    """Every record indexed again (a migration; after migrate-to)."""
+    with database.atomic():
+        for index in DOCUMENTS:
+            index.delete().execute()
+            reindex(index)
