@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields
 
-from .common import PageArgs, Text, UTCDateTime
+from .common import KeysetArgs, Text, UTCDateTime
 
 
 class AuditEntrySchema(Schema):
@@ -18,7 +18,7 @@ class AuditEntrySchema(Schema):
     hash = fields.String()
 
 
-class AuditArgs(PageArgs):
+class AuditArgs(KeysetArgs):
     actor = Text(100)
     resource = Text(32)
     since = UTCDateTime(metadata={"description": "entries at or after"})

@@ -9,7 +9,7 @@ from service.domain.vocabulary import (
     SOURCE_KINDS,
 )
 
-from .common import Choice, DayDate, Id, ListArgs, QueryId, Text, UTCDateTime
+from .common import Choice, DayDate, Id, KeysetArgs, ListArgs, QueryId, Text, UTCDateTime
 
 SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="Must be 64 hexadecimal characters.")
 # A device clock can be off by years (never set, reset to its epoch); anything past a
@@ -50,7 +50,7 @@ class SourceSchema(Schema):
     updated_at = UTCDateTime(dump_only=True)
 
 
-class SourceListArgs(ListArgs):
+class SourceListArgs(ListArgs, KeysetArgs):
     incident_id = QueryId()
     kind = Choice(SOURCE_KINDS)
     officer_id = QueryId()

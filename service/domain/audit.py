@@ -59,6 +59,11 @@ def entries(filters):
     return query
 
 
+def entries_after(query, after):
+    """`query` (entries newest first) past entry `after`: the keyset cursor."""
+    return query.where(AuditEntry.id < after)
+
+
 def export_row(entry):
     """An entry as exported for a court or an inspector (EXPORT_FIELDS, `at` in RFC 3339):
     every field the hash covers, so the chain can be recomputed from the export."""

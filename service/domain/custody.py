@@ -150,6 +150,11 @@ def events_by_source(source_ids):
     return chains
 
 
+def events_after(query, after):
+    """`query` (a source's events by seq) past event number `after`: the keyset cursor."""
+    return query.where(CustodyEvent.seq > after)
+
+
 def list_events(source):
     return CustodyEvent.select().where(CustodyEvent.source == source).order_by(CustodyEvent.seq)
 

@@ -204,6 +204,17 @@ def list_incidents(filters):
     return query.where(*conditions) if conditions else query
 
 
+def incidents_after(query, after):
+    """`query` (incidents newest first) past incident `after`: the keyset cursor."""
+    started_at = Incident.select(Incident.started_at).where(Incident.id == after).scalar()
+    if started_at is None:
+        raise Invalid("after", "no incident has this id", location="query")
+    return query.where(
+        (Incident.started_at < started_at)
+        | ((Incident.started_at == started_at) & (Incident.id < after))
+    )
+
+
 def _incident_columns(values):
     columns = {k: v for k, v in values.items() if k not in ("location", "agencies")}
     location = values.get("location")
@@ -327,6 +338,11 @@ def list_sources(filters):
     if filters.get("sha256"):
         query = query.where(Source.sha256 == filters["sha256"].lower())
     return query
+
+
+def sources_after(query, after):
+    """`query` (sources by id) past source `after`: the keyset cursor."""
+    return query.where(Source.id > after)
 
 
 def corrected_span(started_at, ended_at, offset):

@@ -11,7 +11,16 @@ import os
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, unquote, urlparse
 
-from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase, __exception_wrapper__
+from peewee import (
+    SQL,
+    DatabaseError,
+    DatabaseProxy,
+    PostgresqlDatabase,
+    Select,
+    SqliteDatabase,
+    __exception_wrapper__,
+    fn,
+)
 from playhouse.pool import PooledPostgresqlDatabase
 
 database = DatabaseProxy()
@@ -77,6 +86,44 @@ def bulk_insert(model, fields, rows, db=None):
         else:
             marks = ", ".join("?" * len(fields))
             db.cursor().executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', rows)
+
+
+def count_rows(query, exact_up_to=None):
+    """(number of rows of `query`, estimated?) with `COUNT(*)`, not peewee's
+    `SELECT COUNT(1) FROM (SELECT ...)` wrapper (which turns SQLite's fast count off).
+
+    A plain list of one table without conditions is counted exactly (SQLite counts a
+    b-tree's entries without reading rows). Otherwise, with `exact_up_to`, at most that
+    many rows are counted: a list longer than that is answered with an estimate, the
+    planner's (PostgreSQL) or the number of rows counted (a lower bound), never less than
+    `exact_up_to + 1`.
+    """
+    simple = not (
+        query._group_by or query._having or query._distinct or query._limit or query._offset
+    )
+    if simple and not getattr(query, "_joins", None) and query._where is None:
+        return query.select(fn.COUNT(SQL("*"))).order_by().scalar() or 0, False
+    if not simple:
+        return query.count(), False
+    if exact_up_to is None:
+        return query.select(fn.COUNT(SQL("*"))).order_by().scalar() or 0, False
+    capped = query.select(SQL("1")).order_by().limit(exact_up_to + 1)
+    counted = Select([capped.alias("capped")], [fn.COUNT(SQL("*"))]).scalar(database) or 0
+    if counted <= exact_up_to:
+        return counted, False
+    return max(counted, _planner_estimate(query)), True
+
+
+def _planner_estimate(query):
+    """PostgreSQL's estimate of the rows of `query` (0 elsewhere, or when it has none)."""
+    if not is_postgresql():
+        return 0
+    sql, params = query.order_by().sql()
+    try:
+        plan = database.execute_sql("EXPLAIN (FORMAT JSON) " + sql, params).fetchone()[0]
+        return int(plan[0]["Plan"]["Plan Rows"])
+    except (DatabaseError, KeyError, IndexError, TypeError, ValueError):
+        return 0
 
 
 def grouped(keys, query):

@@ -19,7 +19,12 @@ class Incidents(MethodView):
     @blp.lists(IncidentSchema, IncidentListArgs)
     def get(self, args):
         """List incidents, newest first"""
-        return Listing(inventory.list_incidents(args), inventory.with_agencies)
+        return Listing(
+            inventory.list_incidents(args),
+            inventory.with_agencies,
+            seek=inventory.incidents_after,
+            after=args.get("after"),
+        )
 
     @blp.creates(IncidentSchema)
     def post(self, values):
@@ -81,7 +86,11 @@ class IncidentSources(MethodView):
     def get(self, args, incident_id):
         """List an incident's sources"""
         inventory.get_incident(incident_id)
-        return Listing(inventory.list_sources({**args, "incident_id": incident_id}))
+        return Listing(
+            inventory.list_sources({**args, "incident_id": incident_id}),
+            seek=inventory.sources_after,
+            after=args.get("after"),
+        )
 
     @blp.creates(SourceSchema)
     def post(self, values, incident_id):
