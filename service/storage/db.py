@@ -8,6 +8,8 @@ reads first are locked with SELECT ... FOR UPDATE (see `for_update`).
 """
 
 import os
+import threading
+import time
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -32,7 +34,24 @@ def utcnow():
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def make_database(url, pool_size=8, busy_timeout_ms=15000):
+# SQLite's per-connection page cache (KiB) and memory-mapped reads (bytes): a warm
+# connection keeps both from one request to the next.
+SQLITE_CACHE_KIB = 64 * 1024
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
+# WAL pages after which a commit checkpoints (SQLite's own default is 1000).
+SQLITE_WAL_AUTOCHECKPOINT = 1000
+# Seconds between the scheduled PASSIVE checkpoints (see `release_connection`).
+SQLITE_CHECKPOINT_SECONDS = 30
+
+
+def make_database(
+    url,
+    pool_size=8,
+    busy_timeout_ms=15000,
+    cache_kib=SQLITE_CACHE_KIB,
+    mmap_bytes=SQLITE_MMAP_BYTES,
+    wal_autocheckpoint=SQLITE_WAL_AUTOCHECKPOINT,
+):
     """A peewee database for `url` (sqlite:///relative.db, sqlite:////abs.db, postgresql://...)."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
@@ -48,6 +67,9 @@ def make_database(url, pool_size=8, busy_timeout_ms=15000):
                 "foreign_keys": 1,
                 "busy_timeout": busy_timeout_ms,
                 "synchronous": "normal",
+                "cache_size": -int(cache_kib),
+                "mmap_size": int(mmap_bytes),
+                "wal_autocheckpoint": int(wal_autocheckpoint),
             },
             timeout=busy_timeout_ms / 1000,
             lock_type="IMMEDIATE",
@@ -68,6 +90,79 @@ def make_database(url, pool_size=8, busy_timeout_ms=15000):
             name, max_connections=pool_size, stale_timeout=300, timeout=10, **params
         )
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://...")
+
+
+# ---------------------------------------------------------------- warm connections
+#
+# A web request does not open a connection of its own. On SQLite each worker thread keeps
+# one connection open from request to request (its page cache and memory map stay warm,
+# and closing the last connection no longer forces a checkpoint of the whole WAL); on
+# PostgreSQL a request borrows one of the pool's open connections and gives it back.
+# After a database error the connection is thrown away, so the next request starts
+# afresh; a SQLite file replaced, moved or made read-only underneath is noticed before
+# each request (one stat) and the connection reopened.
+
+_checkpoints = {"last": 0.0, "lock": threading.Lock()}
+
+
+def _file_fingerprint(db):
+    path = db.database
+    if path == ":memory:":
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, os.access(path, os.W_OK))
+
+
+def open_connection():
+    """The calling thread's connection, ready for a request (reused while it is sound)."""
+    db = database.obj
+    if isinstance(db, SqliteDatabase) and not db.is_closed():
+        if getattr(db._state, "fingerprint", None) != _file_fingerprint(db):
+            db.close()
+    if db.is_closed():
+        db.connect()
+        if isinstance(db, SqliteDatabase):
+            db._state.fingerprint = _file_fingerprint(db)
+
+
+def release_connection(failed=False):
+    """After a request: SQLite keeps the thread's connection open (a scheduled PASSIVE
+    checkpoint at most every SQLITE_CHECKPOINT_SECONDS); PostgreSQL's goes back to the pool.
+    A connection that saw a database error is closed (and left out of the pool)."""
+    db = database.obj
+    if db is None or db.is_closed():
+        return
+    if failed:
+        discard = getattr(db, "manual_close", None)
+        try:
+            discard() if discard else db.close()
+        except DatabaseError:
+            db._state.reset()
+        return
+    if isinstance(db, SqliteDatabase):
+        checkpoint_if_due(db)
+    else:
+        db.close()
+
+
+def checkpoint_if_due(db, every=SQLITE_CHECKPOINT_SECONDS):
+    """PRAGMA wal_checkpoint(PASSIVE) when `every` seconds have passed since the last one in
+    this process: copies what no reader still needs from the WAL into the database file
+    without waiting for anyone (wal_autocheckpoint does the same after big writes)."""
+    now = time.monotonic()
+    if now - _checkpoints["last"] < every or not _checkpoints["lock"].acquire(blocking=False):
+        return False
+    try:
+        _checkpoints["last"] = now
+        db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        return True
+    except DatabaseError:
+        return False
+    finally:
+        _checkpoints["lock"].release()
 
 
 def bulk_insert(model, fields, rows, db=None):

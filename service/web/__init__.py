@@ -6,7 +6,7 @@ import os
 
 import flask_swagger_ui
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Flask, send_from_directory
+from flask import Flask, g, send_from_directory
 from flask_smorest import Api, Blueprint
 from peewee import IntegrityError, InterfaceError, InternalError, OperationalError
 from playhouse.pool import MaxConnectionsExceeded
@@ -69,6 +69,9 @@ def create_app(config=None):
             app.config["DATABASE_URL"],
             pool_size=app.config["DATABASE_POOL_SIZE"],
             busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"],
+            cache_kib=app.config["SQLITE_CACHE_KIB"],
+            mmap_bytes=app.config["SQLITE_MMAP_BYTES"],
+            wal_autocheckpoint=app.config["SQLITE_WAL_AUTOCHECKPOINT"],
         )
     )
 
@@ -101,6 +104,7 @@ def _register_service_routes(app):
         try:
             database.execute_sql("SELECT 1")
         except (OperationalError, InterfaceError):
+            g.database_fault = True
             return hooks.error_response(
                 503, "the database is unreachable", headers={"Retry-After": "5"}
             )

@@ -1,0 +1,76 @@
+"""Warm connections: a worker thread keeps its SQLite connection from request to request
+(PostgreSQL's go back to the pool), yet sees what others commit, and starts afresh after a
+database error."""
+
+import threading
+
+from peewee import OperationalError
+
+from service.domain import inventory
+from service.storage import db as storage
+from service.storage.db import database
+
+
+def _conn():
+    return None if database.is_closed() else database.connection()
+
+
+def test_sqlite_requests_of_one_thread_share_a_connection(api, make, postgres_url):
+    make.incident()
+    api.get("/incidents")
+    first = _conn()
+    api.get("/incidents")
+    if postgres_url:
+        assert first is None  # given back to the pool after each request
+    else:
+        assert first is not None and _conn() is first
+        pragmas = {
+            name: database.execute_sql(f"PRAGMA {name}").fetchone()[0]
+            for name in ("cache_size", "mmap_size", "journal_mode")
+        }
+        assert pragmas["cache_size"] < -2000 and pragmas["mmap_size"] > 0
+        assert pragmas["journal_mode"] == "wal"
+
+
+def test_a_warm_connection_sees_what_other_threads_commit(api, make):
+    incident = make.incident()
+    assert api.get(f"/incidents/{incident['id']}/sources").get_json() == []
+    done = []
+
+    def other_thread():
+        done.append(api.post(f"/incidents/{incident['id']}/sources", json={"kind": "dashcam"}))
+
+    t = threading.Thread(target=other_thread)
+    t.start()
+    t.join()
+    assert done[0].status_code == 201
+    listed = api.get(f"/incidents/{incident['id']}/sources").get_json()
+    assert [s["kind"] for s in listed] == ["dashcam"]
+
+
+def test_a_database_error_discards_the_connection(api, make, monkeypatch, postgres_url):
+    make.incident()
+    api.get("/incidents")
+    before = _conn()
+
+    def connection_lost(filters):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(inventory, "list_incidents", connection_lost)
+        response = api.get("/incidents")
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert _conn() is None  # not kept, not given back to the pool
+    listed = api.get("/incidents")
+    assert listed.status_code == 200 and len(listed.get_json()) == 1
+    if not postgres_url:
+        assert _conn() is not None and _conn() is not before
+
+
+def test_scheduled_checkpoint_runs_at_most_once_a_period(app, postgres_url):
+    if postgres_url:
+        return  # PostgreSQL has no WAL file of ours to checkpoint; nothing to schedule
+    with app.app_context():
+        storage.open_connection()
+        assert storage.checkpoint_if_due(database.obj, every=0) is True
+        assert storage.checkpoint_if_due(database.obj, every=3600) is False
