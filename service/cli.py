@@ -394,6 +394,35 @@ def verify_audit():
     sys.exit(1)
 
 
+@main.command("check-counters")
+@click.option("--repair", is_flag=True, help="store the recomputed counters after reporting")
+@with_database
+def check_counters(repair):
+    """Recompute every incident's coverage counters from its sources and involvements and
+    report any drift; exit 1 when some differ (after --repair too, having fixed them)."""
+    from service.domain import counters
+    from service.storage.db import database
+
+    result = counters.check()
+    if not result["drifted"]:
+        click.echo(f"counters agree: {result['incidents']} incidents")
+        return
+    for d in result["differences"]:
+        click.echo(
+            f"incident {d['incident_id']}: {d['field']} stored {d['stored']}, "
+            f"computed {d['computed']}",
+            err=True,
+        )
+    click.echo(
+        f"counters DRIFTED on {result['drifted']} of {result['incidents']} incidents", err=True
+    )
+    if repair:
+        with database.atomic():
+            counters.rebuild()
+        click.echo("counters recomputed and stored", err=True)
+    sys.exit(1)
+
+
 @main.group("audit")
 def audit_group():
     """The audit log."""

@@ -12,7 +12,7 @@ rewritten in the database, no longer matches what the source recorded.
 from datetime import timedelta
 from itertools import groupby
 
-from service.domain import hashchain, holds, inventory
+from service.domain import counters, hashchain, holds, inventory
 from service.domain.errors import Conflict, Invalid
 from service.domain.time import isoformat_z, to_naive_utc, utcnow
 from service.domain.vocabulary import CUSTODY_ACTIONS
@@ -285,4 +285,5 @@ def append_event(source, values, actor):
                 Source.updated_at,
             ]
         )
+        counters.changed([source.incident_id])
     return event

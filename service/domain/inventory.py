@@ -7,6 +7,7 @@ turn them into the API's resources, so every field is written once.
 
 from datetime import timedelta
 
+from service.domain import counters
 from service.domain.errors import Conflict, Invalid, NotFound
 from service.domain.holds import incident_is_on_hold, refresh_legal_hold
 from service.domain.records import get_one
@@ -88,10 +89,14 @@ def update_agency(agency, changes):
     return agency
 
 
-def agencies_by_code(codes, field="agencies"):
-    """The agencies named by `codes`, or Invalid naming the unknown ones."""
+def agencies_by_code(codes, field="agencies", known=None):
+    """The agencies named by `codes`, or Invalid naming the unknown ones (`known`: {code:
+    Agency} looked up beforehand for many records, instead of a query)."""
     codes = list(dict.fromkeys(codes))
-    found = {a.code: a for a in Agency.select().where(Agency.code.in_(codes))} if codes else {}
+    if known is not None:
+        found = known
+    else:
+        found = {a.code: a for a in Agency.select().where(Agency.code.in_(codes))} if codes else {}
     missing = [c for c in codes if c not in found]
     if missing:
         raise Invalid(field, f"unknown agency code(s): {', '.join(missing)}")
@@ -232,12 +237,20 @@ def _link_agencies(incident, agencies):
     incident._agency_codes = sorted(a.code for a in agencies)
 
 
-def create_incident(values):
+def new_incident(values, known_agencies=None):
+    """A checked, not yet saved incident and the agencies it names (the importer saves many
+    at once, with their agencies looked up once: `known_agencies`)."""
     _require_order(values["started_at"], values.get("ended_at"), "started_at", "ended_at")
-    agencies = agencies_by_code(values.get("agencies") or [])
+    agencies = agencies_by_code(values.get("agencies") or [], known=known_agencies)
+    return Incident(**_incident_columns(values)), agencies
+
+
+def create_incident(values):
+    incident, agencies = new_incident(values)
     _unique_external_id(Incident, values.get("external_id"), what="incident")
-    incident = Incident.create(**_incident_columns(values))
+    incident.save(force_insert=True)
     _link_agencies(incident, agencies)
+    counters.incidents_created([incident.id])
     return incident
 
 
@@ -296,19 +309,22 @@ def involve_officer(incident, values):
             {"json": {"officer_id": ["already involved in this incident"]}},
         )
     camera_expected = values.get("camera_expected")
-    return Involvement.create(
+    involvement = Involvement.create(
         incident=incident,
         officer=officer,
         role=values.get("role") or "assisting",
         camera_expected=officer.camera_issued if camera_expected is None else camera_expected,
         not_recorded_reason=values.get("not_recorded_reason"),
     )
+    counters.changed([involvement.incident_id])
+    return involvement
 
 
 def update_involvement(involvement, changes):
     _apply(involvement, changes)
     involvement.updated_at = utcnow()
     involvement.save()
+    counters.changed([involvement.incident_id])
     return involvement
 
 
@@ -450,6 +466,7 @@ def new_source(values, incident_id=None, facts=None):
 def create_source(values, incident_id=None):
     source = new_source(values, incident_id)
     source.save(force_insert=True)
+    counters.changed([source.incident_id])
     return source
 
 
@@ -457,6 +474,7 @@ def update_source(source, changes, facts=None):
     facts = facts or SourceFacts()
     changes = source_values(changes)
     moved = False
+    before = source.incident_id
     if "incident_id" in changes:
         new_incident = changes.pop("incident_id")
         _check_incident_exists(new_incident, facts)
@@ -474,6 +492,7 @@ def update_source(source, changes, facts=None):
     _check_source(source, False, facts)
     source.updated_at = utcnow()
     source.save(only=written)
+    counters.changed([before, source.incident_id])
     if moved:
         # Holds on the old incident no longer cover it; those on the new one do.
         refresh_legal_hold([source.id])

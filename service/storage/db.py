@@ -153,7 +153,7 @@ def checkpoint_if_due(db, every=SQLITE_CHECKPOINT_SECONDS):
     this process: copies what no reader still needs from the WAL into the database file
     without waiting for anyone (wal_autocheckpoint does the same after big writes)."""
     now = time.monotonic()
-    if now - _checkpoints["last"] < every or not _checkpoints["lock"].acquire(blocking=False):
+    if 0 <= now - _checkpoints["last"] < every or not _checkpoints["lock"].acquire(blocking=False):
         return False
     try:
         _checkpoints["last"] = now

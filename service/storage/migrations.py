@@ -19,6 +19,7 @@ shape (so fresh databases get it directly).
 from peewee import SQL, CharField, DateTimeField, IntegerField
 from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
+from service.storage import counters
 from service.storage.db import database, is_postgresql, utcnow
 from service.storage.models import (
     ALL_MODELS,
@@ -143,11 +144,18 @@ def record_custody_chain_heads(migrator):
     drop_index_if_present(migrator, Source, "source_incident_id_kind_custody_status")
 
 
+def count_coverage_per_incident(migrator):
+    """The incident_counters table (made by `upgrade` before the migrations run) is filled
+    from the sources and involvements already recorded, a chunk of incidents at a time."""
+    counters.rebuild()
+
+
 # (version, function), in the order they apply; never renumber or remove one that shipped.
 MIGRATIONS = [
     (1, index_sources_by_file_and_device),
     (2, index_incident_lists_by_state_and_kind),
     (3, record_custody_chain_heads),
+    (12, count_coverage_per_incident),
 ]
 
 

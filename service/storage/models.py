@@ -309,6 +309,51 @@ class AuditEntry(BaseModel):
     hash = CharField(max_length=64)
 
 
+class IncidentCounters(BaseModel):
+    """Per-incident figures that the coverage lists and the summary read instead of scanning
+    sources. Derived data: kept by service/domain/counters.py in the transaction of every
+    write that changes them, recomputed from scratch by `evidence check-counters`.
+
+    "counted" is a source that is not disposed; "held" one in the service's hands
+    (in_custody or checked_out); "reviewed" a verdict reached (reviewed, flagged, excluded).
+    """
+
+    incident = ForeignKeyField(Incident, primary_key=True, backref="counters", on_delete="RESTRICT")
+    sources = IntegerField(default=0)
+    sources_counted = IntegerField(default=0)
+    sources_held = IntegerField(default=0)
+    sources_disposed = IntegerField(default=0)
+    bodycam_counted = IntegerField(default=0)
+    bodycam_held = IntegerField(default=0)
+    reviewed_counted = IntegerField(default=0)
+    reviewed_held = IntegerField(default=0)
+    officers_expected = IntegerField(default=0)
+    uncovered_counted = IntegerField(default=0)
+    uncovered_held = IntegerField(default=0)
+    # The earliest clock-corrected start of a counted bodycam recording.
+    first_bodycam_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "incident_counters"
+
+
+# Partial indexes: each lists exactly the incidents lacking one kind of footage, so the
+# lacking lists and their counts read O(answer) index entries, not every incident.
+for _name, _condition in (
+    ("no_bodycam_counted", IncidentCounters.bodycam_counted == 0),
+    ("no_bodycam_held", IncidentCounters.bodycam_held == 0),
+    ("no_source_counted", IncidentCounters.sources_counted == 0),
+    ("no_source_held", IncidentCounters.sources_held == 0),
+    ("officer_uncovered_counted", IncidentCounters.uncovered_counted > 0),
+    ("officer_uncovered_held", IncidentCounters.uncovered_held > 0),
+):
+    IncidentCounters.add_index(
+        IncidentCounters.index(
+            IncidentCounters.incident, where=_condition, name=f"incident_counters_{_name}"
+        )
+    )
+
+
 ALL_MODELS = [
     Agency,
     Officer,
@@ -322,6 +367,7 @@ ALL_MODELS = [
     HoldSource,
     ApiToken,
     AuditEntry,
+    IncidentCounters,
 ]
 
 

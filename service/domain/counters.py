@@ -1,0 +1,45 @@
+"""Per-incident counters: the one place that keeps them (see service/storage/counters.py
+for what each counts).
+
+Every write that changes what an incident's counters summarise — a source recorded,
+changed, moved to another incident, its custody or review status changed, an officer's
+involvement recorded or changed, an incident recorded — calls `changed(incident ids)` in
+its own transaction, before it commits. New write paths (disposal, moments, imports...)
+call the same function; nothing else writes the counters.
+"""
+
+from service.storage import counters as stored
+from service.storage.models import IncidentCounters
+
+
+def incidents_created(incident_ids):
+    """New incidents start with every counter at zero."""
+    rows = [{"incident": i} for i in incident_ids]
+    if rows:
+        IncidentCounters.insert_many(rows).on_conflict_ignore().execute()
+
+
+def changed(incident_ids):
+    """Recompute the counters of `incident_ids` (ids or None, duplicates allowed) inside the
+    caller's transaction."""
+    ids = {i for i in incident_ids if i is not None}
+    if ids:
+        stored.recompute(ids)
+
+
+def rebuild():
+    """Recompute every incident's counters from scratch; returns how many incidents."""
+    return stored.rebuild()
+
+
+def check(limit=100):
+    """Recompute every counter and compare: {"incidents": n, "drifted": incidents that
+    differ, "differences": [{incident_id, field, stored, computed}, ...] (at most `limit`)}."""
+    checked, found, differing = stored.drift(limit)
+    return {
+        "incidents": checked,
+        "drifted": differing,
+        "differences": [
+            {"incident_id": i, "field": f, "stored": s, "computed": c} for i, f, s, c in found
+        ],
+    }
