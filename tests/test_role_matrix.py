@@ -55,6 +55,8 @@ MATRIX = [
     ("GET", "/api/v1/incidents/<int:incident_id>/evidence-report", ALL),
     ("GET", "/api/v1/audit", AUDIT_READERS),
     ("GET", "/api/v1/audit/verify", AUDIT_READERS),
+    ("GET", "/api/v1/audit/tree-heads", AUDIT_READERS),
+    ("GET", "/api/v1/audit/<int:entry_id>/proof", AUDIT_READERS),
     ("GET", "/api/v1/reports/coverage", ALL),
     (
         "POST",

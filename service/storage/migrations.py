@@ -23,6 +23,7 @@ from service.storage import counters
 from service.storage.db import database, is_postgresql, utcnow
 from service.storage.models import (
     ALL_MODELS,
+    AuditEntry,
     BaseModel,
     CustodyEvent,
     Incident,
@@ -150,12 +151,21 @@ def count_coverage_per_incident(migrator):
     counters.rebuild()
 
 
+def seal_audit_log_in_a_merkle_tree(migrator):
+    """Audit entries get their place in the log's Merkle tree (`seq`, given by the sequencer);
+    the audit_tree_head table is made by `upgrade`. Entries already recorded keep their hash
+    chain, verified as before."""
+    add_column_if_missing(migrator, AuditEntry, "seq")
+    add_index_if_missing(migrator, AuditEntry, ["seq"], unique=True)
+
+
 # (version, function), in the order they apply; never renumber or remove one that shipped.
 MIGRATIONS = [
     (1, index_sources_by_file_and_device),
     (2, index_incident_lists_by_state_and_kind),
     (3, record_custody_chain_heads),
     (12, count_coverage_per_incident),
+    (13, seal_audit_log_in_a_merkle_tree),
 ]
 
 

@@ -294,7 +294,13 @@ class ApiToken(BaseModel):
 
 
 class AuditEntry(BaseModel):
-    """Who did what, when, with what outcome. Append-only and hash-chained."""
+    """Who did what, when, with what outcome. Append-only.
+
+    Entries recorded before migration 13 are hash-chained (`prev_hash`, `hash`). Later ones
+    carry their Merkle leaf hash in `hash` (and an empty `prev_hash`); the sequencer gives
+    them their place in the log's Merkle tree, `seq` (0-based), and seals the tree in
+    signed tree heads (service/domain/auditlog.py).
+    """
 
     at = DateTimeField(default=lambda: utcnow(), index=True)
     actor = CharField(max_length=100, null=True, index=True)
@@ -307,6 +313,22 @@ class AuditEntry(BaseModel):
     ip = CharField(max_length=64, null=True)
     prev_hash = CharField(max_length=64)
     hash = CharField(max_length=64)
+    seq = BigIntegerField(null=True, unique=True)
+
+
+class AuditTreeHead(BaseModel):
+    """A signed statement of the audit log's Merkle tree: its size and root hash at a time
+    (RFC 6962 signed tree head), with the frontier the next seal continues from."""
+
+    tree_size = BigIntegerField(unique=True)
+    root_hash = CharField(max_length=64)
+    frontier = TextField()
+    sealed_at = DateTimeField()
+    signature = CharField(max_length=128)
+    public_key = CharField(max_length=64)
+
+    class Meta:
+        table_name = "audit_tree_head"
 
 
 class IncidentCounters(BaseModel):
@@ -368,6 +390,7 @@ ALL_MODELS = [
     ApiToken,
     AuditEntry,
     IncidentCounters,
+    AuditTreeHead,
 ]
 
 

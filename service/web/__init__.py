@@ -14,7 +14,7 @@ from playhouse.pool import MaxConnectionsExceeded
 from service import config as settings
 from service.domain.errors import DomainError
 from service.storage.db import backend_name, database, make_database
-from service.web import hooks, signin, templating
+from service.web import hooks, sealing, signin, templating
 
 log = logging.getLogger("evidence")
 
@@ -81,6 +81,7 @@ def create_app(config=None):
     from service.web.dashboard import blp as dashboard_blueprint
 
     hooks.install(app)
+    sealing.install(app)
     templating.install(app)
     signin.install(app)
     # Unknown query parameters are refused (422) like unknown body fields: a misspelt filter
