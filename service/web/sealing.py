@@ -50,8 +50,18 @@ class Sequencer(threading.Thread):
                     pass  # more than one batch waiting: keep going
             except DatabaseError as error:  # the database is away: try again next round
                 log.warning("audit sequencer: %s", error)
-                if not database.is_closed():
-                    database.close()
+                _discard_connection()
+            except Exception:  # never let the thread die: the next round tries again
+                log.exception("audit sequencer failed; trying again next round")
+                _discard_connection()
+
+
+def _discard_connection():
+    try:
+        if not database.is_closed():
+            database.close()
+    except Exception:  # noqa: BLE001 - a broken connection may not even close
+        log.debug("audit sequencer: could not close its connection", exc_info=True)
 
 
 def _ensure_started():
