@@ -95,6 +95,12 @@ COMMANDS = [
         docs_option("write the results into PATH's coverage section"),
     ),
     benchmark(
+        "paging",
+        catalogue_options(db=COVERAGE_DB, reuse=True),
+        click.option("--runs", type=int, default=7),
+        docs_option("write the results into PATH's paging section"),
+    ),
+    benchmark(
         "incident_coverage",
         catalogue_options(db=COVERAGE_DB, reuse=True),
         click.option("--runs", type=int, default=101),
