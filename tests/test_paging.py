@@ -94,7 +94,7 @@ def test_lacking_list_by_cursor(api, make):
 
 
 @pytest.mark.parametrize("limit", [3])
-def test_a_long_filtered_list_says_its_total_is_estimated(api, make, app, limit):
+def test_a_long_filtered_list_says_its_total_is_estimated(api, make, app, limit, postgres_url):
     app.config["EXACT_COUNT_LIMIT"] = limit
     incident = make.incident()
     for _ in range(5):
@@ -105,4 +105,7 @@ def test_a_long_filtered_list_says_its_total_is_estimated(api, make, app, limit)
     meta = json.loads(api.get("/sources?kind=bodycam").headers["X-Pagination"])
     assert meta["total"] == 0 and "total_estimated" not in meta
     meta = json.loads(api.get("/sources").headers["X-Pagination"])
-    assert meta["total"] == 5 and "total_estimated" not in meta
+    if postgres_url:  # PostgreSQL would read every row to count a whole table
+        assert meta["total_estimated"] is True and meta["total"] >= limit + 1
+    else:  # SQLite counts a whole table from its b-tree
+        assert meta["total"] == 5 and "total_estimated" not in meta

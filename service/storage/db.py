@@ -187,16 +187,18 @@ def count_rows(query, exact_up_to=None):
     """(number of rows of `query`, estimated?) with `COUNT(*)`, not peewee's
     `SELECT COUNT(1) FROM (SELECT ...)` wrapper (which turns SQLite's fast count off).
 
-    A plain list of one table without conditions is counted exactly (SQLite counts a
-    b-tree's entries without reading rows). Otherwise, with `exact_up_to`, at most that
-    many rows are counted: a list longer than that is answered with an estimate, the
+    On SQLite a plain list of one table without conditions is counted exactly (SQLite counts
+    a b-tree's entries without reading rows; PostgreSQL would read every row). Otherwise,
+    with `exact_up_to`, at most that many rows are counted: a longer list is answered with
+    an estimate, the
     planner's (PostgreSQL) or the number of rows counted (a lower bound), never less than
     `exact_up_to + 1`.
     """
     simple = not (
         query._group_by or query._having or query._distinct or query._limit or query._offset
     )
-    if simple and not getattr(query, "_joins", None) and query._where is None:
+    whole_table = simple and not getattr(query, "_joins", None) and query._where is None
+    if whole_table and not is_postgresql():
         return query.select(fn.COUNT(SQL("*"))).order_by().scalar() or 0, False
     if not simple:
         return query.count(), False
