@@ -190,9 +190,8 @@ def count_rows(query, exact_up_to=None):
     On SQLite a plain list of one table without conditions is counted exactly (SQLite counts
     a b-tree's entries without reading rows; PostgreSQL would read every row). Otherwise,
     with `exact_up_to`, at most that many rows are counted: a longer list is answered with
-    an estimate, the
-    planner's (PostgreSQL) or the number of rows counted (a lower bound), never less than
-    `exact_up_to + 1`.
+    an estimate, the planner's (PostgreSQL) or the number of rows counted (a lower bound),
+    never less than `exact_up_to + 1`.
     """
     simple = not (
         query._group_by or query._having or query._distinct or query._limit or query._offset
