@@ -125,6 +125,19 @@ COMMANDS = [
         docs_option("write the figures into this file's imports section (docs/performance.md)"),
     ),
     benchmark(
+        "audit_writers",
+        click.option(
+            "--writers",
+            default="1,2,4,8,16",
+            callback=_sizes,
+            help="comma-separated numbers of writers",
+        ),
+        click.option("--seconds", type=int, default=5, help="per step"),
+        click.option("--workers", type=int, default=4),
+        click.option("--threads", type=int, default=4),
+        docs_option("write the figures into PATH's audit_writers section"),
+    ),
+    benchmark(
         "http",
         click.option(
             "--backend", type=click.Choice(("sqlite", "postgresql", "both")), default="both"
