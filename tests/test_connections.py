@@ -67,10 +67,37 @@ def test_a_database_error_discards_the_connection(api, make, monkeypatch, postgr
         assert _conn() is not None and _conn() is not before
 
 
-def test_scheduled_checkpoint_runs_at_most_once_a_period(app, postgres_url):
-    if postgres_url:
-        return  # PostgreSQL has no WAL file of ours to checkpoint; nothing to schedule
+def test_scheduled_checkpoint_runs_at_most_once_a_period(tmp_path):
+    # A SQLite file of its own (a WAL checkpoint is SQLite's), whatever the suite's backend.
+    db = storage.make_database(f"sqlite:///{tmp_path / 'wal.db'}")
+    db.connect()
+    try:
+        db.execute_sql("CREATE TABLE t (x)")
+        db.execute_sql("INSERT INTO t VALUES (1)")
+        assert db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+        assert storage.checkpoint_if_due(db, every=0) is True
+        assert storage.checkpoint_if_due(db, every=3600) is False
+    finally:
+        db.close()
+
+
+def test_a_connection_left_inside_a_transaction_is_not_kept(app, api, make):
+    make.incident()
     with app.app_context():
         storage.open_connection()
-        assert storage.checkpoint_if_due(database.obj, every=0) is True
-        assert storage.checkpoint_if_due(database.obj, every=3600) is False
+        left_open = database.atomic()
+        left_open.__enter__()
+        database.execute_sql("UPDATE incident SET title = 'never committed'")
+        connection = database.connection()
+        storage.release_connection()
+        assert database.is_closed()
+        storage.open_connection()
+        assert database.connection() is not connection  # thrown away, not kept nor pooled
+    # rolled back, and the next request is not blocked by a held write lock
+    assert api.get("/incidents").get_json()[0]["title"] == "Test incident"
+    assert (
+        api.post(
+            "/incidents", json={"title": "t", "started_at": "2026-01-01T00:00:00Z"}
+        ).status_code
+        == 201
+    )

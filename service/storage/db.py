@@ -17,6 +17,7 @@ from peewee import (
     SQL,
     DatabaseError,
     DatabaseProxy,
+    InterfaceError,
     PostgresqlDatabase,
     Select,
     SqliteDatabase,
@@ -135,11 +136,20 @@ def release_connection(failed=False):
     db = database.obj
     if db is None or db.is_closed():
         return
+    if db.in_transaction():
+        # Something left a transaction open: never keep (or pool) a connection holding
+        # locks or an old snapshot into the next request. Roll back and throw it away.
+        try:
+            db.rollback()
+        except (DatabaseError, InterfaceError):
+            pass
+        del db._state.transactions[:]
+        failed = True
     if failed:
         discard = getattr(db, "manual_close", None)
         try:
             discard() if discard else db.close()
-        except DatabaseError:
+        except (DatabaseError, InterfaceError):
             db._state.reset()
         return
     if isinstance(db, SqliteDatabase):
