@@ -1002,7 +1002,7 @@ def run_import(
     try:
         with database.atomic() if all_or_nothing else nullcontext():
             for batch in _batches(rows, importer, job, batch_size):
-                with database.atomic():
+                with database.atomic(), counters.deferred():
                     importer.process(batch, job)
                 job.end_batch()
                 if not all_or_nothing:

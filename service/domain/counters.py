@@ -8,8 +8,13 @@ its own transaction, before it commits. New write paths (disposal, moments, impo
 call the same function; nothing else writes the counters.
 """
 
+import threading
+from contextlib import contextmanager
+
 from service.storage import counters as stored
 from service.storage.models import IncidentCounters
+
+_pending = threading.local()
 
 
 def incidents_created(incident_ids):
@@ -21,8 +26,30 @@ def incidents_created(incident_ids):
 
 def changed(incident_ids):
     """Recompute the counters of `incident_ids` (ids or None, duplicates allowed) inside the
-    caller's transaction."""
+    caller's transaction (inside `deferred()`, once at its end)."""
     ids = {i for i in incident_ids if i is not None}
+    waiting = getattr(_pending, "ids", None)
+    if waiting is not None:
+        waiting |= ids
+    elif ids:
+        stored.recompute(ids)
+
+
+@contextmanager
+def deferred():
+    """Within the block, `changed` only notes the incidents; they are recomputed once when
+    the block ends without an error, still inside the caller's transaction (an import
+    batch: one recomputation for its rows, not one per row). Recomputing from the rows as
+    they are makes a noted incident whose change was rolled back harmless."""
+    if getattr(_pending, "ids", None) is not None:  # already deferred further out
+        yield
+        return
+    _pending.ids = set()
+    try:
+        yield
+        ids = _pending.ids
+    finally:
+        _pending.ids = None
     if ids:
         stored.recompute(ids)
 
