@@ -95,6 +95,12 @@ COMMANDS = [
         docs_option("write the results into PATH's coverage section"),
     ),
     benchmark(
+        "paging",
+        catalogue_options(db=COVERAGE_DB, reuse=True),
+        click.option("--runs", type=int, default=7),
+        docs_option("write the results into PATH's paging section"),
+    ),
+    benchmark(
         "incident_coverage",
         catalogue_options(db=COVERAGE_DB, reuse=True),
         click.option("--runs", type=int, default=101),
@@ -123,6 +129,19 @@ COMMANDS = [
         ),
         click.option("--no-postgres", is_flag=True),
         docs_option("write the figures into this file's imports section (docs/performance.md)"),
+    ),
+    benchmark(
+        "audit_writers",
+        click.option(
+            "--writers",
+            default="1,2,4,8,16",
+            callback=_sizes,
+            help="comma-separated numbers of writers",
+        ),
+        click.option("--seconds", type=int, default=5, help="per step"),
+        click.option("--workers", type=int, default=4),
+        click.option("--threads", type=int, default=4),
+        docs_option("write the figures into PATH's audit_writers section"),
     ),
     benchmark(
         "http",

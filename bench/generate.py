@@ -17,6 +17,7 @@ import time
 from datetime import datetime, timedelta
 
 from service.domain.vocabulary import INCIDENT_KINDS, INVOLVEMENT_ROLES, SOURCE_KINDS
+from service.storage import counters
 from service.storage.db import database, is_postgresql, make_database
 from service.storage.models import (
     ALL_MODELS,
@@ -358,6 +359,7 @@ def generate(url, incidents=100_000, sources=1_000_000, seed=2026, analyze=False
             counts = Catalogue(incidents, sources, seed).write()
         for model in ALL_MODELS:
             model._schema.create_indexes(safe=True)
+        counters.rebuild()  # the per-incident coverage counters, as a migration fills them
         if analyze:
             database.execute_sql("ANALYZE")
         fix_sequences(database.obj)  # ids were given explicitly

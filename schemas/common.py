@@ -92,6 +92,19 @@ class PageArgs(Schema):
     page_size = fields.Integer(load_default=50, validate=validate.Range(1, MAX_PAGE_SIZE))
 
 
+class KeysetArgs(PageArgs):
+    """Paging by cursor beside `page`: `after` is the `next_after` of the previous page's
+    X-Pagination header (for a list by id, the last id seen)."""
+
+    after = fields.Integer(
+        validate=validate.Range(0, MAX_ID),
+        metadata={
+            "description": "the page after this cursor (X-Pagination next_after); "
+            "faster than page= deep into a big list"
+        },
+    )
+
+
 class ListArgs(PageArgs):
     """Paging plus the filters every list shares."""
 

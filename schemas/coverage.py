@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from service.domain.vocabulary import COUNTING, GROUP_BY, LACKING, SOURCE_KINDS
 
-from .common import Choice, Id, PageArgs, UTCDateTime
+from .common import Choice, Id, KeysetArgs, PageArgs, UTCDateTime
 from .incident import IncidentFilters
 from .source import SourceSchema
 
@@ -24,7 +24,7 @@ class CoverageFilters(IncidentFilters, CountingArgs):
     """Which incidents (kind, agency, state, from, to) and which sources (counting)."""
 
 
-class LackingArgs(PageArgs, CoverageFilters):
+class LackingArgs(KeysetArgs, CoverageFilters):
     lacking = Choice(
         LACKING,
         load_default="bodycam",

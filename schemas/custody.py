@@ -2,7 +2,7 @@ from marshmallow import Schema, fields
 
 from service.domain.vocabulary import CUSTODY_ACTIONS
 
-from .common import Choice, FormatChoice, Id, PageArgs, Text, UTCDateTime
+from .common import Choice, FormatChoice, Id, KeysetArgs, Text, UTCDateTime
 from .source import SHA256
 
 HASH_DOC = "sha256(prev_hash + canonical JSON of the event's fields); see docs/custody.md"
@@ -32,7 +32,7 @@ class CustodyEventSchema(Schema):
     hash = fields.String(dump_only=True, metadata={"description": HASH_DOC})
 
 
-class CustodyListArgs(PageArgs):
+class CustodyListArgs(KeysetArgs):
     format = FormatChoice(("json", "csv"), "csv: the whole chain as one spreadsheet-safe table")
 
 

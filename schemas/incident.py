@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 from service.domain.vocabulary import INCIDENT_KINDS, INCIDENT_STATUSES, INCIDENT_TAGS
 
 from .agency import AGENCY_CODE
-from .common import Choice, Id, ListArgs, Text, UTCDateTime
+from .common import Choice, Id, KeysetArgs, ListArgs, Text, UTCDateTime
 from .search import DistanceField, SearchArgs
 
 
@@ -52,6 +52,6 @@ class IncidentFilters(Schema):
     to = UTCDateTime(metadata={"description": "started_at before"})
 
 
-class IncidentListArgs(ListArgs, IncidentFilters, SearchArgs):
+class IncidentListArgs(ListArgs, KeysetArgs, IncidentFilters, SearchArgs):
     status = Choice(INCIDENT_STATUSES)
     case_number = Text(100)

@@ -9,7 +9,7 @@ from service.domain.vocabulary import (
     SOURCE_KINDS,
 )
 
-from .common import Choice, DayDate, Id, ListArgs, QueryId, Text, UTCDateTime
+from .common import Choice, DayDate, Id, KeysetArgs, ListArgs, QueryId, Text, UTCDateTime
 from .search import DistanceField, SearchArgs
 
 SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="Must be 64 hexadecimal characters.")
@@ -56,7 +56,7 @@ class SourceSchema(Schema):
     distance_m = DistanceField()
 
 
-class SourceListArgs(ListArgs, SearchArgs):
+class SourceListArgs(ListArgs, KeysetArgs, SearchArgs):
     incident_id = QueryId()
     kind = Choice(SOURCE_KINDS)
     officer_id = QueryId()

@@ -456,21 +456,75 @@ def import_rows(
 def verify_audit():
     """Recompute the audit log's hash chain; exit 1 when it is broken."""
     from service.domain import audit
+    from service.web.sealing import signer
 
-    result = audit.verify()
-    if result["valid"]:
-        click.echo(f"audit log intact: {result['entries']} entries")
-        return
-    click.echo(
-        f"audit log BROKEN at entry {result['first_invalid_id']} ({result['entries']} entries)",
-        err=True,
+    result = audit.verify(signer())
+    summary = (
+        f"{result['entries']} entries: {result['chained']} hash-chained, {result['sealed']} "
+        f"sealed under {result['tree_heads']} signed tree heads, {result['unsealed']} unsealed"
     )
+    if result["valid"]:
+        click.echo(f"audit log intact: {summary}")
+        return
+    where = (
+        f"entry {result['first_invalid_id']}"
+        if result["first_invalid_id"] is not None
+        else f"the tree head of size {result['first_invalid_tree_size']}"
+    )
+    click.echo(f"audit log BROKEN at {where} ({summary})", err=True)
+    sys.exit(1)
+
+
+@main.command("check-counters")
+@click.option("--repair", is_flag=True, help="store the recomputed counters after reporting")
+@with_database
+def check_counters(repair):
+    """Recompute every incident's coverage counters from its sources and involvements and
+    report any drift; exit 1 when some differ (after --repair too, having fixed them)."""
+    from service.domain import counters
+    from service.storage.db import database
+
+    result = counters.check()
+    if not result["drifted"]:
+        click.echo(f"counters agree: {result['incidents']} incidents")
+        return
+    for d in result["differences"]:
+        click.echo(
+            f"incident {d['incident_id']}: {d['field']} stored {d['stored']}, "
+            f"computed {d['computed']}",
+            err=True,
+        )
+    click.echo(
+        f"counters DRIFTED on {result['drifted']} of {result['incidents']} incidents", err=True
+    )
+    if repair:
+        with database.atomic():
+            counters.rebuild()
+        click.echo("counters recomputed and stored", err=True)
     sys.exit(1)
 
 
 @main.group("audit")
 def audit_group():
     """The audit log."""
+
+
+@audit_group.command("seal")
+@with_database
+def audit_seal():
+    """Seal the audit entries recorded since the last seal into the Merkle tree and sign a
+    tree head (each server does this every second; run it from a timer when
+    EVIDENCE_AUDIT_SEAL_SECONDS=0)."""
+    from service.domain import auditlog
+    from service.web.sealing import signer
+
+    key, head, sealed = signer(), None, 0
+    while (written := auditlog.seal(key)) is not None:
+        head, sealed = written, sealed + 1
+    if head is None:
+        click.echo("nothing to seal")
+    else:
+        click.echo(f"sealed: tree size {head.tree_size}, root {head.root_hash}")
 
 
 @audit_group.command("export")

@@ -40,6 +40,19 @@ def from_environment():
         "DATABASE_POOL_SIZE": _int_env("EVIDENCE_DATABASE_POOL_SIZE", 8),
         # How long a SQLite writer waits for the write lock before answering 503 (ms).
         "SQLITE_BUSY_TIMEOUT_MS": _int_env("EVIDENCE_SQLITE_BUSY_TIMEOUT_MS", 15000),
+        # SQLite: each worker thread keeps its connection, with this page cache (KiB) and
+        # memory map (bytes); a commit checkpoints the WAL past this many pages, and a
+        # PASSIVE checkpoint also runs every 30 s (docs/operations.md).
+        "SQLITE_CACHE_KIB": _int_env("EVIDENCE_SQLITE_CACHE_KIB", 64 * 1024),
+        "SQLITE_MMAP_BYTES": _int_env("EVIDENCE_SQLITE_MMAP_BYTES", 256 * 1024 * 1024),
+        "SQLITE_WAL_AUTOCHECKPOINT": _int_env("EVIDENCE_SQLITE_WAL_AUTOCHECKPOINT", 1000),
+        # The audit log's sequencer seals new entries into its Merkle tree this often (seconds;
+        # 0: no thread, run `evidence audit seal` from a timer), signing tree heads with the
+        # Ed25519 key in AUDIT_KEY_FILE (default: audit_key.pem beside SECRET_KEY_FILE).
+        "AUDIT_SEAL_SECONDS": _int_env("EVIDENCE_AUDIT_SEAL_SECONDS", 1),
+        "AUDIT_KEY_FILE": os.environ.get("EVIDENCE_AUDIT_KEY_FILE") or None,
+        # Rows a paged list counts exactly before its total becomes an estimate.
+        "EXACT_COUNT_LIMIT": _int_env("EVIDENCE_EXACT_COUNT_LIMIT", 100_000),
         # Origins allowed for cross-origin requests; empty means CORS stays off.
         "CORS_ORIGINS": [o for o in os.environ.get("EVIDENCE_CORS_ORIGINS", "").split(",") if o],
         # Signs the dashboard's session cookies. Unset: a random key kept in SECRET_KEY_FILE,

@@ -846,3 +846,37 @@ def test_custody_rows_need_a_source_and_a_time(imp):
     )
     errors = [(e["row"], e["field"]) for e in r.get_json()["errors"]]
     assert errors == [(1, "source_external_id"), (2, "occurred_at"), (3, "source_external_id")]
+
+
+def test_incidents_in_batches_refuse_as_the_api_does_and_link_their_agencies(api, make, imp):
+    make.agency("CBP")
+    make.agency("ICE")
+    started = "2026-01-24T09:00:00-06:00"
+    bad_rows = [
+        {"title": "t", "started_at": started, "agencies": ["NOPE"]},
+        {"title": "t", "started_at": started, "ended_at": "2026-01-24T08:00:00-06:00"},
+        {"title": "", "started_at": started},
+    ]
+    api_errors = []
+    for body in bad_rows:
+        r = api.post("/incidents", json=body)
+        assert r.status_code == 422
+        api_errors.append(r.get_json()["errors"]["json"])
+    rows = [
+        {"external_id": "b-1", "title": "one", "started_at": started, "agencies": ["CBP", "ICE"]},
+        *({"external_id": f"bad-{n}", **body} for n, body in enumerate(bad_rows)),
+        {"external_id": "b-2", "title": "two", "started_at": started},
+        {"external_id": "b-1", "title": "one, renamed", "started_at": started},
+    ]
+    body = ok(imp("incidents", rows, fmt="ndjson", mode="partial"), created=2, updated=1)
+    import_errors = {}
+    for error in body["errors"]:
+        import_errors.setdefault(error["row"], {})[error["field"]] = [error["message"]]
+    assert [import_errors[n] for n in (2, 3, 4)] == api_errors
+    first = one(api, "/incidents?external_id=b-1")
+    assert first["title"] == "one, renamed" and first["agencies"] == ["CBP", "ICE"]
+    assert one(api, "/incidents?external_id=b-2")["agencies"] == []
+    lacking = api.get("/coverage/incidents?lacking=bodycam", role="oversight").get_json()
+    assert {i["external_id"] for i in lacking} == {"b-1", "b-2"}
+    # imported again: nothing changes
+    ok(imp("incidents", rows[-2:], fmt="ndjson"), created=0, updated=0, unchanged=2)

@@ -59,6 +59,8 @@ MATRIX = [
     ("GET", "/api/v1/signing-key", ALL),
     ("GET", "/api/v1/audit", AUDIT_READERS),
     ("GET", "/api/v1/audit/verify", AUDIT_READERS),
+    ("GET", "/api/v1/audit/tree-heads", AUDIT_READERS),
+    ("GET", "/api/v1/audit/<int:entry_id>/proof", AUDIT_READERS),
     ("GET", "/api/v1/reports/coverage", ALL),
     ("GET", "/api/v1/retention-rules", ALL),
     ("POST", "/api/v1/retention-rules", {"admin"}),

@@ -32,11 +32,19 @@ from schemas.involvement import InvolvementSchema
 from schemas.officer import OfficerSchema
 from schemas.source import SourceSchema
 from service.bulk.readers import RowProblem, read_rows
-from service.domain import custody, holds, inventory, search
+from service.domain import counters, custody, holds, inventory, search
 from service.domain.errors import Conflict, DomainError, Invalid
 from service.domain.time import isoformat_z
 from service.storage.db import bulk_insert, database, for_update, is_postgresql
-from service.storage.models import Agency, CustodyEvent, Incident, Involvement, Officer, Source
+from service.storage.models import (
+    Agency,
+    CustodyEvent,
+    Incident,
+    IncidentAgency,
+    Involvement,
+    Officer,
+    Source,
+)
 
 BATCH_SIZE = 1000
 MAX_ERRORS = 1000
@@ -637,6 +645,91 @@ class IncidentImport(RecordKind):
             Incident.select().where(Incident.external_id == row.values["external_id"])
         )
 
+    # New incidents go in batches: one lookup of the batch's keys and agency codes, the
+    # checks of inventory.new_incident, one COPY/executemany per table. Updates, and a
+    # batch that meets a conflict written meanwhile, go row by row through the API's
+    # functions.
+    insert_fields = [f for f in Incident._meta.sorted_fields if f.name != "id"]
+
+    def process(self, rows, job):
+        run, seen = [], set()
+        for row in self.resolve_references(rows, job):
+            key = row.values["external_id"]
+            if key in seen:  # the same incident twice in a batch: the second updates it
+                self._process_run(run, job)
+                run, seen = [], set()
+            run.append(row)
+            seen.add(key)
+        if run:
+            self._process_run(run, job)
+
+    def _process_run(self, rows, job):
+        keys = [row.values["external_id"] for row in rows]
+        existing = {
+            i.external_id
+            for i in for_update(
+                Incident.select(Incident.id, Incident.external_id).where(
+                    one_of(Incident.external_id, keys)
+                )
+            )
+        }
+        loaded = []
+        for row in rows:
+            if row.values["external_id"] in existing:
+                job.attempt(row, self.upsert, row)
+                continue
+            try:
+                loaded.append((row, self.create_schema.load(row.values)))
+            except ValidationError as exc:
+                job.reject(row.number, problems_of(exc, row.separator))
+        codes = {c for _, values in loaded for c in values.get("agencies") or ()}
+        known = {a.code: a for a in Agency.select().where(one_of(Agency.code, codes))}
+        new = []
+        for row, values in loaded:
+            try:
+                new.append((row, values, *inventory.new_incident(values, known)))
+            except DomainError as exc:
+                job.reject(row.number, problems_of(exc, row.separator))
+        self._insert(new, job)
+
+    def _insert(self, new, job):
+        if not new:
+            return
+        rows = [
+            [f.db_value(incident.__data__.get(f.name)) for f in self.insert_fields]
+            for _, _, incident, _ in new
+        ]
+        try:
+            with database.atomic():
+                bulk_insert(Incident, self.insert_fields, rows)
+                keys = [incident.external_id for _, _, incident, _ in new]
+                ids = dict(
+                    Incident.select(Incident.external_id, Incident.id)
+                    .where(one_of(Incident.external_id, keys))
+                    .tuples()
+                )
+                links = [
+                    (ids[incident.external_id], agency.id)
+                    for _, _, incident, agencies in new
+                    for agency in agencies
+                ]
+                if links:
+                    bulk_insert(
+                        IncidentAgency, [IncidentAgency.incident, IncidentAgency.agency], links
+                    )
+                for _, _, incident, _ in new:
+                    incident.id = ids[incident.external_id]
+                inventory.incidents_created([(incident, values) for _, values, incident, _ in new])
+        except IntegrityError:
+            for row, values, _, _ in new:
+                job.attempt(row, self._create_one, values)
+        else:
+            job.count("created", len(new))
+
+    def _create_one(self, values):
+        self.create_record(values)
+        return "created"
+
 
 class InvolvementImport(RecordKind):
     name = "involvements"
@@ -759,6 +852,7 @@ class SourceImport(RecordKind):
                         one_of(Source.external_id, [source.external_id for _, source in new])
                     )
                 )
+                counters.changed(source.incident_id for _, source in new)
         except IntegrityError:
             # Someone else wrote a conflicting row meanwhile: find out which rows.
             for row, source in new:
@@ -770,6 +864,7 @@ class SourceImport(RecordKind):
     def _insert_one(source):
         source.save(force_insert=True)
         search.index_source(source)
+        counters.changed([source.incident_id])
         return "created"
 
 
@@ -919,7 +1014,7 @@ def run_import(
     try:
         with database.atomic() if all_or_nothing else nullcontext():
             for batch in _batches(rows, importer, job, batch_size):
-                with database.atomic():
+                with database.atomic(), counters.deferred():
                     importer.process(batch, job)
                 job.end_batch()
                 if not all_or_nothing:

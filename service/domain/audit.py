@@ -1,17 +1,16 @@
-"""The audit trail: who did what, when, with what outcome. Append-only and hash-chained.
+"""The audit trail: who did what, when, with what outcome. Append-only; entries recorded
+since migration 13 are sealed in a Merkle tree with signed tree heads (auditlog.py), older
+ones stay hash-chained and are verified as before.
 
 Recorded for every write (in the same transaction as the write), every refused request
 (401 and 403 included) and every read of evidence: sources, custody chains, evidence
 reports, exports, the audit log itself and the dashboard's pages.
 """
 
-from service.domain import hashchain
+from service.domain import auditlog, hashchain
 from service.domain.time import isoformat_z
-from service.storage.db import database, is_postgresql
 from service.storage.models import AuditEntry
 
-# An arbitrary constant naming the advisory lock that serialises appends on PostgreSQL.
-AUDIT_LOCK_KEY = 7_240_117
 EXPORT_FIELDS = (
     "id",
     "at",
@@ -25,6 +24,7 @@ EXPORT_FIELDS = (
     "ip",
     "prev_hash",
     "hash",
+    "seq",
 )
 HASHED_FIELDS = EXPORT_FIELDS[1:10]
 
@@ -34,14 +34,11 @@ def entry_fields(entry):
 
 
 def record(**fields):
-    """Append one entry to the chain; call inside a transaction."""
-    if is_postgresql():
-        # Appends take turns, so no two entries claim the same predecessor.
-        database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK_KEY,))
-    last = AuditEntry.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).first()
+    """Record one entry with its Merkle leaf hash; call inside a transaction. Nothing is
+    locked and no other entry is read: the sequencer gives it its place in the tree."""
     entry = AuditEntry(**fields)
-    entry.prev_hash = last.hash if last else hashchain.GENESIS
-    entry.hash = hashchain.link_hash(entry.prev_hash, entry_fields(entry))
+    entry.prev_hash = auditlog.MERKLE
+    entry.hash = auditlog.leaf_of(entry_fields(entry))
     entry.save(force_insert=True)
     return entry
 
@@ -59,6 +56,11 @@ def entries(filters):
     return query
 
 
+def entries_after(query, after):
+    """`query` (entries newest first) past entry `after`: the keyset cursor."""
+    return query.where(AuditEntry.id < after)
+
+
 def export_row(entry):
     """An entry as exported for a court or an inspector (EXPORT_FIELDS, `at` in RFC 3339):
     every field the hash covers, so the chain can be recomputed from the export."""
@@ -67,12 +69,27 @@ def export_row(entry):
     return row
 
 
-def verify():
-    """Recompute the whole chain from storage, streaming it in id order."""
-    query = AuditEntry.select().order_by(AuditEntry.id).iterator()
-    count, first_bad = hashchain.verify(query, entry_fields)
+def verify(signer=None):
+    """Recompute everything from storage: the hash chain of the entries recorded before the
+    Merkle log (streamed in id order, as before), then every sealed leaf, tree head root and
+    signature (checked with `signer`'s key, when given), and the unsealed entries' leaf
+    hashes."""
+    query = (
+        AuditEntry.select()
+        .where(AuditEntry.prev_hash != auditlog.MERKLE)
+        .order_by(AuditEntry.id)
+        .iterator()
+    )
+    chained, first_bad = hashchain.verify(query, entry_fields)
+    tree = auditlog.verify(signer, entry_fields)
+    first_invalid = first_bad.id if first_bad else tree["first_invalid_id"]
     return {
-        "valid": first_bad is None,
-        "entries": count,
-        "first_invalid_id": first_bad.id if first_bad else None,
+        "valid": first_bad is None and tree["valid"],
+        "entries": chained + tree["sealed"] + tree["unsealed"],
+        "first_invalid_id": first_invalid,
+        "chained": chained,
+        "sealed": tree["sealed"],
+        "unsealed": tree["unsealed"],
+        "tree_heads": tree["tree_heads"],
+        "first_invalid_tree_size": tree["first_invalid_tree_size"],
     }

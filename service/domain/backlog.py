@@ -14,11 +14,11 @@ from datetime import timedelta
 
 from peewee import Case
 
+from service.domain.footage import HELD
 from service.domain.time import utcnow
 from service.storage.models import Source
 
 REASONS = ("unreviewed", "not_received", "due_for_disposal")
-HELD = ("in_custody", "checked_out")
 NOT_RECEIVED = ("identified", "requested")
 
 

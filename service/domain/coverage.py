@@ -22,26 +22,14 @@ from service.domain.errors import Invalid
 from service.domain.footage import HELD, counted, incident_window  # noqa: F401
 from service.domain.vocabulary import GROUP_BY, LACKING, SOURCE_KINDS
 from service.storage.db import is_postgresql
-from service.storage.models import Agency, Incident, IncidentAgency, Involvement, Moment, Source
-
-# Review states in which a reviewer has reached a verdict.
-REVIEWED = ("reviewed", "flagged", "excluded")
-
-
-def _footage(incident, counting, kind=None, officer=None):
-    """Correlated subquery: the counted sources of `incident` (of a kind, worn by an officer)."""
-    conditions = [Source.incident == incident, counted(counting)]
-    if kind is not None:
-        conditions.append(Source.kind == kind)
-    if officer is not None:
-        conditions.append(Source.officer == officer)
-    return Source.select(SQL("1")).where(*conditions)
-
-
-def _officer_uncovered(counting):
-    """On an Involvement row: a camera was expected and the officer's own bodycam is missing."""
-    own_bodycam = _footage(Involvement.incident, counting, "bodycam", Involvement.officer)
-    return (Involvement.camera_expected == True) & ~fn.EXISTS(own_bodycam)  # noqa: E712
+from service.storage.models import (
+    Agency,
+    Incident,
+    IncidentAgency,
+    IncidentCounters,
+    Moment,
+    Source,
+)
 
 
 def _month_of(column):
@@ -62,16 +50,17 @@ def lacking_incidents(lacking, filters):
     into answers with `represent`.
     """
     counting = filters.get("counting") or "any"
+    counted(counting)  # refuses an unknown `counting`
+    held = counting == "in_custody"
+    c = IncidentCounters
+    # The per-incident counters (service/domain/counters.py) answer without reading
+    # sources; each condition matches one of their partial indexes.
     if lacking == "bodycam":
-        condition = ~fn.EXISTS(_footage(Incident.id, counting, "bodycam"))
+        condition = (c.bodycam_held if held else c.bodycam_counted) == 0
     elif lacking == "any":
-        condition = ~fn.EXISTS(_footage(Incident.id, counting))
+        condition = (c.sources_held if held else c.sources_counted) == 0
     elif lacking == "officer_bodycam":
-        condition = fn.EXISTS(
-            Involvement.select(SQL("1")).where(
-                (Involvement.incident == Incident.id) & _officer_uncovered(counting)
-            )
-        )
+        condition = (c.uncovered_held if held else c.uncovered_counted) > 0
     else:
         raise Invalid("lacking", f"must be one of: {', '.join(LACKING)}", location="query")
     # Only what `represent` shows; callers wanting more add columns with .select_extend().
@@ -85,6 +74,7 @@ def lacking_incidents(lacking, filters):
             Incident.state,
             Incident.started_at,
         )
+        .join(IncidentCounters, on=IncidentCounters.incident == Incident.id)
         .where(condition)
     )
 
@@ -161,44 +151,27 @@ def _group_key(group_by):
     raise Invalid("group_by", f"must be one of: {', '.join(GROUP_BY)}", location="query")
 
 
-def _count_of(condition):
-    return fn.SUM(Case(None, [(condition, 1)], 0))
-
-
 def summary_query(group_by, filters):
     """One row per group: key, incidents, with_bodycam, sources, reviewed, officers_*.
 
-    The inner query makes one row per filtered incident (its counted sources joined
-    and aggregated over the covering source index; its involvements counted by
-    correlated subqueries), so the work grows with the incidents asked about; the
-    outer query groups those rows by `key`.
+    The inner query makes one row per filtered incident from its counters (no source or
+    involvement is read); the outer query groups those rows by `key`.
     """
     counting = filters.get("counting") or "any"
+    counted(counting)  # refuses an unknown `counting`
+    held = counting == "in_custody"
     key = _group_key(group_by)
-    footage = Source.alias("footage")
-    per_incident = (
-        Incident.select(
-            Incident.id.alias("incident_id"),
-            fn.MAX(Case(None, [(footage.kind == "bodycam", 1)], 0)).alias("has_bodycam"),
-            fn.COUNT(footage.id).alias("sources"),
-            _count_of(footage.review_status.in_(REVIEWED)).alias("reviewed"),
-            Involvement.select(fn.COUNT(SQL("1")))
-            .where((Involvement.incident == Incident.id) & Involvement.camera_expected)
-            .alias("officers_expected"),
-            Involvement.select(fn.COUNT(SQL("1")))
-            .where((Involvement.incident == Incident.id) & _officer_uncovered(counting))
-            .alias("officers_uncovered"),
-            Source.select(fn.COUNT(SQL("1")))
-            .where((Source.incident == Incident.id) & (Source.custody_status == "disposed"))
-            .alias("disposed"),
-        )
-        .join(
-            footage,
-            JOIN.LEFT_OUTER,
-            on=(footage.incident == Incident.id) & counted(counting, footage),
-        )
-        .group_by(Incident.id)
-    )
+    c = IncidentCounters
+    bodycams = c.bodycam_held if held else c.bodycam_counted
+    per_incident = Incident.select(
+        Incident.id.alias("incident_id"),
+        Case(None, [(bodycams > 0, 1)], 0).alias("has_bodycam"),
+        (c.sources_held if held else c.sources_counted).alias("sources"),
+        (c.reviewed_held if held else c.reviewed_counted).alias("reviewed"),
+        c.officers_expected.alias("officers_expected"),
+        (c.uncovered_held if held else c.uncovered_counted).alias("officers_uncovered"),
+        c.sources_disposed.alias("disposed"),
+    ).join(IncidentCounters, on=IncidentCounters.incident == Incident.id)
     if group_by != "agency":
         per_incident = per_incident.select_extend(key.alias("key"))
     conditions = inventory.incident_conditions(filters)

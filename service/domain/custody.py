@@ -12,7 +12,7 @@ rewritten in the database, no longer matches what the source recorded.
 from datetime import timedelta
 from itertools import groupby
 
-from service.domain import hashchain, holds, inventory
+from service.domain import counters, hashchain, holds, inventory
 from service.domain.errors import Conflict, Invalid
 from service.domain.time import isoformat_z, to_naive_utc, utcnow
 from service.domain.vocabulary import CUSTODY_ACTIONS
@@ -148,6 +148,11 @@ def events_by_source(source_ids):
         for source_id, events in groupby(_events_query(source_ids), key=lambda e: e.source_id):
             chains[source_id] = list(events)
     return chains
+
+
+def events_after(query, after):
+    """`query` (a source's events by seq) past event number `after`: the keyset cursor."""
+    return query.where(CustodyEvent.seq > after)
 
 
 def list_events(source):
@@ -286,4 +291,5 @@ def append_event(source, values, actor, disposal=None):
                 Source.updated_at,
             ]
         )
+        counters.changed([source.incident_id])
     return event

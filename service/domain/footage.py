@@ -2,10 +2,10 @@
 
 from service.domain.errors import Invalid
 from service.domain.vocabulary import COUNTING
+from service.storage.counters import HELD
 from service.storage.models import Source
 
-# Custody states in which the service holds the file itself.
-HELD = ("in_custody", "checked_out")
+__all__ = ["HELD", "counted", "incident_window"]
 
 
 def counted(counting="any", source=Source):

@@ -7,7 +7,7 @@ turn them into the API's resources, so every field is written once.
 
 from datetime import timedelta
 
-from service.domain import retention, search
+from service.domain import counters, retention, search
 from service.domain.errors import Conflict, Invalid, NotFound
 from service.domain.holds import (
     carry_over,
@@ -97,10 +97,14 @@ def update_agency(agency, changes):
     return agency
 
 
-def agencies_by_code(codes, field="agencies"):
-    """The agencies named by `codes`, or Invalid naming the unknown ones."""
+def agencies_by_code(codes, field="agencies", known=None):
+    """The agencies named by `codes`, or Invalid naming the unknown ones (`known`: {code:
+    Agency} looked up beforehand for many records, instead of a query)."""
     codes = list(dict.fromkeys(codes))
-    found = {a.code: a for a in Agency.select().where(Agency.code.in_(codes))} if codes else {}
+    if known is not None:
+        found = known
+    else:
+        found = {a.code: a for a in Agency.select().where(Agency.code.in_(codes))} if codes else {}
     missing = [c for c in codes if c not in found]
     if missing:
         raise Invalid(field, f"unknown agency code(s): {', '.join(missing)}")
@@ -218,6 +222,17 @@ def list_incidents(filters):
     return search.search_incidents(query, filters)
 
 
+def incidents_after(query, after):
+    """`query` (incidents newest first) past incident `after`: the keyset cursor."""
+    started_at = Incident.select(Incident.started_at).where(Incident.id == after).scalar()
+    if started_at is None:
+        raise Invalid("after", "no incident has this id", location="query")
+    return query.where(
+        (Incident.started_at < started_at)
+        | ((Incident.started_at == started_at) & (Incident.id < after))
+    )
+
+
 def _incident_columns(values):
     columns = {k: v for k, v in values.items() if k not in ("location", "agencies", "tags")}
     location = values.get("location")
@@ -235,15 +250,30 @@ def _link_agencies(incident, agencies):
     incident._agency_codes = sorted(a.code for a in agencies)
 
 
-def create_incident(values):
+def new_incident(values, known_agencies=None):
+    """A checked, not yet saved incident and the agencies it names (the importer saves many
+    at once, with their agencies looked up once: `known_agencies`)."""
     _require_order(values["started_at"], values.get("ended_at"), "started_at", "ended_at")
-    agencies = agencies_by_code(values.get("agencies") or [])
+    agencies = agencies_by_code(values.get("agencies") or [], known=known_agencies)
+    return Incident(**_incident_columns(values)), agencies
+
+
+def create_incident(values):
+    incident, agencies = new_incident(values)
     _unique_external_id(Incident, values.get("external_id"), what="incident")
-    incident = Incident.create(**_incident_columns(values))
+    incident.save(force_insert=True)
     _link_agencies(incident, agencies)
-    retention.set_tags(incident, values.get("tags") or [])
-    search.index_incident(incident)
+    incidents_created([(incident, values)])
     return incident
+
+
+def incidents_created(created):
+    """What follows the saving of new incidents, whoever saved them (the API one at a time,
+    the importer a batch at once): their tags, their words in the search index, their
+    coverage counters. `created`: (saved incident, its values) pairs."""
+    search.index_incidents([incident for incident, _ in created])
+    retention.tag_new_incidents(created)
+    counters.incidents_created([incident.id for incident, _ in created])
 
 
 # What the retention rules look at: a change of any of these recomputes retain_until.
@@ -311,19 +341,22 @@ def involve_officer(incident, values):
             {"json": {"officer_id": ["already involved in this incident"]}},
         )
     camera_expected = values.get("camera_expected")
-    return Involvement.create(
+    involvement = Involvement.create(
         incident=incident,
         officer=officer,
         role=values.get("role") or "assisting",
         camera_expected=officer.camera_issued if camera_expected is None else camera_expected,
         not_recorded_reason=values.get("not_recorded_reason"),
     )
+    counters.changed([involvement.incident_id])
+    return involvement
 
 
 def update_involvement(involvement, changes):
     _apply(involvement, changes)
     involvement.updated_at = utcnow()
     involvement.save()
+    counters.changed([involvement.incident_id])
     return involvement
 
 
@@ -353,6 +386,11 @@ def list_sources(filters):
     if filters.get("sha256"):
         query = query.where(Source.sha256 == filters["sha256"].lower())
     return search.search_sources(query, filters)
+
+
+def sources_after(query, after):
+    """`query` (sources by id) past source `after`: the keyset cursor."""
+    return query.where(Source.id > after)
 
 
 def corrected_span(started_at, ended_at, offset):
@@ -471,6 +509,7 @@ def create_source(values, incident_id=None):
     source = new_source(values, incident_id)
     source.save(force_insert=True)
     search.index_source(source)
+    counters.changed([source.incident_id])
     return source
 
 
@@ -481,6 +520,7 @@ def update_source(source, changes, facts=None, role=None):
     moved = False
     kept_by = []
     wanted_retention = changes.pop("retain_until", source.retain_extended_until)
+    before = source.incident_id
     if "incident_id" in changes:
         new_incident = changes.pop("incident_id")
         _check_incident_exists(new_incident, facts)
@@ -504,6 +544,7 @@ def update_source(source, changes, facts=None, role=None):
     source.save(only=written)
     if "notes" in changes or "recorded_by" in changes:
         search.index_source(source)
+    counters.changed([before, source.incident_id])
     if moved:
         # The holds that covered it keep covering it; those on the new incident cover it too.
         carry_over(source.id, kept_by)

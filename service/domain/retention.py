@@ -64,6 +64,16 @@ def set_tags(incident, tags):
     incident._tags = tags
 
 
+def tag_new_incidents(created):
+    """The tags of incidents just saved ((incident, values) pairs), in one statement."""
+    rows = []
+    for incident, values in created:
+        incident._tags = sorted(set(values.get("tags") or ()))
+        rows += [{"incident": incident.id, "tag": tag} for tag in incident._tags]
+    if rows:
+        IncidentTag.insert_many(rows).execute()
+
+
 def tagged(tag):
     """A subquery of the ids of the incidents carrying `tag` (through the tag index)."""
     return IncidentTag.select(IncidentTag.incident).where(IncidentTag.tag == tag)

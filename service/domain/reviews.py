@@ -4,7 +4,7 @@ The history is kept (reviews are append-only); a source's `review_status` is the
 status of its latest review, set in the same transaction.
 """
 
-from service.domain import inventory
+from service.domain import counters, inventory
 from service.domain.errors import Invalid
 from service.domain.time import utcnow
 from service.domain.vocabulary import REVIEW_FLAGS, REVIEW_STATUSES
@@ -66,4 +66,5 @@ def add_review(source, values, actor):
         source.review_status = review.status
         source.updated_at = now
         source.save(only=[Source.review_status, Source.updated_at])
+        counters.changed([source.incident_id])
     return review

@@ -44,6 +44,14 @@ def index_incident(incident):
     fulltext.write(IncidentSearch, [(incident.id, document)])
 
 
+def index_incidents(incidents):
+    """Index new incidents' words, many in one statement (after a batch was saved)."""
+    fulltext.write(
+        IncidentSearch,
+        [(i.id, fulltext.incident_document(i.title, i.description)) for i in incidents],
+    )
+
+
 def index_source(source):
     """Index a source's words (after it was created or changed)."""
     document = fulltext.source_document(source.notes, source.recorded_by)

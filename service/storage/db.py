@@ -8,10 +8,22 @@ reads first are locked with SELECT ... FOR UPDATE (see `for_update`).
 """
 
 import os
+import threading
+import time
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, unquote, urlparse
 
-from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase, __exception_wrapper__
+from peewee import (
+    SQL,
+    DatabaseError,
+    DatabaseProxy,
+    InterfaceError,
+    PostgresqlDatabase,
+    Select,
+    SqliteDatabase,
+    __exception_wrapper__,
+    fn,
+)
 from playhouse.pool import PooledPostgresqlDatabase
 
 database = DatabaseProxy()
@@ -23,7 +35,24 @@ def utcnow():
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def make_database(url, pool_size=8, busy_timeout_ms=15000):
+# SQLite's per-connection page cache (KiB) and memory-mapped reads (bytes): a warm
+# connection keeps both from one request to the next.
+SQLITE_CACHE_KIB = 64 * 1024
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
+# WAL pages after which a commit checkpoints (SQLite's own default is 1000).
+SQLITE_WAL_AUTOCHECKPOINT = 1000
+# Seconds between the scheduled PASSIVE checkpoints (see `release_connection`).
+SQLITE_CHECKPOINT_SECONDS = 30
+
+
+def make_database(
+    url,
+    pool_size=8,
+    busy_timeout_ms=15000,
+    cache_kib=SQLITE_CACHE_KIB,
+    mmap_bytes=SQLITE_MMAP_BYTES,
+    wal_autocheckpoint=SQLITE_WAL_AUTOCHECKPOINT,
+):
     """A peewee database for `url` (sqlite:///relative.db, sqlite:////abs.db, postgresql://...)."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
@@ -39,6 +68,9 @@ def make_database(url, pool_size=8, busy_timeout_ms=15000):
                 "foreign_keys": 1,
                 "busy_timeout": busy_timeout_ms,
                 "synchronous": "normal",
+                "cache_size": -int(cache_kib),
+                "mmap_size": int(mmap_bytes),
+                "wal_autocheckpoint": int(wal_autocheckpoint),
             },
             timeout=busy_timeout_ms / 1000,
             lock_type="IMMEDIATE",
@@ -61,6 +93,88 @@ def make_database(url, pool_size=8, busy_timeout_ms=15000):
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://...")
 
 
+# ---------------------------------------------------------------- warm connections
+#
+# A web request does not open a connection of its own. On SQLite each worker thread keeps
+# one connection open from request to request (its page cache and memory map stay warm,
+# and closing the last connection no longer forces a checkpoint of the whole WAL); on
+# PostgreSQL a request borrows one of the pool's open connections and gives it back.
+# After a database error the connection is thrown away, so the next request starts
+# afresh; a SQLite file replaced, moved or made read-only underneath is noticed before
+# each request (one stat) and the connection reopened.
+
+_checkpoints = {"last": 0.0, "lock": threading.Lock()}
+
+
+def _file_fingerprint(db):
+    path = db.database
+    if path == ":memory:":
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, os.access(path, os.W_OK))
+
+
+def open_connection():
+    """The calling thread's connection, ready for a request (reused while it is sound)."""
+    db = database.obj
+    if isinstance(db, SqliteDatabase) and not db.is_closed():
+        if getattr(db._state, "fingerprint", None) != _file_fingerprint(db):
+            db.close()
+    if db.is_closed():
+        db.connect()
+        if isinstance(db, SqliteDatabase):
+            db._state.fingerprint = _file_fingerprint(db)
+
+
+def release_connection(failed=False):
+    """After a request: SQLite keeps the thread's connection open (a scheduled PASSIVE
+    checkpoint at most every SQLITE_CHECKPOINT_SECONDS); PostgreSQL's goes back to the pool.
+    A connection that saw a database error is closed (and left out of the pool)."""
+    db = database.obj
+    if db is None or db.is_closed():
+        return
+    if db.in_transaction():
+        # Something left a transaction open: never keep (or pool) a connection holding
+        # locks or an old snapshot into the next request. Roll back and throw it away.
+        try:
+            db.rollback()
+        except (DatabaseError, InterfaceError):
+            pass
+        del db._state.transactions[:]
+        failed = True
+    if failed:
+        discard = getattr(db, "manual_close", None)
+        try:
+            discard() if discard else db.close()
+        except (DatabaseError, InterfaceError):
+            db._state.reset()
+        return
+    if isinstance(db, SqliteDatabase):
+        checkpoint_if_due(db)
+    else:
+        db.close()
+
+
+def checkpoint_if_due(db, every=SQLITE_CHECKPOINT_SECONDS):
+    """PRAGMA wal_checkpoint(PASSIVE) when `every` seconds have passed since the last one in
+    this process: copies what no reader still needs from the WAL into the database file
+    without waiting for anyone (wal_autocheckpoint does the same after big writes)."""
+    now = time.monotonic()
+    if 0 <= now - _checkpoints["last"] < every or not _checkpoints["lock"].acquire(blocking=False):
+        return False
+    try:
+        _checkpoints["last"] = now
+        db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        return True
+    except DatabaseError:
+        return False
+    finally:
+        _checkpoints["lock"].release()
+
+
 def bulk_insert(model, fields, rows, db=None):
     """Insert `rows` (sequences of database values, in the order of `fields`) into `model`'s
     table in one go: COPY on PostgreSQL, one prepared statement (executemany) on SQLite.
@@ -77,6 +191,47 @@ def bulk_insert(model, fields, rows, db=None):
         else:
             marks = ", ".join("?" * len(fields))
             db.cursor().executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', rows)
+
+
+def count_rows(query, exact_up_to=None):
+    """(number of rows of `query`, estimated?) with `COUNT(*)`, not peewee's
+    `SELECT COUNT(1) FROM (SELECT ...)` wrapper (which turns SQLite's fast count off).
+
+    On SQLite a plain list of one table without conditions is counted exactly (SQLite counts
+    a b-tree's entries without reading rows; PostgreSQL would read every row). Otherwise,
+    with `exact_up_to`, at most that many rows are counted: a longer list is answered with
+    an estimate, the planner's (PostgreSQL) or the number of rows counted (a lower bound),
+    never less than `exact_up_to + 1`.
+    """
+    if not hasattr(query, "_where"):
+        return query.count(), False  # a list computed in Python, not a query
+    simple = not (
+        query._group_by or query._having or query._distinct or query._limit or query._offset
+    )
+    whole_table = simple and not getattr(query, "_joins", None) and query._where is None
+    if whole_table and not is_postgresql():
+        return query.select(fn.COUNT(SQL("*"))).order_by().scalar() or 0, False
+    if not simple:
+        return query.count(), False
+    if exact_up_to is None:
+        return query.select(fn.COUNT(SQL("*"))).order_by().scalar() or 0, False
+    capped = query.select(SQL("1")).order_by().limit(exact_up_to + 1)
+    counted = Select([capped.alias("capped")], [fn.COUNT(SQL("*"))]).scalar(database) or 0
+    if counted <= exact_up_to:
+        return counted, False
+    return max(counted, _planner_estimate(query)), True
+
+
+def _planner_estimate(query):
+    """PostgreSQL's estimate of the rows of `query` (0 elsewhere, or when it has none)."""
+    if not is_postgresql():
+        return 0
+    sql, params = query.order_by().sql()
+    try:
+        plan = database.execute_sql("EXPLAIN (FORMAT JSON) " + sql, params).fetchone()[0]
+        return int(plan[0]["Plan"]["Plan Rows"])
+    except (DatabaseError, KeyError, IndexError, TypeError, ValueError):
+        return 0
 
 
 def grouped(keys, query):

@@ -19,11 +19,12 @@ shape (so fresh databases get it directly).
 from peewee import SQL, CharField, DateTimeField, IntegerField
 from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
-from service.storage import fulltext
+from service.storage import counters, fulltext
 from service.storage.db import database, is_postgresql, utcnow
 from service.storage.models import (
     ALL_MODELS,
     SEARCH_INDEXES,
+    AuditEntry,
     BaseModel,
     CarriedCustodyEvent,
     CaseImport,
@@ -201,12 +202,28 @@ def widen_incident_coordinates(migrator):
         )
 
 
+def count_coverage_per_incident(migrator):
+    """The incident_counters table (made by `upgrade` before the migrations run) is filled
+    from the sources and involvements already recorded, a chunk of incidents at a time."""
+    counters.rebuild()
+
+
+def seal_audit_log_in_a_merkle_tree(migrator):
+    """Audit entries get their place in the log's Merkle tree (`seq`, given by the sequencer);
+    the audit_tree_head table is made by `upgrade`. Entries already recorded keep their hash
+    chain, verified as before."""
+    add_column_if_missing(migrator, AuditEntry, "seq")
+    add_index_if_missing(migrator, AuditEntry, ["seq"], unique=True)
+
+
 # (version, function), in the order they apply; never renumber or remove one that shipped.
 MIGRATIONS = [
     (1, index_sources_by_file_and_device),
     (2, index_incident_lists_by_state_and_kind),
     (3, record_custody_chain_heads),
     (4, compute_retention),
+    (12, count_coverage_per_incident),
+    (13, seal_audit_log_in_a_merkle_tree),
     (16, interchange_tables),
     (18, add_moments),
     (19, build_search_index),

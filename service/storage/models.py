@@ -481,7 +481,13 @@ class ApiToken(BaseModel):
 
 
 class AuditEntry(BaseModel):
-    """Who did what, when, with what outcome. Append-only and hash-chained."""
+    """Who did what, when, with what outcome. Append-only.
+
+    Entries recorded before migration 13 are hash-chained (`prev_hash`, `hash`). Later ones
+    carry their Merkle leaf hash in `hash` (and an empty `prev_hash`); the sequencer gives
+    them their place in the log's Merkle tree, `seq` (0-based), and seals the tree in
+    signed tree heads (service/domain/auditlog.py).
+    """
 
     at = DateTimeField(default=lambda: utcnow(), index=True)
     actor = CharField(max_length=100, null=True, index=True)
@@ -494,6 +500,67 @@ class AuditEntry(BaseModel):
     ip = CharField(max_length=64, null=True)
     prev_hash = CharField(max_length=64)
     hash = CharField(max_length=64)
+    seq = BigIntegerField(null=True, unique=True)
+
+
+class AuditTreeHead(BaseModel):
+    """A signed statement of the audit log's Merkle tree: its size and root hash at a time
+    (RFC 6962 signed tree head), with the frontier the next seal continues from."""
+
+    tree_size = BigIntegerField(unique=True)
+    root_hash = CharField(max_length=64)
+    frontier = TextField()
+    sealed_at = DateTimeField()
+    signature = CharField(max_length=128)
+    public_key = CharField(max_length=64)
+
+    class Meta:
+        table_name = "audit_tree_head"
+
+
+class IncidentCounters(BaseModel):
+    """Per-incident figures that the coverage lists and the summary read instead of scanning
+    sources. Derived data: kept by service/domain/counters.py in the transaction of every
+    write that changes them, recomputed from scratch by `evidence check-counters`.
+
+    "counted" is a source that is not disposed; "held" one in the service's hands
+    (in_custody or checked_out); "reviewed" a verdict reached (reviewed, flagged, excluded).
+    """
+
+    incident = ForeignKeyField(Incident, primary_key=True, backref="counters", on_delete="RESTRICT")
+    sources = IntegerField(default=0)
+    sources_counted = IntegerField(default=0)
+    sources_held = IntegerField(default=0)
+    sources_disposed = IntegerField(default=0)
+    bodycam_counted = IntegerField(default=0)
+    bodycam_held = IntegerField(default=0)
+    reviewed_counted = IntegerField(default=0)
+    reviewed_held = IntegerField(default=0)
+    officers_expected = IntegerField(default=0)
+    uncovered_counted = IntegerField(default=0)
+    uncovered_held = IntegerField(default=0)
+    # The earliest clock-corrected start of a counted bodycam recording.
+    first_bodycam_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "incident_counters"
+
+
+# Partial indexes: each lists exactly the incidents lacking one kind of footage, so the
+# lacking lists and their counts read O(answer) index entries, not every incident.
+for _name, _condition in (
+    ("no_bodycam_counted", IncidentCounters.bodycam_counted == 0),
+    ("no_bodycam_held", IncidentCounters.bodycam_held == 0),
+    ("no_source_counted", IncidentCounters.sources_counted == 0),
+    ("no_source_held", IncidentCounters.sources_held == 0),
+    ("officer_uncovered_counted", IncidentCounters.uncovered_counted > 0),
+    ("officer_uncovered_held", IncidentCounters.uncovered_held > 0),
+):
+    IncidentCounters.add_index(
+        IncidentCounters.index(
+            IncidentCounters.incident, where=_condition, name=f"incident_counters_{_name}"
+        )
+    )
 
 
 ALL_MODELS = [
@@ -518,6 +585,8 @@ ALL_MODELS = [
     AuditEntry,
     CaseImport,
     CarriedCustodyEvent,
+    IncidentCounters,
+    AuditTreeHead,
 ]
 
 

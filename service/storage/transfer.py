@@ -76,8 +76,9 @@ def _batches(model, fields, db, batch_size):
                 return
             yield rows
             last = rows[-1][_position(fields, pk)]
-    else:  # composite keys: link tables, streamed in key order
-        key = [model._meta.fields[name] for name in pk.field_names]
+    else:  # composite keys (link tables) and foreign keys as keys, streamed in key order
+        names = getattr(pk, "field_names", None)
+        key = [model._meta.fields[name] for name in names] if names else [pk]
         batch = []
         for row in query.order_by(*key).execute(db).iterator():
             batch.append(row)

@@ -6,7 +6,7 @@ import os
 
 import flask_swagger_ui
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Flask, send_from_directory
+from flask import Flask, g, send_from_directory
 from flask_smorest import Api, Blueprint
 from peewee import IntegrityError, InterfaceError, InternalError, OperationalError
 from playhouse.pool import MaxConnectionsExceeded
@@ -14,7 +14,7 @@ from playhouse.pool import MaxConnectionsExceeded
 from service import config as settings
 from service.domain.errors import DomainError
 from service.storage.db import backend_name, database, make_database
-from service.web import hooks, signin, templating
+from service.web import hooks, sealing, signin, templating
 
 log = logging.getLogger("evidence")
 
@@ -69,6 +69,9 @@ def create_app(config=None):
             app.config["DATABASE_URL"],
             pool_size=app.config["DATABASE_POOL_SIZE"],
             busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"],
+            cache_kib=app.config["SQLITE_CACHE_KIB"],
+            mmap_bytes=app.config["SQLITE_MMAP_BYTES"],
+            wal_autocheckpoint=app.config["SQLITE_WAL_AUTOCHECKPOINT"],
         )
     )
 
@@ -78,6 +81,7 @@ def create_app(config=None):
     from service.web.dashboard import blp as dashboard_blueprint
 
     hooks.install(app)
+    sealing.install(app)
     templating.install(app)
     signin.install(app)
     # Unknown query parameters are refused (422) like unknown body fields: a misspelt filter
@@ -101,6 +105,7 @@ def _register_service_routes(app):
         try:
             database.execute_sql("SELECT 1")
         except (OperationalError, InterfaceError):
+            g.database_fault = True
             return hooks.error_response(
                 503, "the database is unreachable", headers={"Retry-After": "5"}
             )

@@ -13,7 +13,12 @@ from werkzeug.routing import IntegerConverter
 
 from service.domain import audit, auth
 from service.domain.vocabulary import MAX_ID
-from service.storage.db import RequestTransaction, database
+from service.storage.db import (
+    RequestTransaction,
+    database,
+    open_connection,
+    release_connection,
+)
 from service.web import access
 
 log = logging.getLogger("evidence")
@@ -63,6 +68,7 @@ def error_response(status, message, errors=None, headers=None, details=None):
 
 def database_unavailable(error):
     """503 for a database that cannot take the request now; nothing was written."""
+    g.database_fault = True  # this connection is not reused
     message = str(error)
     if "readonly" in message or "read-only" in message:
         # SQLite's file (or its disk) is read-only: maintenance, a full or remounted disk; or
@@ -104,7 +110,8 @@ def open_request():
     g.token = None
     g.tx = None
     g.csp_nonce = secrets.token_urlsafe(16)
-    database.connect(reuse_if_open=True)
+    g.database_fault = False
+    open_connection()
     if not _needs_token(request.path):
         return None
     g.token = auth.authenticate(_bearer_token())
@@ -240,10 +247,13 @@ def _cors(headers):
 
 def close_request(exc):
     tx = g.get("tx")
+    failed = exc is not None or g.get("database_fault", False)
     if tx is not None and tx.open:
-        tx.rollback()
-    if not database.is_closed():
-        database.close()
+        try:
+            tx.rollback()
+        except DatabaseError:
+            failed = True
+    release_connection(failed)
 
 
 def install(app):

@@ -4,25 +4,51 @@ and the dashboard's.
 A view returns a `Listing` (a peewee query and how to turn a page of its rows into
 answers); `QueryPage` counts the query and reads one page of it. The API's blueprints
 (service/web/resources.py) put the page's figures in the `X-Pagination` header.
+
+Two ways through a list: `page=N` (an OFFSET: fine for the first pages, slower deep in a
+big list) and, on the big lists, `after=CURSOR` (keyset: the page that follows the row
+whose cursor is CURSOR, as fast on the millionth row as on the first). Each page's header
+gives `next_after`, the cursor to ask for next. Totals are exact up to
+`EXACT_COUNT_LIMIT` rows; a longer filtered list gets an estimate, marked
+`"total_estimated": true` (docs/api.md).
 """
 
 import math
 from dataclasses import dataclass
+from operator import attrgetter
 
+from flask import current_app, has_app_context
 from flask_smorest.pagination import Page, PaginationParameters
 
 from schemas.common import MAX_PAGE
 from service.domain.errors import Invalid
+from service.storage.db import count_rows
 
 DEFAULT_PAGE_SIZE = 50
+# Rows counted exactly before a filtered list's total becomes an estimate.
+EXACT_COUNT_LIMIT = 100_000
 
 
 @dataclass
 class Listing:
-    """What a list view answers: its query, and `represent(rows)` for one page of rows."""
+    """What a list view answers: its query, and `represent(rows)` for one page of rows.
+
+    A list that can be walked by cursor also gives `seek(query, after)` (the query past the
+    row whose cursor is `after`), `after` (the client's `after=`, or None) and `cursor(row)`
+    (a row's cursor; default its id).
+    """
 
     query: object
     represent: object = list
+    seek: object = None
+    after: object = None
+    cursor: object = attrgetter("id")
+
+
+def _exact_count_limit():
+    if has_app_context():
+        return current_app.config.get("EXACT_COUNT_LIMIT", EXACT_COUNT_LIMIT)
+    return EXACT_COUNT_LIMIT
 
 
 class QueryPage(Page):
@@ -32,12 +58,16 @@ class QueryPage(Page):
         if not isinstance(collection, Listing):
             collection = Listing(collection)
         self._count = None
+        page_params.total_estimated = False
+        page_params.next_after = None
+        page_params.keyset = collection.seek is not None and collection.after is not None
         super().__init__(collection, page_params)
 
     @property
     def item_count(self):
         if self._count is None:
-            self._count = self.collection.query.count()
+            self._count, estimated = count_rows(self.collection.query, _exact_count_limit())
+            self.page_params.total_estimated = estimated
         return self._count
 
     @property
@@ -47,11 +77,23 @@ class QueryPage(Page):
     @property
     def items(self):
         params = self.page_params
+        listing = self.collection
         if params.page > MAX_PAGE:
             raise Invalid("page", f"must be from 1 to {MAX_PAGE}", location="query")
-        return self.collection.represent(
-            self.collection.query.paginate(params.page, params.page_size)
-        )
+        if params.keyset:
+            if params.page != 1:
+                raise Invalid("page", "cannot be combined with after", location="query")
+            query = listing.seek(listing.query, listing.after)
+            rows = list(query.limit(params.page_size + 1))
+        else:
+            query = listing.query.paginate(params.page, params.page_size)
+            if listing.seek is None:
+                return listing.represent(query)  # as the query's own rows (dicts, tuples...)
+            rows = list(query.limit(params.page_size + 1))
+        if len(rows) > params.page_size:
+            rows = rows[: params.page_size]
+            params.next_after = listing.cursor(rows[-1])
+        return listing.represent(rows)
 
 
 def page_of(listing, number, page_size=DEFAULT_PAGE_SIZE, clamp=False):

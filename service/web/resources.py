@@ -63,7 +63,9 @@ def _answered_with_etag(schema, status):
 class Blueprint(SmorestBlueprint):
     """flask-smorest's blueprint, with the API's paging: 50 a page by default, 1000 at most,
     and the `X-Pagination` figures of the contract (total, total_pages, page, page_size,
-    first_page, last_page, previous_page, next_page)."""
+    first_page, last_page, previous_page, next_page), plus `total_estimated` (when the total
+    is an estimate) and `next_after` (the cursor of the next page, on lists walked by
+    `after=`)."""
 
     def __init__(self, name, import_name, **kwargs):
         # A resource's module says what it is about: its docstring is the blueprint's
@@ -142,11 +144,18 @@ class Blueprint(SmorestBlueprint):
 
     def _set_pagination_metadata(self, page_params, result, headers):
         headers = dict(headers or {})
-        headers[self.PAGINATION_HEADER_NAME] = json.dumps(
-            self._make_pagination_metadata(
-                page_params.page, page_params.page_size, page_params.item_count
-            )
+        meta = self._make_pagination_metadata(
+            page_params.page, page_params.page_size, page_params.item_count
         )
+        if getattr(page_params, "total_estimated", False):
+            meta["total_estimated"] = True
+        if getattr(page_params, "keyset", False):
+            # Walking by cursor: page numbers do not apply.
+            for name in ("page", "previous_page", "next_page"):
+                meta.pop(name, None)
+        if getattr(page_params, "next_after", None) is not None:
+            meta["next_after"] = page_params.next_after
+        headers[self.PAGINATION_HEADER_NAME] = json.dumps(meta)
         return result, headers
 
     def _prepare_pagination_doc(self, doc, doc_info, *, spec, **kwargs):

@@ -2,9 +2,17 @@
 
 from flask.views import MethodView
 
-from schemas.audit import AuditArgs, AuditEntrySchema, AuditVerifySchema
-from service.domain import audit
-from service.web import access
+from schemas.audit import (
+    AuditArgs,
+    AuditEntrySchema,
+    AuditProofArgs,
+    AuditProofSchema,
+    AuditTreeHeadArgs,
+    AuditTreeHeadSchema,
+    AuditVerifySchema,
+)
+from service.domain import audit, auditlog
+from service.web import access, sealing
 
 from .common import Blueprint, Listing
 
@@ -18,7 +26,7 @@ class AuditLog(MethodView):
     @blp.lists(AuditEntrySchema, AuditArgs)
     def get(self, args):
         """Who did what, when, with what outcome; newest first"""
-        return Listing(audit.entries(args))
+        return Listing(audit.entries(args), seek=audit.entries_after, after=args.get("after"))
 
 
 @blp.route("/verify")
@@ -27,5 +35,28 @@ class AuditLog(MethodView):
 class AuditVerify(MethodView):
     @blp.response(200, AuditVerifySchema)
     def get(self):
-        """Recompute the audit log's hash chain from storage"""
-        return audit.verify()
+        """Recompute the audit log from storage: the older hash chain, every sealed leaf,
+        every signed tree head's root and signature, the unsealed entries' leaf hashes"""
+        return audit.verify(sealing.signer())
+
+
+@blp.route("/tree-heads")
+@access.allow("admin", "oversight")
+@access.audited_reads
+class AuditTreeHeads(MethodView):
+    @blp.lists(AuditTreeHeadSchema, AuditTreeHeadArgs)
+    def get(self, args):
+        """Signed tree heads of the audit log's Merkle tree (RFC 6962), largest first"""
+        return Listing(auditlog.tree_heads())
+
+
+@blp.route("/<int:entry_id>/proof")
+@access.allow("admin", "oversight")
+@access.audited_reads
+class AuditProof(MethodView):
+    @blp.arguments(AuditProofArgs, location="query")
+    @blp.response(200, AuditProofSchema)
+    def get(self, args, entry_id):
+        """An entry's inclusion proof in a signed tree head (and, with `since`, the
+        consistency proof between two tree heads)"""
+        return auditlog.proof(entry_id, args.get("tree_size"), args.get("since"))

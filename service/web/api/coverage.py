@@ -14,7 +14,7 @@ from schemas.coverage import (
     SummaryArgs,
     SummaryRowSchema,
 )
-from service.domain import activation, coverage
+from service.domain import activation, coverage, inventory
 from service.web import access
 
 from .common import Blueprint, Listing
@@ -28,7 +28,12 @@ class LackingIncidents(MethodView):
     def get(self, args):
         """List incidents lacking footage (bodycam, any, or an officer's own bodycam)"""
         query = coverage.lacking_incidents(args["lacking"], args)
-        return Listing(query, lambda page: coverage.represent(page, args["counting"]))
+        return Listing(
+            query,
+            lambda page: coverage.represent(page, args["counting"]),
+            seek=inventory.incidents_after,
+            after=args.get("after"),
+        )
 
 
 @blp.route("/coverage/summary")

@@ -1,6 +1,8 @@
 """Chain of custody: an append-only, hash-chained record per source (GET and POST only; see
 docs/custody.md)"""
 
+from operator import attrgetter
+
 from flask import Response
 from flask.views import MethodView
 
@@ -31,7 +33,10 @@ class CustodyChain(MethodView):
         """
         source = inventory.get_source(source_id)
         events = custody.list_events(source)
-        page = QueryPage(Listing(events), pagination_parameters)
+        listing = Listing(
+            events, seek=custody.events_after, after=args.get("after"), cursor=attrgetter("seq")
+        )
+        page = QueryPage(listing, pagination_parameters)
         if args["format"] == "csv":
             rows = CustodyEventSchema(many=True).dump(events.iterator())
             return Response(

@@ -22,6 +22,8 @@ class Incidents(MethodView):
         return Listing(
             inventory.list_incidents(args),
             lambda page: retention.with_tags(inventory.with_agencies(page)),
+            seek=inventory.incidents_after,
+            after=args.get("after"),
         )
 
     @blp.creates(IncidentSchema)
@@ -84,7 +86,11 @@ class IncidentSources(MethodView):
     def get(self, args, incident_id):
         """List an incident's sources"""
         inventory.get_incident(incident_id)
-        return Listing(inventory.list_sources({**args, "incident_id": incident_id}))
+        return Listing(
+            inventory.list_sources({**args, "incident_id": incident_id}),
+            seek=inventory.sources_after,
+            after=args.get("after"),
+        )
 
     @blp.creates(SourceSchema)
     def post(self, values, incident_id):

@@ -17,7 +17,9 @@ class Sources(MethodView):
     @blp.lists(SourceSchema, SourceListArgs)
     def get(self, args):
         """List sources"""
-        return Listing(inventory.list_sources(args))
+        return Listing(
+            inventory.list_sources(args), seek=inventory.sources_after, after=args.get("after")
+        )
 
     @blp.creates(SourceSchema)
     def post(self, values):

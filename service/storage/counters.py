@@ -1,0 +1,179 @@
+"""Per-incident counters (models.IncidentCounters) computed from the rows they summarise.
+
+`recompute(ids)` is the one definition of every counter: the write paths call it (through
+service/domain/counters.py) for the incidents they touched, the migration that introduced
+the table back-fills with it, and `evidence check-counters` compares the stored figures with
+it. It reads one incident's sources through the covering (incident, kind, officer,
+custody_status, review_status) index, so keeping the counters costs a few index reads per
+write.
+"""
+
+from peewee import JOIN, SQL, Case, fn
+
+from service.storage.db import database, for_update
+from service.storage.models import Incident, IncidentCounters, Involvement, Source
+
+# Custody states in which the service holds the file itself, and review states in which a
+# reviewer has reached a verdict (coverage.py asks its questions with the same sets).
+HELD = ("in_custody", "checked_out")
+REVIEWED = ("reviewed", "flagged", "excluded")
+DISPOSED = "disposed"
+FIELDS = [f.name for f in IncidentCounters._meta.sorted_fields if f.name != "incident"]
+CHUNK = 5000
+
+
+def _sum(condition):
+    return fn.COALESCE(fn.SUM(Case(None, [(condition, 1)], 0)), 0)
+
+
+def _uncovered(condition, name):
+    own_bodycam = Source.select(SQL("1")).where(
+        (Source.incident == Involvement.incident)
+        & (Source.officer == Involvement.officer)
+        & (Source.kind == "bodycam")
+        & condition
+    )
+    return (
+        Involvement.select(fn.COUNT(SQL("*")))
+        .where(
+            (Involvement.incident == Incident.id)
+            & (Involvement.camera_expected == True)  # noqa: E712
+            & ~fn.EXISTS(own_bodycam)
+        )
+        .alias(name)
+    )
+
+
+def computed(where):
+    """A query of (incident id, counters...) for the incidents matching `where`."""
+    s = Source.alias("s")
+    counted = s.custody_status != DISPOSED
+    held = s.custody_status.in_(HELD)
+    bodycam = s.kind == "bodycam"
+    reviewed = s.review_status.in_(REVIEWED)
+    return (
+        Incident.select(
+            Incident.id,
+            fn.COUNT(s.id).alias("sources"),
+            _sum(counted).alias("sources_counted"),
+            _sum(held).alias("sources_held"),
+            _sum(s.custody_status == DISPOSED).alias("sources_disposed"),
+            _sum(bodycam & counted).alias("bodycam_counted"),
+            _sum(bodycam & held).alias("bodycam_held"),
+            _sum(reviewed & counted).alias("reviewed_counted"),
+            _sum(reviewed & held).alias("reviewed_held"),
+            Involvement.select(fn.COUNT(SQL("*")))
+            .where(
+                (Involvement.incident == Incident.id) & (Involvement.camera_expected == True)  # noqa: E712
+            )
+            .alias("officers_expected"),
+            _uncovered(Source.custody_status != DISPOSED, "uncovered_counted"),
+            _uncovered(Source.custody_status.in_(HELD), "uncovered_held"),
+            fn.MIN(Case(None, [(bodycam & counted, s.corrected_started_at)], None)).alias(
+                "first_bodycam_at"
+            ),
+        )
+        .join(s, JOIN.LEFT_OUTER, on=(s.incident == Incident.id))
+        .where(where)
+        .group_by(Incident.id)
+        .order_by(Incident.id)
+    )
+
+
+def _rows(where):
+    rows = []
+    for row in computed(where).dicts():
+        values = {name: row[name] for name in FIELDS}
+        for name in FIELDS:
+            if name != "first_bodycam_at":
+                values[name] = int(values[name] or 0)
+        values["first_bodycam_at"] = _as_datetime(values["first_bodycam_at"])
+        rows.append({"incident": row["id"], **values})
+    return rows
+
+
+def _as_datetime(value):
+    # MIN over a CASE comes back as text on SQLite.
+    if isinstance(value, str):
+        return IncidentCounters.first_bodycam_at.python_value(value)
+    return value
+
+
+def recompute(incident_ids):
+    """Store the counters of `incident_ids` as the rows say now. Inside a transaction: the
+    counters' rows are locked first (PostgreSQL), so writers of one incident take turns and
+    each recomputes after the other's commit."""
+    ids = sorted(set(incident_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        list(
+            for_update(
+                IncidentCounters.select(IncidentCounters.incident)
+                .where(IncidentCounters.incident.in_(chunk))
+                .order_by(IncidentCounters.incident)
+            )
+        )
+        _store(_rows(Incident.id.in_(chunk)))
+
+
+def _store(rows):
+    if rows:
+        (
+            IncidentCounters.insert_many(rows)
+            .on_conflict(
+                conflict_target=[IncidentCounters.incident],
+                preserve=[getattr(IncidentCounters, name) for name in FIELDS],
+            )
+            .execute()
+        )
+
+
+def _id_ranges():
+    last = 0
+    while True:
+        ids = [
+            i
+            for (i,) in Incident.select(Incident.id)
+            .where(Incident.id > last)
+            .order_by(Incident.id)
+            .limit(CHUNK)
+            .tuples()
+        ]
+        if not ids:
+            return
+        yield ids[0], ids[-1]
+        last = ids[-1]
+
+
+def rebuild():
+    """Recompute every incident's counters, a chunk of incidents per transaction (memory
+    stays flat); returns the number of incidents."""
+    total = 0
+    for low, high in _id_ranges():
+        with database.atomic():
+            rows = _rows((Incident.id >= low) & (Incident.id <= high))
+            _store(rows)
+            total += len(rows)
+    return total
+
+
+def drift(limit=100):
+    """Compare every stored counter with a recomputation; returns (incidents checked,
+    [(incident id, field, stored, computed), ...] up to `limit` differences, number of
+    incidents that differ)."""
+    checked, found, differing = 0, [], 0
+    for low, high in _id_ranges():
+        where = (IncidentCounters.incident >= low) & (IncidentCounters.incident <= high)
+        stored = {row["incident"]: row for row in IncidentCounters.select().where(where).dicts()}
+        for row in _rows((Incident.id >= low) & (Incident.id <= high)):
+            checked += 1
+            have = stored.get(row["incident"])
+            bad = [
+                (name, None if have is None else have[name], row[name])
+                for name in FIELDS
+                if have is None or have[name] != row[name]
+            ]
+            if bad:
+                differing += 1
+                found.extend((row["incident"], *b) for b in bad[: max(0, limit - len(found))])
+    return checked, found, differing

@@ -1,0 +1,103 @@
+"""Warm connections: a worker thread keeps its SQLite connection from request to request
+(PostgreSQL's go back to the pool), yet sees what others commit, and starts afresh after a
+database error."""
+
+import threading
+
+from peewee import OperationalError
+
+from service.domain import inventory
+from service.storage import db as storage
+from service.storage.db import database
+
+
+def _conn():
+    return None if database.is_closed() else database.connection()
+
+
+def test_sqlite_requests_of_one_thread_share_a_connection(api, make, postgres_url):
+    make.incident()
+    api.get("/incidents")
+    first = _conn()
+    api.get("/incidents")
+    if postgres_url:
+        assert first is None  # given back to the pool after each request
+    else:
+        assert first is not None and _conn() is first
+        pragmas = {
+            name: database.execute_sql(f"PRAGMA {name}").fetchone()[0]
+            for name in ("cache_size", "mmap_size", "journal_mode")
+        }
+        assert pragmas["cache_size"] < -2000 and pragmas["mmap_size"] > 0
+        assert pragmas["journal_mode"] == "wal"
+
+
+def test_a_warm_connection_sees_what_other_threads_commit(api, make):
+    incident = make.incident()
+    assert api.get(f"/incidents/{incident['id']}/sources").get_json() == []
+    done = []
+
+    def other_thread():
+        done.append(api.post(f"/incidents/{incident['id']}/sources", json={"kind": "dashcam"}))
+
+    t = threading.Thread(target=other_thread)
+    t.start()
+    t.join()
+    assert done[0].status_code == 201
+    listed = api.get(f"/incidents/{incident['id']}/sources").get_json()
+    assert [s["kind"] for s in listed] == ["dashcam"]
+
+
+def test_a_database_error_discards_the_connection(api, make, monkeypatch, postgres_url):
+    make.incident()
+    api.get("/incidents")
+    before = _conn()
+
+    def connection_lost(filters):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(inventory, "list_incidents", connection_lost)
+        response = api.get("/incidents")
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert _conn() is None  # not kept, not given back to the pool
+    listed = api.get("/incidents")
+    assert listed.status_code == 200 and len(listed.get_json()) == 1
+    if not postgres_url:
+        assert _conn() is not None and _conn() is not before
+
+
+def test_scheduled_checkpoint_runs_at_most_once_a_period(tmp_path):
+    # A SQLite file of its own (a WAL checkpoint is SQLite's), whatever the suite's backend.
+    db = storage.make_database(f"sqlite:///{tmp_path / 'wal.db'}")
+    db.connect()
+    try:
+        db.execute_sql("CREATE TABLE t (x)")
+        db.execute_sql("INSERT INTO t VALUES (1)")
+        assert db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+        assert storage.checkpoint_if_due(db, every=0) is True
+        assert storage.checkpoint_if_due(db, every=3600) is False
+    finally:
+        db.close()
+
+
+def test_a_connection_left_inside_a_transaction_is_not_kept(app, api, make):
+    make.incident()
+    with app.app_context():
+        storage.open_connection()
+        left_open = database.atomic()
+        left_open.__enter__()
+        database.execute_sql("UPDATE incident SET title = 'never committed'")
+        connection = database.connection()
+        storage.release_connection()
+        assert database.is_closed()
+        storage.open_connection()
+        assert database.connection() is not connection  # thrown away, not kept nor pooled
+    # rolled back, and the next request is not blocked by a held write lock
+    assert api.get("/incidents").get_json()[0]["title"] == "Test incident"
+    assert (
+        api.post(
+            "/incidents", json={"title": "t", "started_at": "2026-01-01T00:00:00Z"}
+        ).status_code
+        == 201
+    )
