@@ -44,6 +44,8 @@ MATRIX = [
     ("GET", "/api/v1/sources/<int:source_id>/custody", ALL),
     ("POST", "/api/v1/sources/<int:source_id>/custody", WRITERS),
     ("GET", "/api/v1/sources/<int:source_id>/custody/verify", ALL),
+    ("GET", "/api/v1/sources/<int:source_id>/integrity/resolutions", ALL),
+    ("POST", "/api/v1/sources/<int:source_id>/integrity/resolutions", {"admin"}),
     ("GET", "/api/v1/sources/<int:source_id>/reviews", ALL),
     ("POST", "/api/v1/sources/<int:source_id>/reviews", WRITERS),
     ("GET", "/api/v1/holds", ALL),

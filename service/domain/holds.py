@@ -70,6 +70,19 @@ def refresh_legal_hold(source_ids):
     ).execute()
 
 
+def held_source_ids(source_ids):
+    """Of `source_ids`, those an active hold covers (what their legal_hold should say)."""
+    return {
+        source_id
+        for (source_id,) in Source.select(Source.id)
+        .where(
+            Source.id.in_(list(source_ids))
+            & (Source.incident.in_(_held_by_incident()) | Source.id.in_(_held_by_listing()))
+        )
+        .tuples()
+    }
+
+
 def _covered_ids(hold):
     """A subquery of the ids of the sources `hold` covers."""
     if hold.incident_id is not None:

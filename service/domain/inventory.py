@@ -451,6 +451,15 @@ def update_source(source, changes, facts=None):
     written = [Source._meta.fields.get(k) or Source._meta.columns[k] for k in changes]
     written += [Source.corrected_started_at, Source.corrected_ended_at, Source.updated_at]
     if "sha256" in changes and changes["sha256"] != source.sha256:
+        if source.custody_last_seq:
+            # Custody observations were compared with this hash: changing it would erase
+            # a mismatch. An admin resolves a mismatch instead (docs/custody.md).
+            raise Conflict(
+                f"sha256 of source {source.id} is fixed: it has {source.custody_last_seq} "
+                "custody event(s); a hash mismatch is resolved by an admin through "
+                f"POST /api/v1/sources/{source.id}/integrity/resolutions",
+                {"json": {"sha256": ["fixed once custody events exist"]}},
+            )
         # Observations were compared with the old hash; they say nothing about the new one.
         source.integrity = "unverified"
         written.append(Source.integrity)

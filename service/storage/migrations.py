@@ -143,11 +143,19 @@ def record_custody_chain_heads(migrator):
     drop_index_if_present(migrator, Source, "source_incident_id_kind_custody_status")
 
 
+def keep_custody_findings(migrator):
+    """Custody events may say why they were recorded out of time order
+    (`late_entry_reason`); hash mismatches are resolved by an admin in a table of their own
+    (integrity_resolution, made by create_tables as a new table)."""
+    add_column_if_missing(migrator, CustodyEvent, "late_entry_reason")
+
+
 # (version, function), in the order they apply; never renumber or remove one that shipped.
 MIGRATIONS = [
     (1, index_sources_by_file_and_device),
     (2, index_incident_lists_by_state_and_kind),
     (3, record_custody_chain_heads),
+    (8, keep_custody_findings),
 ]
 
 

@@ -219,9 +219,29 @@ class CustodyEvent(BaseModel):
     recorded_at = DateTimeField(default=lambda: utcnow())
     prev_hash = CharField(max_length=64)
     hash = CharField(max_length=64)
+    # Why an event is recorded out of time order (migration 8); hashed only when given.
+    late_entry_reason = TextField(null=True)
 
     class Meta:
         indexes = ((("source", "seq"), True),)
+
+
+class IntegrityResolution(BaseModel):
+    """An admin's resolution of a hash mismatch (migration 8). Append-only: it keeps the
+    hash the source had, the hash observed, and the hash the source holds from then on."""
+
+    source = ForeignKeyField(Source, backref="integrity_resolutions", on_delete="RESTRICT")
+    after_seq = IntegerField()  # the chain's length when it was recorded
+    mismatch_seq = IntegerField()  # the custody event that observed the other hash
+    previous_sha256 = CharField(max_length=64)
+    observed_sha256 = CharField(max_length=64)
+    sha256 = CharField(max_length=64)
+    reason = TextField()
+    actor = CharField(max_length=200)
+    resolved_at = DateTimeField(default=lambda: utcnow())
+
+    class Meta:
+        indexes = ((("source", "after_seq"), False),)
 
 
 class Review(BaseModel):
@@ -317,6 +337,7 @@ ALL_MODELS = [
     Involvement,
     Source,
     CustodyEvent,
+    IntegrityResolution,
     Review,
     LegalHold,
     HoldSource,
