@@ -66,6 +66,41 @@ def storable_text(value):
         raise ValidationError("Must be valid Unicode (no lone surrogates).") from exc
 
 
+def storable_problem(value):
+    """The reason `value` (text) cannot be stored, or None: for the checks made outside a
+    schema (the importer's keys)."""
+    try:
+        storable_text(value)
+    except ValidationError as exc:
+        return exc.messages[0]
+    return None
+
+
+class FullMatch(validate.Regexp):
+    """A pattern the whole value must match: re.fullmatch, where validate.Regexp's re.match
+    with `$` would let a trailing newline through ("MPD\n" is not an agency code). Text
+    that no database can store is refused first."""
+
+    def __call__(self, value):
+        storable_text(value)
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+def bounded_float(low, high, **kwargs):
+    """A finite number within [low, high] that both databases store exactly as given (a
+    magnitude below 1e-300, subnormal in a double, is refused rather than rounded)."""
+    return fields.Float(validate=[validate.Range(low, high), _not_vanishing], **kwargs)
+
+
+def _not_vanishing(value):
+    if value != 0 and abs(value) < 1e-300:
+        raise ValidationError(
+            "Too small to store exactly: give 0 or a magnitude of 1e-300 or more."
+        )
+
+
 def Text(max_length, min_length=None, **kwargs):
     """Free text of bounded length (PostgreSQL enforces column sizes; SQLite would not)."""
     return fields.String(

@@ -3,15 +3,15 @@ from marshmallow import Schema, fields, validate
 from service.domain.vocabulary import INCIDENT_KINDS, INCIDENT_STATUSES
 
 from .agency import AGENCY_CODE
-from .common import Choice, Id, ListArgs, Text, UTCDateTime
+from .common import Choice, Id, ListArgs, Text, UTCDateTime, bounded_float
 
 
 class LocationSchema(Schema):
     address = Text(300, allow_none=True)
     city = Text(120, allow_none=True)
     state = Text(64, allow_none=True)
-    latitude = fields.Float(allow_none=True, validate=validate.Range(-90, 90))
-    longitude = fields.Float(allow_none=True, validate=validate.Range(-180, 180))
+    latitude = bounded_float(-90, 90, allow_none=True)
+    longitude = bounded_float(-180, 180, allow_none=True)
 
 
 class IncidentSchema(Schema):

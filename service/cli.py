@@ -240,7 +240,7 @@ def migrate_to(url, batch_size):
     chains = ", ".join(f"{name} chain verified" for name in result["chains"])
     click.echo(
         f"copied {sum(result['tables'].values())} rows in {len(result['tables'])} "
-        f"tables; row counts match; {chains}"
+        f"tables; row counts and values match; {chains}"
     )
 
 

@@ -26,6 +26,7 @@ from marshmallow.utils import missing as MISSING
 from peewee import SQL, DataError, IntegrityError, NodeList, Tuple, chunked
 
 from schemas.agency import AgencySchema
+from schemas.common import storable_problem
 from schemas.custody import CustodyEventSchema
 from schemas.incident import IncidentSchema
 from schemas.involvement import InvolvementSchema
@@ -269,6 +270,9 @@ class Reference:
             return ident
         if not isinstance(value, str) or len(value) > 200:
             raise RowRejected([(column, "must be text of at most 200 characters")])
+        problem = storable_problem(value)
+        if problem:
+            raise RowRejected([(column, problem)])
         return value.strip()
 
     def lookup(self, wanted):
@@ -322,6 +326,10 @@ class OfficerReference(Reference):
             raise RowRejected([("officer_badge", "give both officer_agency and officer_badge")])
         if not all(isinstance(v, str) for v in (agency, badge)):
             raise RowRejected([("officer_badge", "officer_agency and officer_badge are text")])
+        for column, value in zip(self.pair, (agency, badge), strict=True):
+            problem = storable_problem(value)
+            if problem:
+                raise RowRejected([(column, problem)])
         return "officer_badge", (agency.strip(), badge.strip())
 
     def lookup(self, wanted):
@@ -481,6 +489,9 @@ class RecordKind:
                 )
             if not isinstance(values[key], str):
                 raise RowRejected([(key, "Not a valid string.")])
+            problem = storable_problem(values[key])
+            if problem:
+                raise RowRejected([(key, problem)])
         row = Row(number, values, self.separator)
         for ref in self.references:
             try:

@@ -150,12 +150,29 @@ def keep_custody_findings(migrator):
     add_column_if_missing(migrator, CustodyEvent, "late_entry_reason")
 
 
+def store_numbers_in_double_precision(migrator):
+    """PostgreSQL made peewee's FloatField `real` (single precision: 1000000123.25 read back
+    as 1000000100.0, while corrected_started_at was computed from the exact value). The
+    columns become `double precision`, which keeps every value a JSON number can carry;
+    SQLite's REAL is already double precision."""
+    if not is_postgresql():
+        return
+    for table, column in (
+        ("source", "clock_offset_seconds"),
+        ("source", "duration_seconds"),
+        ("incident", "latitude"),
+        ("incident", "longitude"),
+    ):
+        database.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE double precision')
+
+
 # (version, function), in the order they apply; never renumber or remove one that shipped.
 MIGRATIONS = [
     (1, index_sources_by_file_and_device),
     (2, index_incident_lists_by_state_and_kind),
     (3, record_custody_chain_heads),
     (8, keep_custody_findings),
+    (9, store_numbers_in_double_precision),
 ]
 
 

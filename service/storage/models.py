@@ -13,7 +13,7 @@ from peewee import (
     CompositeKey,
     DateField,
     DateTimeField,
-    FloatField,
+    DoubleField,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -77,8 +77,8 @@ class Incident(BaseModel):
     address = CharField(max_length=300, null=True)
     city = CharField(max_length=120, null=True)
     state = CharField(max_length=64, null=True)
-    latitude = FloatField(null=True)
-    longitude = FloatField(null=True)
+    latitude = DoubleField(null=True)
+    longitude = DoubleField(null=True)
     status = CharField(max_length=32, default="open")
     description = TextField(null=True)
     created_at = DateTimeField(default=lambda: utcnow())
@@ -162,10 +162,10 @@ class Source(BaseModel):
     recorded_by = CharField(max_length=300, null=True)
     recording_started_at = DateTimeField(null=True)
     recording_ended_at = DateTimeField(null=True)
-    clock_offset_seconds = FloatField(default=0)
+    clock_offset_seconds = DoubleField(default=0)
     corrected_started_at = DateTimeField(null=True)
     corrected_ended_at = DateTimeField(null=True)
-    duration_seconds = FloatField(null=True)
+    duration_seconds = DoubleField(null=True)
     sha256 = CharField(max_length=64, null=True)
     size_bytes = BigIntegerField(null=True)
     storage_uri = TextField(null=True)

@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 from service.domain import audit, auth
 from service.domain.vocabulary import MAX_ID
 from service.storage.db import RequestTransaction, database
-from service.web import access
+from service.web import access, bodies
 
 log = logging.getLogger("evidence")
 
@@ -117,7 +117,12 @@ def open_request():
         return None  # routing answers 404 / 405
     declared = access.current()
     if g.token.role not in access.allowed_roles(request.method, declared):
-        return error_response(403, f"role {g.token.role!r} may not {request.method} {rule}")
+        allowed = ", ".join(sorted(access.allowed_roles(request.method, declared)))
+        return error_response(
+            403,
+            f"role {g.token.role!r} may not {request.method} {request.path} "
+            f"(allowed: {allowed}); use a token of one of those roles",
+        )
     bad = _bad_path_ids()
     if bad:
         return error_response(
@@ -133,6 +138,9 @@ def open_request():
     request.max_content_length = current_app.config["MAX_JSON_BYTES"]
     if request.content_length and not request.is_json:
         return error_response(415, "send the body as application/json")
+    problem = bodies.json_body_problem(request.get_data(cache=True))
+    if problem:
+        return error_response(400, problem, {"json": {"body": [problem]}})
     g.tx = RequestTransaction()
     return None
 
