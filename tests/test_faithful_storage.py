@@ -111,7 +111,7 @@ def test_unstorable_text_is_refused_everywhere(api, make, text):
 
 
 def test_a_nul_in_an_import_key_is_a_row_error(api, make):
-    incident = make.incident()
+    make.incident()
     rows = [
         {"external_id": "ok-1", "title": "A", "started_at": "2026-01-24T09:00:00Z"},
         {"external_id": "bad\x00key", "title": "B", "started_at": "2026-01-24T09:00:00Z"},
