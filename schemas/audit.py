@@ -1,6 +1,6 @@
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
-from .common import PageArgs, Text, UTCDateTime
+from .common import Choice, PageArgs, Text, UTCDateTime
 
 
 class AuditEntrySchema(Schema):
@@ -21,6 +21,14 @@ class AuditEntrySchema(Schema):
 class AuditArgs(PageArgs):
     actor = Text(100)
     resource = Text(32)
+    resource_id = Text(100, metadata={"description": "entries about this record (its id)"})
+    status = fields.Integer(
+        validate=validate.Range(100, 599), metadata={"description": "the HTTP status answered"}
+    )
+    method = Choice(
+        ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"),
+        metadata={"description": "the HTTP method"},
+    )
     since = UTCDateTime(metadata={"description": "entries at or after"})
     until = UTCDateTime(metadata={"description": "entries before"})
 

@@ -169,8 +169,9 @@ def place_hold(values, actor):
     return hold
 
 
-def release_hold(hold_id, actor):
-    """Release an active hold; its sources stay held while another active hold covers them."""
+def release_hold(hold_id, actor, release_reason=None):
+    """Release an active hold (`release_reason`: why, kept with it); its sources stay held
+    while another active hold covers them."""
     hold = get_hold(hold_id, lock=True)
     if hold.incident_id is not None:
         lock_incidents([hold.incident_id])
@@ -189,6 +190,7 @@ def release_hold(hold_id, actor):
     hold.active = False
     hold.released_at = utcnow()
     hold.released_by = actor
+    hold.release_reason = release_reason or None
     hold.save()
     refresh_legal_hold(_covered_ids(hold))
     return hold

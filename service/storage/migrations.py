@@ -25,6 +25,7 @@ from service.storage.models import (
     BaseModel,
     CustodyEvent,
     Incident,
+    LegalHold,
     Source,
     create_tables,
 )
@@ -166,6 +167,11 @@ def store_numbers_in_double_precision(migrator):
         database.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE double precision')
 
 
+def keep_hold_release_reasons(migrator):
+    """A hold's release says why (`release_reason`)."""
+    add_column_if_missing(migrator, LegalHold, "release_reason")
+
+
 # (version, function), in the order they apply; never renumber or remove one that shipped.
 MIGRATIONS = [
     (1, index_sources_by_file_and_device),
@@ -173,6 +179,7 @@ MIGRATIONS = [
     (3, record_custody_chain_heads),
     (8, keep_custody_findings),
     (9, store_numbers_in_double_precision),
+    (10, keep_hold_release_reasons),
 ]
 
 

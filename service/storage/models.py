@@ -271,6 +271,7 @@ class LegalHold(BaseModel):
     released_by = CharField(max_length=200, null=True)
     created_at = DateTimeField(default=lambda: utcnow())
     released_at = DateTimeField(null=True)
+    release_reason = TextField(null=True)  # migration 10
 
     class Meta:
         indexes = ((("incident", "active"), False),)

@@ -14,7 +14,7 @@ from playhouse.pool import MaxConnectionsExceeded
 from service import config as settings
 from service.domain.errors import DomainError
 from service.storage.db import backend_name, database, make_database
-from service.web import hooks, signin, templating
+from service.web import hooks, messages, signin, templating
 
 log = logging.getLogger("evidence")
 
@@ -35,7 +35,11 @@ class EvidenceApi(Api):
 
     def handle_http_exception(self, error):
         payload, status, headers = super().handle_http_exception(error)
+        messages.improve(payload, error)
         payload.setdefault("message", error.description)
+        valid_methods = getattr(error, "valid_methods", None)
+        if status == 405 and valid_methods:
+            headers = {**(headers or {}), "Allow": ", ".join(valid_methods)}
         return payload, status, headers
 
 

@@ -14,7 +14,7 @@ from schemas.imports import (
 from service.bulk import importer
 from service.bulk.readers import MEDIA_TYPES
 from service.domain.errors import RowsRejected, TooLarge, UnsupportedMediaType
-from service.web import access
+from service.web import access, messages
 
 from .common import Blueprint
 
@@ -83,3 +83,10 @@ class Imports(MethodView):
                 details=summary,
             )
         return summary
+
+
+messages.NOT_FOUND_HINTS[blp.url_prefix + "/"] = (
+    "no such import kind; the kinds are: "
+    + ", ".join(IMPORT_KINDS)
+    + " (POST /api/v1/imports/{kind})"
+)

@@ -52,7 +52,10 @@ class Involvements(MethodView):
             query = query.where(Involvement.role == args["role"])
         return Listing(query)
 
-    @blp.creates(InvolvementSchema)
+    @blp.creates(
+        InvolvementSchema,
+        location=lambda i: f"/api/v1/incidents/{i.incident_id}/officers/{i.officer_id}",
+    )
     def post(self, values, incident_id):
         """Record an officer's involvement in an incident"""
         return inventory.involve_officer(inventory.get_incident(incident_id), values)
@@ -83,7 +86,7 @@ class IncidentSources(MethodView):
         inventory.get_incident(incident_id)
         return Listing(inventory.list_sources({**args, "incident_id": incident_id}))
 
-    @blp.creates(SourceSchema)
+    @blp.creates(SourceSchema, location=lambda source: f"/api/v1/sources/{source.id}")
     def post(self, values, incident_id):
         """Record a source of an incident"""
         inventory.get_incident(incident_id)
