@@ -19,8 +19,9 @@ class ReportArgs(SummaryArgs):
         TABLES,
         load_default="incidents",
         metadata={
-            "description": "CSV only: the incidents lacking bodycam footage "
-            "(default) or the summary rows"
+            "description": "CSV: the incidents lacking bodycam footage (default), the "
+            "summary rows, or the officers without their own bodycam footage; JSON and "
+            "HTML add the officers with table=officers"
         },
     )
 

@@ -39,6 +39,7 @@ MATRIX = [
     ("PATCH", "/api/v1/sources/<int:source_id>", WRITERS),
     ("GET", "/api/v1/coverage/incidents", ALL),
     ("GET", "/api/v1/coverage/summary", ALL),
+    ("GET", "/api/v1/coverage/officers", ALL),
     ("GET", "/api/v1/incidents/<int:incident_id>/coverage", ALL),
     ("GET", "/api/v1/incidents/<int:incident_id>/coverage/at", ALL),
     ("GET", "/api/v1/sources/<int:source_id>/custody", ALL),

@@ -780,6 +780,8 @@ class BatchSourceFacts(inventory.SourceFacts):
     (falling back to a query for anything not looked up)."""
 
     def __init__(self, rows):
+        self.rows = rows
+        self.involved = None  # (incident_id, officer_id) pairs, looked up when first asked
         self.incidents = {row.ids["incident_id"] for row in rows}
         self.officers = {row.ids["officer_id"] for row in rows if "officer_id" in row.ids}
         self.masters = {row.ids["derived_from_id"] for row in rows if "derived_from_id" in row.ids}
@@ -819,6 +821,25 @@ class BatchSourceFacts(inventory.SourceFacts):
 
     def officer_exists(self, officer_id):
         return officer_id in self.officers or super().officer_exists(officer_id)
+
+    def officer_involved(self, incident_id, officer_id):
+        if self.involved is None:
+            pairs = {
+                (row.ids["incident_id"], row.ids["officer_id"])
+                for row in self.rows
+                if "officer_id" in row.ids and "incident_id" in row.ids
+            }
+            self.involved = set()
+            for chunk in chunked(sorted(pairs), BATCH_SIZE):
+                incidents = {i for i, _ in chunk}
+                officers = {o for _, o in chunk}
+                query = Involvement.select(Involvement.incident, Involvement.officer).where(
+                    Involvement.incident.in_(incidents) & Involvement.officer.in_(officers)
+                )
+                self.involved |= set(query.tuples())
+        if (incident_id, officer_id) in self.involved:
+            return True
+        return super().officer_involved(incident_id, officer_id)
 
     def source_exists(self, source_id):
         return source_id in self.masters or super().source_exists(source_id)

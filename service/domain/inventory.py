@@ -361,6 +361,13 @@ class SourceFacts:
     def source_exists(self, source_id):
         return Source.select().where(Source.id == source_id).exists()
 
+    def officer_involved(self, incident_id, officer_id):
+        return (
+            Involvement.select()
+            .where((Involvement.incident == incident_id) & (Involvement.officer == officer_id))
+            .exists()
+        )
+
     def external_id_owner(self, external_id, own_id=None):
         return _external_id_owner(Source, external_id, own_id)
 
@@ -376,8 +383,9 @@ def _check_incident_exists(incident_id, facts):
         raise Invalid("incident_id", f"incident {incident_id} does not exist")
 
 
-def _check_source(source, is_new, facts):
-    """Rules across fields and records, on the source as it would be saved."""
+def _check_source(source, is_new, facts, officer_moved=True):
+    """Rules across fields and records, on the source as it would be saved. The officer
+    must be involved in the source's incident (checked when either is set or changed)."""
     _require_order(
         source.recording_started_at,
         source.recording_ended_at,
@@ -386,6 +394,16 @@ def _check_source(source, is_new, facts):
     )
     if source.officer_id is not None and not facts.officer_exists(source.officer_id):
         raise Invalid("officer_id", f"officer {source.officer_id} does not exist")
+    if (
+        source.officer_id is not None
+        and officer_moved
+        and not facts.officer_involved(source.incident_id, source.officer_id)
+    ):
+        raise Invalid(
+            "officer_id",
+            f"officer {source.officer_id} is not involved in incident {source.incident_id}; "
+            "record the officer's involvement in the incident first",
+        )
     if source.derived_from_id is not None:
         if not is_new and source.derived_from_id == source.id:
             raise Invalid("derived_from_id", "a source cannot be derived from itself")
@@ -463,8 +481,9 @@ def update_source(source, changes, facts=None):
         # Observations were compared with the old hash; they say nothing about the new one.
         source.integrity = "unverified"
         written.append(Source.integrity)
+    officer_moved = moved or changes.get("officer_id", source.officer_id) != source.officer_id
     _apply(source, changes)
-    _check_source(source, False, facts)
+    _check_source(source, False, facts, officer_moved)
     source.updated_at = utcnow()
     source.save(only=written)
     if moved:

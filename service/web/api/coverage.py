@@ -8,11 +8,13 @@ from schemas.coverage import (
     InstantArgs,
     LackingArgs,
     LackingIncidentSchema,
+    OfficerCoverageArgs,
+    OfficerCoverageSchema,
     SourcesAtSchema,
     SummaryArgs,
     SummaryRowSchema,
 )
-from service.domain import coverage
+from service.domain import coverage, officer_coverage
 from service.web import access
 
 from .common import Blueprint, Listing
@@ -27,6 +29,15 @@ class LackingIncidents(MethodView):
         """List incidents lacking footage (bodycam, any, or an officer's own bodycam)"""
         query = coverage.lacking_incidents(args["lacking"], args)
         return Listing(query, lambda page: coverage.represent(page, args["counting"]))
+
+
+@blp.route("/coverage/officers")
+class OfficerCoverage(MethodView):
+    @blp.lists(OfficerCoverageSchema, OfficerCoverageArgs)
+    def get(self, args):
+        """List officers' involvements with whether their own bodycam footage exists"""
+        query = officer_coverage.officer_rows(args)
+        return Listing(query, lambda page: officer_coverage.represent(page, args["counting"]))
 
 
 @blp.route("/coverage/summary")
