@@ -25,6 +25,12 @@ class ImportErrorSchema(Schema):
     message = fields.String()
 
 
+class ImportChangeSchema(Schema):
+    row = fields.Integer(metadata={"description": "data row, counted from 1"})
+    id = fields.Integer(metadata={"description": "the record updated"})
+    fields_ = fields.List(fields.String(), data_key="fields", attribute="fields")
+
+
 class ImportSummarySchema(Schema):
     kind = Choice(IMPORT_KINDS)
     mode = Choice(("atomic", "partial"))
@@ -38,6 +44,13 @@ class ImportSummarySchema(Schema):
         metadata={"description": "all errors found; `errors` lists the first 1000"}
     )
     errors = fields.List(fields.Nested(ImportErrorSchema))
+    changes_total = fields.Integer(
+        metadata={"description": "rows that updated a record; `changes` lists the first 1000"}
+    )
+    changes = fields.List(
+        fields.Nested(ImportChangeSchema),
+        metadata={"description": "which record each updating row changed, and which fields"},
+    )
 
 
 class ImportRejectedSchema(ImportSummarySchema):

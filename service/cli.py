@@ -175,6 +175,7 @@ def tokens_create(name, role, expires_in):
     upgrade()
     with database.atomic():
         token = auth.create_token(name, role, expires_in)
+    audit_command(["tokens", "create", "--name", name, "--role", role], 201, "tokens", name)
     click.echo(token)
 
 
@@ -182,13 +183,20 @@ def tokens_create(name, role, expires_in):
 @with_database
 def tokens_list():
     """Show token names, roles and dates (never the tokens)."""
-    from service.domain.time import isoformat_z
+    from service.domain.time import isoformat_z, utcnow
     from service.storage.models import ApiToken
 
     rows = ApiToken.select().order_by(ApiToken.name)
     click.echo(f"{'name':24} {'role':12} {'created':21} {'expires':21} {'last used':21} state")
+    now = utcnow()
     for t in rows:
-        state = "revoked" if t.revoked_at else "active"
+        state = (
+            "revoked"
+            if t.revoked_at
+            else "expired"
+            if t.expires_at is not None and t.expires_at <= now
+            else "active"
+        )
         click.echo(
             f"{t.name:24} {t.role:12} {isoformat_z(t.created_at):21} "
             f"{isoformat_z(t.expires_at) or '-':21} {isoformat_z(t.last_used_at) or '-':21} "
@@ -206,6 +214,7 @@ def tokens_revoke(name):
 
     with database.atomic():
         auth.revoke_token(name)
+    audit_command(["tokens", "revoke", "--name", name], 200, "tokens", name)
     click.echo(f"revoked {name}", err=True)
 
 
@@ -290,6 +299,33 @@ def _summary_line(job):
     return line
 
 
+def operator(actor=None):
+    """Who runs a command, as the records name them: `cli:<login>`, and `cli:<login> as
+    <actor>` when --actor names someone else (never the other name alone)."""
+    import getpass
+
+    login = f"cli:{getpass.getuser()}"
+    return f"{login} as {actor}" if actor else login
+
+
+def audit_command(words, status, resource=None, resource_id=None, actor=None):
+    """An audit entry for a command run from the command line, in its own transaction."""
+    from service.domain import audit
+    from service.storage.db import database
+
+    with database.atomic():
+        audit.record(
+            actor=operator(actor)[:100],
+            role=None,
+            method="CLI",
+            path=("evidence " + " ".join(words))[:2000],
+            status=status,
+            resource=resource,
+            resource_id=None if resource_id is None else str(resource_id)[:100],
+            ip=None,
+        )
+
+
 @main.command("import")
 @click.argument("kind", type=click.Choice(sorted(IMPORT_KINDS)))
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
@@ -311,16 +347,19 @@ def _summary_line(job):
     type=click.Path(dir_okay=False, writable=True),
     help="write every rejected row's errors to this CSV file (row, field, message)",
 )
-@click.option("--actor", default=None, help="who is importing (default: the login name)")
+@click.option(
+    "--actor",
+    default=None,
+    help="on whose behalf you import: recorded as `cli:<login> as <actor>` (default: cli:<login>)",
+)
 @click.option("--batch-size", default=1000, hidden=True, type=click.IntRange(1, 100_000))
 @with_database
 def import_rows(kind, file, fmt, dry_run, partial, errors_path, actor, batch_size):
     """Import KIND records from FILE (CSV, NDJSON or a JSON array; - for stdin).
 
     Exit status: 0 all rows imported, 1 some rows rejected, 2 the file cannot be read.
+    Every import is written to the audit log (each committed batch with --partial).
     """
-    import getpass
-
     from service.bulk.importer import run_import
     from service.bulk.readers import format_of_name
     from service.bulk.spreadsheet import SpreadsheetWriter
@@ -341,6 +380,15 @@ def import_rows(kind, file, fmt, dry_run, partial, errors_path, actor, batch_siz
         writer = SpreadsheetWriter(errors_file, ["row", "field", "message"])
         on_error = writer.write_dict
     progress = ImportProgress(stream, kind, size) if sys.stderr.isatty() else None
+    words = ["import", kind, file] + (["--dry-run"] if dry_run else [])
+    words += ["--partial"] if partial else []
+    audit_fields = {
+        "actor": operator(actor)[:100],
+        "role": None,
+        "method": "CLI",
+        "path": " ".join(["evidence", *words])[:2000],
+        "ip": None,
+    }
     try:
         job = run_import(
             kind,
@@ -348,12 +396,14 @@ def import_rows(kind, file, fmt, dry_run, partial, errors_path, actor, batch_siz
             fmt,
             dry_run=dry_run,
             partial=partial,
-            actor=actor or f"cli:{getpass.getuser()}",
+            actor=operator(actor),
             batch_size=batch_size,
             on_error=on_error,
             on_progress=progress,
+            audit_fields=audit_fields,
         )
     except DomainError as exc:
+        audit_command(words, exc.status, "imports", kind, actor)
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(2)
     finally:
@@ -373,6 +423,8 @@ def import_rows(kind, file, fmt, dry_run, partial, errors_path, actor, batch_siz
             err=True,
         )
     click.echo(_summary_line(job))
+    status = 422 if job.counts["rejected"] and not partial else 200
+    audit_command(words, status, "imports", kind, actor)
     if job.counts["rejected"]:
         sys.exit(1)
 

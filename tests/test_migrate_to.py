@@ -21,6 +21,8 @@ def _catalogue(make, api):
     incidents = [make.incident(title=f"Incident {n}", agencies=["CBP", "MPD"]) for n in range(3)]
     for officer in officers:
         make.involve(incidents[0]["id"], officer["id"], camera_expected=True)
+    for incident in incidents[1:]:
+        make.involve(incident["id"], officers[0]["id"])
     sources = [
         make.source(
             i["id"],

@@ -152,19 +152,30 @@ def _created_id(response):
     return body.get("id") if isinstance(body, dict) else None
 
 
-def _audit_fields(response):
+def audit_base():
+    """Who asked what, from where: the audit fields every entry of this request shares."""
     token = g.get("token")
-    resource, resource_id = describe(_rule(), request.view_args, _created_id(response))
     path = request.full_path.rstrip("?") if request.query_string else request.path
     return {
         "actor": token.name if token else None,
         "role": token.role if token else None,
         "method": request.method,
         "path": path[:2000],
+        "ip": client_ip(),
+    }
+
+
+def client_ip():
+    return (request.remote_addr or "")[:64] or None
+
+
+def _audit_fields(response):
+    resource, resource_id = describe(_rule(), request.view_args, _created_id(response))
+    return {
+        **audit_base(),
         "status": response.status_code,
         "resource": resource,
         "resource_id": resource_id,
-        "ip": (request.remote_addr or "")[:64] or None,
     }
 
 

@@ -14,7 +14,7 @@ from schemas.imports import (
 from service.bulk import importer
 from service.bulk.readers import MEDIA_TYPES
 from service.domain.errors import RowsRejected, TooLarge, UnsupportedMediaType
-from service.web import access, messages
+from service.web import access, hooks, messages
 
 from .common import Blueprint
 
@@ -72,6 +72,7 @@ class Imports(MethodView):
                 dry_run=args["dry_run"],
                 partial=partial,
                 actor=g.token.name,
+                audit_fields=hooks.audit_base(),
             )
         except RequestEntityTooLarge as exc:
             raise _too_large() from exc
