@@ -14,7 +14,7 @@ from playhouse.pool import MaxConnectionsExceeded
 from service import config as settings
 from service.domain.errors import DomainError
 from service.storage.db import backend_name, database, make_database
-from service.web import hooks, messages, signin, templating
+from service.web import clients, hooks, messages, signin, templating
 
 log = logging.getLogger("evidence")
 
@@ -66,6 +66,7 @@ def create_app(config=None):
     )
     if config:
         app.config.update(config)
+    app.config["TRUSTED_PROXY_NETWORKS"] = clients.trusted_networks(app.config["TRUSTED_PROXIES"])
     app.json.sort_keys = False
 
     database.initialize(

@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 from service.domain import audit, auth
 from service.domain.vocabulary import MAX_ID
 from service.storage.db import RequestTransaction, database
-from service.web import access, bodies
+from service.web import access, bodies, clients
 
 log = logging.getLogger("evidence")
 
@@ -109,6 +109,15 @@ def open_request():
         return None
     g.token = auth.authenticate(_bearer_token())
     if g.token is None:
+        wait = clients.unauthenticated_wait()
+        if wait is not None:
+            g.rate_limited = True
+            return error_response(
+                429,
+                "too many requests without a valid token from this address; retry after "
+                f"{wait} s with a valid bearer token",
+                headers={"Retry-After": str(wait)},
+            )
         return error_response(
             401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
         )
@@ -166,7 +175,7 @@ def audit_base():
 
 
 def client_ip():
-    return (request.remote_addr or "")[:64] or None
+    return clients.client_ip()
 
 
 def _audit_fields(response):
@@ -216,7 +225,11 @@ def describe(rule, view_args, created_id=None):
 
 
 def _is_audited(status):
-    """Every write and every refusal; reads only where the view declares them audited."""
+    """Every write and every refusal; reads only where the view declares them audited.
+    Requests refused by the unauthenticated rate limit are not: the limit is what keeps
+    anonymous traffic from filling the log."""
+    if g.get("rate_limited"):
+        return False
     if request.method not in access.READ_METHODS or status >= 400:
         return True
     return request.url_rule is not None and bool(access.current().audited_reads)
