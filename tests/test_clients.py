@@ -74,6 +74,6 @@ def test_control_characters_are_escaped_in_the_access_log():
     }
     resp = SimpleNamespace(status="404 NOT FOUND", sent=10, headers=[])
     atoms = logger.atoms(resp, SimpleNamespace(headers=[]), environ, timedelta(milliseconds=5))
-    line = '%(h)s "%(m)s %(U)s" %(s)s' % atoms
+    line = '%(h)s "%(m)s %(U)s" %(s)s' % atoms  # noqa: UP031 (gunicorn's own formatting)
     assert "\n" not in line and "\r" not in line and "\x1b" not in line
     assert line == '127.0.0.1 "GET /api/v1/\\x0ainjected\\x0d\\x1b[31m" 404'
