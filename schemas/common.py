@@ -36,6 +36,18 @@ class UTCDateTime(fields.AwareDateTime):
             raise self.make_error("invalid") from exc
 
 
+# Incidents happen between these years: outside is a typo (year 1, 20260), and charts of
+# incidents by month span the data's real range.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+
+
+def plausible_time(value):
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(
+            f"Must be between {EARLIEST_YEAR}-01-01 and {LATEST_YEAR}-12-31 (UTC); check the year."
+        )
+
+
 class DayDate(fields.Date):
     """A calendar date, YYYY-MM-DD."""
 

@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 from service.domain.vocabulary import INCIDENT_KINDS, INCIDENT_STATUSES
 
 from .agency import AGENCY_CODE
-from .common import Choice, Id, ListArgs, Text, UTCDateTime, bounded_float
+from .common import Choice, Id, ListArgs, Text, UTCDateTime, bounded_float, plausible_time
 
 
 class LocationSchema(Schema):
@@ -21,8 +21,8 @@ class IncidentSchema(Schema):
     cad_event_id = Text(100, allow_none=True)
     title = Text(300, min_length=1, required=True)
     kind = Choice(INCIDENT_KINDS, load_default="other")
-    started_at = UTCDateTime(required=True)
-    ended_at = UTCDateTime(allow_none=True)
+    started_at = UTCDateTime(required=True, validate=plausible_time)
+    ended_at = UTCDateTime(allow_none=True, validate=plausible_time)
     location = fields.Nested(LocationSchema, load_default=dict)
     agencies = fields.List(
         fields.String(validate=AGENCY_CODE), load_default=list, validate=validate.Length(max=50)

@@ -24,6 +24,7 @@ from service.storage.models import (
     ALL_MODELS,
     BaseModel,
     CustodyEvent,
+    DashboardSession,
     Incident,
     LegalHold,
     Source,
@@ -172,6 +173,14 @@ def keep_hold_release_reasons(migrator):
     add_column_if_missing(migrator, LegalHold, "release_reason")
 
 
+def end_dashboard_sessions_on_the_server(migrator):
+    """Dashboard sign-ins are recorded (dashboard_session) so that signing out ends them
+    on the server. The table is new: upgrade() creates it before the migrations run; this
+    step only marks the version."""
+    if not database.table_exists(DashboardSession._meta.table_name):
+        database.create_tables([DashboardSession])
+
+
 # (version, function), in the order they apply; never renumber or remove one that shipped.
 MIGRATIONS = [
     (1, index_sources_by_file_and_device),
@@ -180,6 +189,7 @@ MIGRATIONS = [
     (8, keep_custody_findings),
     (9, store_numbers_in_double_precision),
     (10, keep_hold_release_reasons),
+    (11, end_dashboard_sessions_on_the_server),
 ]
 
 

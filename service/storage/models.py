@@ -314,6 +314,16 @@ class ApiToken(BaseModel):
     last_used_at = DateTimeField(null=True)
 
 
+class DashboardSession(BaseModel):
+    """A dashboard sign-in (migration 11): the cookie names it, sign-out ends it here, so a
+    copied cookie stops working at once. Only the SHA-256 of the session id is stored."""
+
+    session_hash = CharField(max_length=64, unique=True)
+    token = ForeignKeyField(ApiToken, backref="sessions", on_delete="CASCADE")
+    created_at = DateTimeField(default=lambda: utcnow())
+    ended_at = DateTimeField(null=True)
+
+
 class AuditEntry(BaseModel):
     """Who did what, when, with what outcome. Append-only and hash-chained."""
 
@@ -343,6 +353,7 @@ ALL_MODELS = [
     LegalHold,
     HoldSource,
     ApiToken,
+    DashboardSession,
     AuditEntry,
 ]
 
