@@ -5,7 +5,7 @@ from service.domain.vocabulary import JURISDICTIONS
 from .common import Choice, FullMatch, PageArgs, Text
 
 AGENCY_CODE = FullMatch(
-    r"[A-Z0-9_-]{1,32}\Z", error="Must be 1 to 32 of A-Z, 0-9, '_' or '-' (e.g. CBP)."
+    r"^[A-Z0-9_-]{1,32}$", error="Must be 1 to 32 of A-Z, 0-9, '_' or '-' (e.g. CBP)."
 )
 
 

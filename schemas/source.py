@@ -21,7 +21,7 @@ from .common import (
     bounded_float,
 )
 
-SHA256 = FullMatch(r"[0-9a-fA-F]{64}\Z", error="Must be 64 hexadecimal characters.")
+SHA256 = FullMatch(r"^[0-9a-fA-F]{64}$", error="Must be 64 hexadecimal characters.")
 # A device clock can be off by years (never set, reset to its epoch); anything past a
 # century is a typo.
 MAX_CLOCK_OFFSET = 100 * 366 * 86400

@@ -14,7 +14,7 @@ from playhouse.pool import MaxConnectionsExceeded
 from service import config as settings
 from service.domain.errors import DomainError
 from service.storage.db import backend_name, database, make_database
-from service.web import clients, hooks, messages, signin, templating
+from service.web import clients, hooks, messages, openapi, signin, templating
 
 log = logging.getLogger("evidence")
 
@@ -88,9 +88,12 @@ def create_app(config=None):
     # Unknown query parameters are refused (422) like unknown body fields: a misspelt filter
     # must not silently answer with everything.
     Blueprint.ARGUMENTS_PARSER.unknown = None
-    api = EvidenceApi(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name)})
+    marshmallow_plugin = MarshmallowPlugin(schema_name)
+    api = EvidenceApi(app, spec_kwargs={"marshmallow_plugin": marshmallow_plugin})
+    marshmallow_plugin.converter.add_attribute_function(openapi.null_in_nullable_enums)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    openapi.name_operations(api.spec)
 
     # The dashboard is HTML for people, not part of the API (nor of its OpenAPI document).
     app.register_blueprint(dashboard_blueprint)
