@@ -93,7 +93,7 @@ class FullMatch(validate.Regexp):
     with `$` would let a trailing newline through ("MPD\n" is not an agency code). Text
     that no database can store is refused first. Write the pattern `^...$`: that is what the
     OpenAPI document shows (ECMA-262 regexes, where `$` never matches before a final
-    newline), and under fullmatch it means the same as `\A...\Z`."""
+    newline), and under fullmatch it means the same as `\\A...\\Z`."""
 
     def __call__(self, value):
         storable_text(value)
