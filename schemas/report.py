@@ -6,7 +6,7 @@ from service.domain.vocabulary import REPORT_FORMATS as FORMATS
 from service.domain.vocabulary import REPORT_TABLES as TABLES
 
 from .common import Choice, UTCDateTime
-from .coverage import LackingIncidentSchema, SummaryArgs, SummaryRowSchema
+from .coverage import LackingIncidentSchema, OfficerCoverageSchema, SummaryArgs, SummaryRowSchema
 
 
 class ReportArgs(SummaryArgs):
@@ -39,4 +39,11 @@ class CoverageReportSchema(Schema):
     incidents = fields.List(
         fields.Nested(LackingIncidentSchema),
         metadata={"description": "every incident lacking bodycam footage, newest first"},
+    )
+    officers = fields.List(
+        fields.Nested(OfficerCoverageSchema),
+        metadata={
+            "description": "with table=officers only: the officers without a bodycam source "
+            "of their own, one row per involvement, newest incident first"
+        },
     )
