@@ -53,6 +53,24 @@ class ImportSummarySchema(Schema):
     )
 
 
+class BundleSummarySchema(ImportSummarySchema):
+    kind = Choice(("bundle",))
+    records = fields.Dict(
+        keys=fields.String(metadata={"enum": list(IMPORT_KINDS)}),
+        values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+        metadata={"description": "the counts of each kind the bundle held"},
+    )
+
+
+class BundleRejectedSchema(BundleSummarySchema):
+    """422: rows were rejected in atomic mode or a dry run found them (`errors`)."""
+
+    code = fields.Integer()
+    status = fields.String()
+    message = fields.String()
+    errors = fields.Raw(metadata={"description": "a list of {row, field, message}"})
+
+
 class ImportRejectedSchema(ImportSummarySchema):
     """422: rows were rejected in atomic mode (`errors` lists them), or the query string
     or a CSV header was invalid (`errors` maps the fields to their problems)."""
@@ -76,6 +94,18 @@ IMPORT_BODY = {
     "by external key; see docs/import.md.",
     "content": {
         "text/csv": {"schema": {"type": "string"}},
+        "application/x-ndjson": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+    },
+}
+
+
+BUNDLE_BODY = {
+    "required": True,
+    "description": "Records of every kind, each with `record` naming its kind (agencies, "
+    "officers, incidents, involvements, sources, custody), as NDJSON or a JSON array; "
+    "applied in that order whatever the order in the file. See docs/import.md.",
+    "content": {
         "application/x-ndjson": {"schema": {"type": "string"}},
         "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
     },

@@ -59,6 +59,7 @@ MATRIX = [
     ("GET", "/api/v1/audit", AUDIT_READERS),
     ("GET", "/api/v1/audit/verify", AUDIT_READERS),
     ("GET", "/api/v1/reports/coverage", ALL),
+    ("POST", "/api/v1/imports/bundle", {"admin", "importer"}),
     (
         "POST",
         "/api/v1/imports/<any(agencies, officers, incidents, involvements, sources, custody):kind>",

@@ -52,6 +52,7 @@ OPERATION_IDS = {
     ("get", "/api/v1/audit/verify"): "verifyAudit",
     ("get", "/api/v1/reports/coverage"): "getCoverageReport",
     ("post", "/api/v1/imports/{kind}"): "importRecords",
+    ("post", "/api/v1/imports/bundle"): "importBundle",
 }
 VERBS = {"get": "get", "post": "create", "patch": "update", "put": "replace", "delete": "delete"}
 METHODS = tuple(VERBS)
