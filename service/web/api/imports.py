@@ -7,9 +7,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from schemas.imports import (
     BUNDLE_BODY,
     IMPORT_BODY,
+    IMPORT_KINDS,
     BundleRejectedSchema,
     BundleSummarySchema,
-    IMPORT_KINDS,
     ImportArgs,
     ImportRejectedSchema,
     ImportSummarySchema,
