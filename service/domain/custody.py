@@ -373,12 +373,17 @@ def append_event(source, values, actor):
     sha256_observed, note. `actor` is who records it (a token name). Raises Conflict
     naming the rule when the action is not allowed now.
     """
+    occurred_at_given = values.get("occurred_at") is not None
     values = event_values(values)
     source_id = source.id if isinstance(source, Source) else source
     with database.atomic():
         # The lock makes concurrent appends to one chain take turns (PostgreSQL; on
         # SQLite the transaction already holds the database's write lock).
         source = inventory.get_source(source_id, lock=True)
+        if not occurred_at_given:
+            # "Now" is read once the chain is ours: an append that waited for the lock
+            # happens after the one it waited for, never before it.
+            values["occurred_at"] = values["recorded_at"] = utcnow()
         _check_rule(source, values["action"])
         _check_order(source, values)
         prev_hash = source.custody_head_hash or GENESIS_HASH
