@@ -1,10 +1,10 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from service.domain.vocabulary import JURISDICTIONS
 
-from .common import Choice, PageArgs, Text
+from .common import Choice, FullMatch, PageArgs, Text
 
-AGENCY_CODE = validate.Regexp(
+AGENCY_CODE = FullMatch(
     r"^[A-Z0-9_-]{1,32}$", error="Must be 1 to 32 of A-Z, 0-9, '_' or '-' (e.g. CBP)."
 )
 

@@ -2,7 +2,7 @@ from marshmallow import Schema, fields, validate
 
 from service.domain.vocabulary import MAX_ID
 
-from .common import KeysetArgs, PageArgs, Text, UTCDateTime
+from .common import Choice, KeysetArgs, PageArgs, Text, UTCDateTime
 
 
 class AuditEntrySchema(Schema):
@@ -31,6 +31,14 @@ class AuditEntrySchema(Schema):
 class AuditArgs(KeysetArgs):
     actor = Text(100)
     resource = Text(32)
+    resource_id = Text(100, metadata={"description": "entries about this record (its id)"})
+    status = fields.Integer(
+        validate=validate.Range(100, 599), metadata={"description": "the HTTP status answered"}
+    )
+    method = Choice(
+        ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"),
+        metadata={"description": "the HTTP method"},
+    )
     since = UTCDateTime(metadata={"description": "entries at or after"})
     until = UTCDateTime(metadata={"description": "entries before"})
 

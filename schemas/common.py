@@ -36,6 +36,18 @@ class UTCDateTime(fields.AwareDateTime):
             raise self.make_error("invalid") from exc
 
 
+# Incidents happen between these years: outside is a typo (year 1, 20260), and charts of
+# incidents by month span the data's real range.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
+
+
+def plausible_time(value):
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValidationError(
+            f"Must be between {EARLIEST_YEAR}-01-01 and {LATEST_YEAR}-12-31 (UTC); check the year."
+        )
+
+
 class DayDate(fields.Date):
     """A calendar date, YYYY-MM-DD."""
 
@@ -64,6 +76,43 @@ def storable_text(value):
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ValidationError("Must be valid Unicode (no lone surrogates).") from exc
+
+
+def storable_problem(value):
+    """The reason `value` (text) cannot be stored, or None: for the checks made outside a
+    schema (the importer's keys)."""
+    try:
+        storable_text(value)
+    except ValidationError as exc:
+        return exc.messages[0]
+    return None
+
+
+class FullMatch(validate.Regexp):
+    """A pattern the whole value must match: re.fullmatch, where validate.Regexp's re.match
+    with `$` would let a trailing newline through ("MPD\n" is not an agency code). Text
+    that no database can store is refused first. Write the pattern `^...$`: that is what the
+    OpenAPI document shows (ECMA-262 regexes, where `$` never matches before a final
+    newline), and under fullmatch it means the same as `\\A...\\Z`."""
+
+    def __call__(self, value):
+        storable_text(value)
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+def bounded_float(low, high, **kwargs):
+    """A finite number within [low, high] that both databases store exactly as given (a
+    magnitude below 1e-300, subnormal in a double, is refused rather than rounded)."""
+    return fields.Float(validate=[validate.Range(low, high), _not_vanishing], **kwargs)
+
+
+def _not_vanishing(value):
+    if value != 0 and abs(value) < 1e-300:
+        raise ValidationError(
+            "Too small to store exactly: give 0 or a magnitude of 1e-300 or more."
+        )
 
 
 def Text(max_length, min_length=None, **kwargs):

@@ -2,9 +2,15 @@
 
 from marshmallow import Schema, fields, validate
 
-from service.domain.vocabulary import COUNTING, GROUP_BY, LACKING, SOURCE_KINDS
+from service.domain.vocabulary import (
+    COUNTING,
+    GROUP_BY,
+    INVOLVEMENT_ROLES,
+    LACKING,
+    SOURCE_KINDS,
+)
 
-from .common import Choice, Id, KeysetArgs, PageArgs, UTCDateTime
+from .common import Choice, Id, KeysetArgs, PageArgs, QueryId, UTCDateTime
 from .incident import IncidentFilters
 from .source import SourceSchema
 
@@ -276,3 +282,39 @@ class OfficerIncidentSchema(Schema):
     activation_delay_seconds = CoveredOfficerSchema._declared_fields["activation_delay_seconds"]
     recording_at_start = CoveredOfficerSchema._declared_fields["recording_at_start"]
     deactivated_before_end = CoveredOfficerSchema._declared_fields["deactivated_before_end"]
+
+
+class OfficerCoverageArgs(PageArgs, CoverageFilters):
+    uncovered = fields.Boolean(
+        metadata={
+            "description": "true: only officers without a counted bodycam source of their "
+            "own in the incident; false: only those with one; absent: all"
+        }
+    )
+    officer_id = QueryId()
+    role = Choice(INVOLVEMENT_ROLES)
+
+
+class OfficerCoverageSchema(Schema):
+    incident_id = Id()
+    incident_title = fields.String()
+    started_at = UTCDateTime()
+    officer_id = Id()
+    name = fields.String(allow_none=True)
+    badge_number = fields.String()
+    agency = fields.String()
+    role = fields.String(metadata={"enum": list(INVOLVEMENT_ROLES)})
+    camera_expected = fields.Boolean()
+    covered = fields.Boolean(
+        metadata={"description": "a counted bodycam source of the officer's own exists"}
+    )
+    bodycam_source_ids = fields.List(
+        fields.Integer(), metadata={"description": "the officer's counted bodycam sources"}
+    )
+    disposed_bodycam_source_ids = fields.List(
+        fields.Integer(),
+        metadata={"description": "the officer's bodycam sources whose custody_status is disposed"},
+    )
+    not_recorded_reason = fields.String(allow_none=True)
+    activation_delay_seconds = CoveredOfficerSchema._declared_fields["activation_delay_seconds"]
+    recording_at_start = CoveredOfficerSchema._declared_fields["recording_at_start"]

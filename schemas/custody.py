@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields
 
-from service.domain.vocabulary import CUSTODY_ACTIONS
+from service.domain.vocabulary import CUSTODY_ACTIONS, CUSTODY_STATUSES, INTEGRITY_STATES
 
 from .common import Choice, FormatChoice, Id, KeysetArgs, Text, UTCDateTime
 from .source import SHA256
@@ -26,10 +26,32 @@ class CustodyEventSchema(Schema):
         },
     )
     note = Text(20000, allow_none=True)
+    late_entry_reason = Text(
+        2000,
+        allow_none=True,
+        metadata={
+            "description": "why the event is recorded out of time order: required when "
+            "occurred_at is before the previous event's (hashed when given)"
+        },
+    )
     actor = fields.String(dump_only=True, metadata={"description": "the token that recorded it"})
     recorded_at = UTCDateTime(dump_only=True)
     prev_hash = fields.String(dump_only=True)
     hash = fields.String(dump_only=True, metadata={"description": HASH_DOC})
+    custody_status = fields.String(
+        dump_only=True,
+        metadata={
+            "enum": list(CUSTODY_STATUSES),
+            "description": "the source's custody_status after this event (in the POST answer)",
+        },
+    )
+    integrity = fields.String(
+        dump_only=True,
+        metadata={
+            "enum": list(INTEGRITY_STATES),
+            "description": "the source's integrity after this event (in the POST answer)",
+        },
+    )
 
 
 class CustodyListArgs(KeysetArgs):
@@ -48,3 +70,29 @@ class CustodyVerificationSchema(Schema):
         allow_none=True, metadata={"description": "the last hash the service appended"}
     )
     problem = fields.String(allow_none=True)
+    expected = fields.Dict(
+        metadata={
+            "description": "custody_status, integrity and legal_hold as the chain (and the "
+            "active holds) imply them"
+        }
+    )
+    recorded = fields.Dict(
+        metadata={"description": "custody_status, integrity and legal_hold as the source says"}
+    )
+
+
+class IntegrityResolutionSchema(Schema):
+    id = Id(dump_only=True)
+    source_id = Id(dump_only=True)
+    reason = Text(2000, 1, required=True, metadata={"description": "why the mismatch is resolved"})
+    sha256 = fields.String(
+        validate=SHA256,
+        metadata={"description": "the hash the source holds from now on (default: the one it had)"},
+    )
+    previous_sha256 = fields.String(dump_only=True)
+    observed_sha256 = fields.String(dump_only=True)
+    mismatch_seq = fields.Integer(dump_only=True)
+    after_seq = fields.Integer(dump_only=True)
+    actor = fields.String(dump_only=True)
+    resolved_at = UTCDateTime(dump_only=True)
+    integrity = fields.String(dump_only=True, metadata={"enum": list(INTEGRITY_STATES)})

@@ -28,6 +28,13 @@ class LegalHoldSchema(Schema):
     created_by = fields.String(dump_only=True, allow_none=True)
     released_at = UTCDateTime(dump_only=True, allow_none=True)
     released_by = fields.String(dump_only=True, allow_none=True)
+    release_reason = fields.String(dump_only=True, allow_none=True)
+
+
+class HoldReleaseSchema(Schema):
+    release_reason = Text(
+        20000, allow_none=True, metadata={"description": "why the hold is released (kept)"}
+    )
 
 
 class LegalHoldListArgs(PageArgs):

@@ -25,6 +25,12 @@ class ImportErrorSchema(Schema):
     message = fields.String()
 
 
+class ImportChangeSchema(Schema):
+    row = fields.Integer(metadata={"description": "data row, counted from 1"})
+    id = fields.Integer(metadata={"description": "the record updated"})
+    fields_ = fields.List(fields.String(), data_key="fields", attribute="fields")
+
+
 class ImportSummarySchema(Schema):
     kind = Choice(IMPORT_KINDS)
     mode = Choice(("atomic", "partial"))
@@ -38,6 +44,31 @@ class ImportSummarySchema(Schema):
         metadata={"description": "all errors found; `errors` lists the first 1000"}
     )
     errors = fields.List(fields.Nested(ImportErrorSchema))
+    changes_total = fields.Integer(
+        metadata={"description": "rows that updated a record; `changes` lists the first 1000"}
+    )
+    changes = fields.List(
+        fields.Nested(ImportChangeSchema),
+        metadata={"description": "which record each updating row changed, and which fields"},
+    )
+
+
+class BundleSummarySchema(ImportSummarySchema):
+    kind = Choice(("bundle",))
+    records = fields.Dict(
+        keys=fields.String(metadata={"enum": list(IMPORT_KINDS)}),
+        values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+        metadata={"description": "the counts of each kind the bundle held"},
+    )
+
+
+class BundleRejectedSchema(BundleSummarySchema):
+    """422: rows were rejected in atomic mode or a dry run found them (`errors`)."""
+
+    code = fields.Integer()
+    status = fields.String()
+    message = fields.String()
+    errors = fields.Raw(metadata={"description": "a list of {row, field, message}"})
 
 
 class ImportRejectedSchema(ImportSummarySchema):
@@ -63,6 +94,18 @@ IMPORT_BODY = {
     "by external key; see docs/import.md.",
     "content": {
         "text/csv": {"schema": {"type": "string"}},
+        "application/x-ndjson": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+    },
+}
+
+
+BUNDLE_BODY = {
+    "required": True,
+    "description": "Records of every kind, each with `record` naming its kind (agencies, "
+    "officers, incidents, involvements, sources, custody), as NDJSON or a JSON array; "
+    "applied in that order whatever the order in the file. See docs/import.md.",
+    "content": {
         "application/x-ndjson": {"schema": {"type": "string"}},
         "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
     },

@@ -3,7 +3,16 @@ from marshmallow import Schema, fields, validate
 from service.domain.vocabulary import INCIDENT_KINDS, INCIDENT_STATUSES, INCIDENT_TAGS
 
 from .agency import AGENCY_CODE
-from .common import Choice, Id, KeysetArgs, ListArgs, Text, UTCDateTime
+from .common import (
+    Choice,
+    Id,
+    KeysetArgs,
+    ListArgs,
+    Text,
+    UTCDateTime,
+    bounded_float,
+    plausible_time,
+)
 from .search import DistanceField, SearchArgs
 
 
@@ -11,8 +20,8 @@ class LocationSchema(Schema):
     address = Text(300, allow_none=True)
     city = Text(120, allow_none=True)
     state = Text(64, allow_none=True)
-    latitude = fields.Float(allow_none=True, validate=validate.Range(-90, 90))
-    longitude = fields.Float(allow_none=True, validate=validate.Range(-180, 180))
+    latitude = bounded_float(-90, 90, allow_none=True)
+    longitude = bounded_float(-180, 180, allow_none=True)
 
 
 class IncidentSchema(Schema):
@@ -22,8 +31,8 @@ class IncidentSchema(Schema):
     cad_event_id = Text(100, allow_none=True)
     title = Text(300, min_length=1, required=True)
     kind = Choice(INCIDENT_KINDS, load_default="other")
-    started_at = UTCDateTime(required=True)
-    ended_at = UTCDateTime(allow_none=True)
+    started_at = UTCDateTime(required=True, validate=plausible_time)
+    ended_at = UTCDateTime(allow_none=True, validate=plausible_time)
     location = fields.Nested(LocationSchema, load_default=dict)
     agencies = fields.List(
         fields.String(validate=AGENCY_CODE), load_default=list, validate=validate.Length(max=50)

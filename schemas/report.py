@@ -6,7 +6,7 @@ from service.domain.vocabulary import REPORT_FORMATS as FORMATS
 from service.domain.vocabulary import REPORT_TABLES as TABLES
 
 from .common import Choice, UTCDateTime
-from .coverage import LackingIncidentSchema, SummaryArgs, SummaryRowSchema
+from .coverage import LackingIncidentSchema, OfficerCoverageSchema, SummaryArgs, SummaryRowSchema
 
 
 class ReportArgs(SummaryArgs):
@@ -19,8 +19,9 @@ class ReportArgs(SummaryArgs):
         TABLES,
         load_default="incidents",
         metadata={
-            "description": "CSV only: the incidents lacking bodycam footage "
-            "(default), the summary rows, or the disclosure deadlines"
+            "description": "CSV: the incidents lacking bodycam footage (default), the "
+            "summary rows, the disclosure deadlines, or the officers without their own "
+            "bodycam footage; JSON and HTML add the officers with table=officers"
         },
     )
 
@@ -38,4 +39,11 @@ class CoverageReportSchema(Schema):
     incidents = fields.List(
         fields.Nested(LackingIncidentSchema),
         metadata={"description": "every incident lacking bodycam footage, newest first"},
+    )
+    officers = fields.List(
+        fields.Nested(OfficerCoverageSchema),
+        metadata={
+            "description": "with table=officers only: the officers without a bodycam source "
+            "of their own, one row per involvement, newest incident first"
+        },
     )

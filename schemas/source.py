@@ -9,10 +9,21 @@ from service.domain.vocabulary import (
     SOURCE_KINDS,
 )
 
-from .common import Choice, DayDate, Id, KeysetArgs, ListArgs, QueryId, Text, UTCDateTime
+from .common import (
+    Choice,
+    DayDate,
+    FullMatch,
+    Id,
+    KeysetArgs,
+    ListArgs,
+    QueryId,
+    Text,
+    UTCDateTime,
+    bounded_float,
+)
 from .search import DistanceField, SearchArgs
 
-SHA256 = validate.Regexp(r"^[0-9a-fA-F]{64}$", error="Must be 64 hexadecimal characters.")
+SHA256 = FullMatch(r"^[0-9a-fA-F]{64}$", error="Must be 64 hexadecimal characters.")
 # A device clock can be off by years (never set, reset to its epoch); anything past a
 # century is a typo.
 MAX_CLOCK_OFFSET = 100 * 366 * 86400
@@ -28,14 +39,15 @@ class SourceSchema(Schema):
     recorded_by = Text(300, allow_none=True)
     recording_started_at = UTCDateTime(allow_none=True)
     recording_ended_at = UTCDateTime(allow_none=True)
-    clock_offset_seconds = fields.Float(
+    clock_offset_seconds = bounded_float(
+        -MAX_CLOCK_OFFSET,
+        MAX_CLOCK_OFFSET,
         load_default=0.0,
-        validate=validate.Range(-MAX_CLOCK_OFFSET, MAX_CLOCK_OFFSET),
         metadata={"description": "true time = device time + offset"},
     )
     corrected_started_at = UTCDateTime(dump_only=True, allow_none=True)
     corrected_ended_at = UTCDateTime(dump_only=True, allow_none=True)
-    duration_seconds = fields.Float(allow_none=True, validate=validate.Range(0, 10**9))
+    duration_seconds = bounded_float(0, 10**9, allow_none=True)
     sha256 = fields.String(allow_none=True, validate=SHA256)
     size_bytes = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, MAX_ID))
     storage_uri = Text(2000, allow_none=True)

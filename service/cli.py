@@ -209,6 +209,7 @@ def tokens_create(name, role, expires_in):
     upgrade()
     with database.atomic():
         token = auth.create_token(name, role, expires_in)
+    audit_command(["tokens", "create", "--name", name, "--role", role], 201, "tokens", name)
     click.echo(token)
 
 
@@ -216,13 +217,20 @@ def tokens_create(name, role, expires_in):
 @with_database
 def tokens_list():
     """Show token names, roles and dates (never the tokens)."""
-    from service.domain.time import isoformat_z
+    from service.domain.time import isoformat_z, utcnow
     from service.storage.models import ApiToken
 
     rows = ApiToken.select().order_by(ApiToken.name)
     click.echo(f"{'name':24} {'role':12} {'created':21} {'expires':21} {'last used':21} state")
+    now = utcnow()
     for t in rows:
-        state = "revoked" if t.revoked_at else "active"
+        state = (
+            "revoked"
+            if t.revoked_at
+            else "expired"
+            if t.expires_at is not None and t.expires_at <= now
+            else "active"
+        )
         click.echo(
             f"{t.name:24} {t.role:12} {isoformat_z(t.created_at):21} "
             f"{isoformat_z(t.expires_at) or '-':21} {isoformat_z(t.last_used_at) or '-':21} "
@@ -240,6 +248,7 @@ def tokens_revoke(name):
 
     with database.atomic():
         auth.revoke_token(name)
+    audit_command(["tokens", "revoke", "--name", name], 200, "tokens", name)
     click.echo(f"revoked {name}", err=True)
 
 
@@ -274,7 +283,7 @@ def migrate_to(url, batch_size):
     chains = ", ".join(f"{name} chain verified" for name in result["chains"])
     click.echo(
         f"copied {sum(result['tables'].values())} rows in {len(result['tables'])} "
-        f"tables; row counts match; {chains}"
+        f"tables; row counts and values match; {chains}"
     )
 
 
@@ -324,6 +333,33 @@ def _summary_line(job):
     return line
 
 
+def operator(actor=None):
+    """Who runs a command, as the records name them: `cli:<login>`, and `cli:<login> as
+    <actor>` when --actor names someone else (never the other name alone)."""
+    import getpass
+
+    login = f"cli:{getpass.getuser()}"
+    return f"{login} as {actor}" if actor else login
+
+
+def audit_command(words, status, resource=None, resource_id=None, actor=None):
+    """An audit entry for a command run from the command line, in its own transaction."""
+    from service.domain import audit
+    from service.storage.db import database
+
+    with database.atomic():
+        audit.record(
+            actor=operator(actor)[:100],
+            role=None,
+            method="CLI",
+            path=("evidence " + " ".join(words))[:2000],
+            status=status,
+            resource=resource,
+            resource_id=None if resource_id is None else str(resource_id)[:100],
+            ip=None,
+        )
+
+
 @main.command("import")
 @click.argument("kind", type=click.Choice([*sorted(IMPORT_KINDS), "case"]))
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
@@ -345,7 +381,11 @@ def _summary_line(job):
     type=click.Path(dir_okay=False, writable=True),
     help="write every rejected row's errors to this CSV file (row, field, message)",
 )
-@click.option("--actor", default=None, help="who is importing (default: the login name)")
+@click.option(
+    "--actor",
+    default=None,
+    help="on whose behalf you import: recorded as `cli:<login> as <actor>` (default: cli:<login>)",
+)
 @click.option(
     "--role",
     type=click.Choice(["importer", "admin"]),
@@ -388,12 +428,11 @@ def import_rows(
     (KIND case) another agency's CASE bundle (docs/interchange.md).
 
     Exit status: 0 all rows imported, 1 some rows rejected, 2 the file cannot be read.
+    Every import is written to the audit log (each committed batch with --partial).
     """
     if kind == "case":
         _import_case(file, signature, public_key, accept_unsigned, actor)
         return
-    import getpass
-
     from service.bulk.importer import run_import
     from service.bulk.readers import format_of_name
     from service.bulk.spreadsheet import SpreadsheetWriter
@@ -414,6 +453,15 @@ def import_rows(
         writer = SpreadsheetWriter(errors_file, ["row", "field", "message"])
         on_error = writer.write_dict
     progress = ImportProgress(stream, kind, size) if sys.stderr.isatty() else None
+    words = ["import", kind, file] + (["--dry-run"] if dry_run else [])
+    words += ["--partial"] if partial else []
+    audit_fields = {
+        "actor": operator(actor)[:100],
+        "role": None,
+        "method": "CLI",
+        "path": " ".join(["evidence", *words])[:2000],
+        "ip": None,
+    }
     try:
         job = run_import(
             kind,
@@ -421,13 +469,15 @@ def import_rows(
             fmt,
             dry_run=dry_run,
             partial=partial,
-            actor=actor or f"cli:{getpass.getuser()}",
+            actor=operator(actor),
             role=role,
             batch_size=batch_size,
             on_error=on_error,
             on_progress=progress,
+            audit_fields=audit_fields,
         )
     except DomainError as exc:
+        audit_command(words, exc.status, "imports", kind, actor)
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(2)
     finally:
@@ -447,6 +497,8 @@ def import_rows(
             err=True,
         )
     click.echo(_summary_line(job))
+    status = 422 if job.counts["rejected"] and not partial else 200
+    audit_command(words, status, "imports", kind, actor)
     if job.counts["rejected"]:
         sys.exit(1)
 
@@ -630,24 +682,6 @@ if __name__ == "__main__":  # pragma: no cover
 # ---------------------------------------------------------------- interchange (CASE bundles)
 
 
-def _record_cli(actor, command, status, resource, resource_id):
-    """An audit entry for a command that reads or writes evidence (method CLI)."""
-    from service.domain import audit
-    from service.storage.db import database
-
-    with database.atomic():
-        audit.record(
-            actor=actor,
-            role=None,
-            method="CLI",
-            path=command[:2000],
-            status=status,
-            resource=resource,
-            resource_id=None if resource_id is None else str(resource_id),
-            ip=None,
-        )
-
-
 @main.group("export")
 def export_group():
     """Signed bundles for other agencies and courts (docs/interchange.md)."""
@@ -667,19 +701,17 @@ def export_group():
 @with_database
 def export_incident(incident_id, output_dir, fmt, actor):
     """Write INCIDENT_ID as a signed CASE bundle: the graph, its Ed25519 signature, the key."""
-    import getpass
-
     from flask import current_app
 
     from service.bulk.case_export import write_signed_bundle
 
     paths, fingerprint = write_signed_bundle(incident_id, output_dir, current_app.config)
-    _record_cli(
-        actor or f"cli:{getpass.getuser()}",
-        f"evidence export incident {incident_id} -o {output_dir}",
+    audit_command(
+        ["export", "incident", str(incident_id), "-o", str(output_dir)],
         200,
         "incidents",
         incident_id,
+        actor,
     )
     for path in paths:
         click.echo(path)
@@ -718,7 +750,6 @@ def signing_key_rotate():
 
 def _import_case(file, signature_path, public_key_path, accept_unsigned, actor):
     """`evidence import case FILE`: exit 0 imported (or imported before), 2 refused."""
-    import getpass
 
     from flask import current_app
 
@@ -740,14 +771,11 @@ def _import_case(file, signature_path, public_key_path, accept_unsigned, actor):
     if signature_path and accept_unsigned:
         raise click.UsageError("--accept-unsigned is for bundles without a signature")
     upgrade()
-    actor = actor or f"cli:{getpass.getuser()}"
-    command = f"evidence import case {file}" + (
-        f" --signature {signature_path} --public-key {public_key_path}"
-        if signature_path
-        else " --accept-unsigned"
-        if accept_unsigned
-        else ""
-    )
+    words = ["import", "case", file]
+    if signature_path:
+        words += ["--signature", signature_path, "--public-key", public_key_path]
+    elif accept_unsigned:
+        words.append("--accept-unsigned")
     base, _ = case_export.instance_settings(current_app.config)
     try:
         summary = case_import.import_bundle(
@@ -755,16 +783,16 @@ def _import_case(file, signature_path, public_key_path, accept_unsigned, actor):
             read(signature_path) if signature_path else None,
             read(public_key_path).decode("ascii", "replace") if public_key_path else None,
             accept_unsigned=accept_unsigned,
-            actor=actor,
+            actor=operator(actor),
             receiver=current_app.config["AGENCY_NAME"],
             own_base=base,
         )
     except DomainError as exc:
-        _record_cli(actor, command, exc.status, "imports", None)
+        audit_command(words, exc.status, "imports", None, actor)
         click.echo(f"refused: {exc.message}", err=True)
         sys.exit(2)
-    _record_cli(
-        actor, command, 201 if summary["created"] else 200, "imports", summary["incident_id"]
+    audit_command(
+        words, 201 if summary["created"] else 200, "imports", summary["incident_id"], actor
     )
     how = "signed, key SHA-256 " + summary["key_fingerprint"] if summary["signed"] else "UNSIGNED"
     if summary["created"]:

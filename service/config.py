@@ -74,4 +74,10 @@ def from_environment():
         "SESSION_COOKIE_PATH": "/dashboard",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Strict",
+        # Reverse proxies whose X-Forwarded-For is believed (addresses or networks,
+        # comma-separated); empty: the peer's address is the client's.
+        "TRUSTED_PROXIES": os.environ.get("EVIDENCE_TRUSTED_PROXIES", ""),
+        # Requests without a valid token allowed per client address and minute, per process
+        # (then 429 with Retry-After); 0 turns the limit off.
+        "UNAUTHENTICATED_PER_MINUTE": _int_env("EVIDENCE_UNAUTHENTICATED_PER_MINUTE", 60),
     }

@@ -65,12 +65,15 @@ def _shared_app(tmp_path_factory, postgres_url):
     url = postgres_url or f"sqlite:///{template}"
     # The dashboard's session key file lives with the run, not in the working directory.
     key_file = tmp_path_factory.mktemp("keys") / "secret_key"
+    # The unauthenticated rate limit is off for the suite (the role matrix alone sends dozens
+    # of requests without a token); tests of the limit turn it on (tests/test_clients.py).
     app = create_app(
         {
             "DATABASE_URL": url,
             "TESTING": True,
             "SECRET_KEY_FILE": str(key_file),
             "SIGNING_KEY_FILE": str(key_file.parent / "signing_key.pem"),
+            "UNAUTHENTICATED_PER_MINUTE": 0,
         }
     )
     with app.app_context():
@@ -86,6 +89,7 @@ def app(_shared_app, database_url):
     if template is not None:
         shutil.copyfile(template, database_url[len("sqlite:///") :])
     app.config["DATABASE_URL"] = database_url
+    app.extensions.pop("evidence_rate_limiter", None)
     database.initialize(
         make_database(database_url, busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"])
     )

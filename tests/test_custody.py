@@ -122,6 +122,8 @@ def test_chain_recomputes_from_the_documented_canonical_form(api, source):
         "first_invalid_seq": None,
         "head_hash": head,
         "problem": None,
+        "expected": {"custody_status": "in_custody", "integrity": "verified", "legal_hold": False},
+        "recorded": {"custody_status": "in_custody", "integrity": "verified", "legal_hold": False},
     }
 
 
@@ -154,7 +156,8 @@ def test_csv_export_recomputes_as_documented(api, source):
     assert r.mimetype == "text/csv"
     assert "attachment" in r.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
-    assert list(rows[0]) == [*DOC_FIELDS, "prev_hash", "hash"]
+    assert list(rows[0]) == [*DOC_FIELDS, "late_entry_reason", "prev_hash", "hash"]
+    assert all(row["late_entry_reason"] == "" for row in rows)  # empty: not hashed
     assert rows[0]["custodian"].startswith("'=")  # never a formula in a spreadsheet
     assert rows[1]["note"].startswith("'-")
     # The doc's recipe: empty cell is null, ints are ints, one leading ' removed.
@@ -391,8 +394,10 @@ def test_matching_hash_verifies_and_a_mismatch_is_a_recorded_finding(api, source
     assert status_of(api, source["id"])["integrity"] == "mismatch"
     append(api, source["id"], "copied")  # no observation: integrity unchanged
     assert status_of(api, source["id"])["integrity"] == "mismatch"
-    append(api, source["id"], "verified", sha256_observed=SHA)  # the latest observation decides
-    assert status_of(api, source["id"])["integrity"] == "verified"
+    later = append(api, source["id"], "verified", sha256_observed=SHA)[0]
+    # A mismatch stays the finding until an admin resolves it (finding 1).
+    assert later["integrity"] == "mismatch"
+    assert status_of(api, source["id"])["integrity"] == "mismatch"
 
 
 def test_observation_without_a_source_hash_changes_nothing(api, make):
@@ -403,13 +408,13 @@ def test_observation_without_a_source_hash_changes_nothing(api, make):
 
 
 def test_changing_the_source_hash_unverifies_it(api, source):
-    append(api, source["id"], "received", sha256_observed=SHA)
+    r = api.patch(f"/sources/{source['id']}", json={"sha256": OTHER_SHA})
+    assert r.status_code == 200 and r.get_json()["integrity"] == "unverified"
+    append(api, source["id"], "received", sha256_observed=OTHER_SHA)
     assert (
-        api.patch(f"/sources/{source['id']}", json={"sha256": SHA}).get_json()["integrity"]
+        api.patch(f"/sources/{source['id']}", json={"sha256": OTHER_SHA}).get_json()["integrity"]
         == "verified"
     )  # unchanged hash: still verified
-    r = api.patch(f"/sources/{source['id']}", json={"sha256": OTHER_SHA})
-    assert r.get_json()["integrity"] == "unverified"
 
 
 def test_status_and_integrity_change_with_the_event_only(api, source):
@@ -546,6 +551,16 @@ def test_empty_chain_is_valid(api, source):
         "first_invalid_seq": None,
         "head_hash": None,
         "problem": None,
+        "expected": {
+            "custody_status": "identified",
+            "integrity": "unverified",
+            "legal_hold": False,
+        },
+        "recorded": {
+            "custody_status": "identified",
+            "integrity": "unverified",
+            "legal_hold": False,
+        },
     }
 
 

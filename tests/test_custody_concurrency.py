@@ -131,6 +131,7 @@ def test_concurrent_appends_keep_one_unbroken_chain(server, api, make, tokens):
     notes = {e["note"] for e in chain[1:]}
     assert len(notes) == THREADS * EVENTS_PER_THREAD  # every append stored once
     status, verdict = _request(chain_url + "/verify", tokens["oversight"])
+    verdict.pop("expected"), verdict.pop("recorded")
     assert verdict == {
         "source_id": source["id"],
         "valid": True,

@@ -18,7 +18,10 @@ def source(api, make):
     )
     incident = make.incident(started_at=STARTED, location={"state": "MN"}, agencies=["MPD"])
     s = make.source(incident["id"], "bodycam")
-    make.custody(s["id"], "received")
+    # Received soon after the incident: the disposals below happen later in (frozen) time.
+    api.create(
+        f"/sources/{s['id']}/custody", {"action": "received", "occurred_at": "2026-01-25T10:00:00Z"}
+    )
     assert s["retain_until"] == "2026-04-24"
     return s
 

@@ -51,6 +51,7 @@ def test_hold_on_an_incident_covers_present_and_future_sources(api, make, incide
         "created_by": "investigator",
         "released_at": None,
         "released_by": None,
+        "release_reason": None,
     }
     assert on_hold(api, present["id"])
     assert not on_hold(api, elsewhere["id"])

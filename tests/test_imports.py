@@ -226,6 +226,8 @@ def test_the_answer_has_the_shape_of_the_contract(imp):
         "rejected": 0,
         "errors_total": 0,
         "errors": [],
+        "changes_total": 0,
+        "changes": [],
     }
 
 
@@ -233,7 +235,7 @@ def test_the_answer_has_the_shape_of_the_contract(imp):
 
 
 def test_a_changed_row_is_updated_and_other_fields_are_kept(api, imp):
-    import_catalogue(imp, upto="incidents")
+    import_catalogue(imp, upto="involvements")
     incident = one(api, "/incidents?external_id=i-1")
     r = api.patch(f"/incidents/{incident['id']}", json={"description": "set through the API"})
     assert r.status_code == 200
@@ -260,14 +262,18 @@ def test_a_changed_row_is_updated_and_other_fields_are_kept(api, imp):
 
 
 def test_agency_order_does_not_make_an_update(imp):
-    import_catalogue(imp, upto="incidents")
+    import_catalogue(imp, upto="involvements")
     reordered = [dict(INCIDENTS[0], agencies=["MPD", "CBP"])]
     ok(imp("incidents", reordered), unchanged=1, updated=0)
 
 
-def test_an_empty_cell_clears_a_field_and_an_absent_column_keeps_it(api, imp):
+def test_an_empty_cell_keeps_a_field_and_a_null_cell_clears_it(api, imp):
     import_catalogue(imp)
+    before = one(api, "/sources?external_id=s-2")["notes"]
     csv_body = b"external_id,incident_external_id,kind,notes\ns-2,i-1,media,\n"
+    ok(imp("sources", csv_body), unchanged=1)
+    assert before and one(api, "/sources?external_id=s-2")["notes"] == before
+    csv_body = b"external_id,incident_external_id,kind,notes\ns-2,i-1,media,\\N\n"
     ok(imp("sources", csv_body), updated=1)
     source = one(api, "/sources?external_id=s-2")
     assert source["notes"] is None
@@ -303,7 +309,7 @@ def test_an_update_that_breaks_a_rule_is_rejected_with_the_rule(api, imp):
 
 
 def test_atomic_mode_writes_nothing_when_a_row_is_bad(api, imp):
-    import_catalogue(imp, upto="incidents")
+    import_catalogue(imp, upto="involvements")
     rows = [dict(SOURCES[0]), dict(SOURCES[2], kind="hologram"), dict(SOURCES[1])]
     r = imp("sources", rows)
     body = r.get_json()
@@ -317,7 +323,7 @@ def test_atomic_mode_writes_nothing_when_a_row_is_bad(api, imp):
 
 
 def test_partial_mode_writes_exactly_the_good_rows(api, imp):
-    import_catalogue(imp, upto="incidents")
+    import_catalogue(imp, upto="involvements")
     rows = [dict(SOURCES[0]), dict(SOURCES[2], sha256="not a hash"), dict(SOURCES[1])]
     body = ok(imp("sources", rows, mode="partial"), received=3, created=2, rejected=1)
     assert [(e["row"], e["field"]) for e in body["errors"]] == [(2, "sha256")]
@@ -325,7 +331,7 @@ def test_partial_mode_writes_exactly_the_good_rows(api, imp):
 
 
 def test_a_dry_run_writes_nothing_but_checks_rows_against_earlier_rows(api, imp):
-    import_catalogue(imp, upto="incidents")
+    import_catalogue(imp, upto="involvements")
     # s-2 is a copy of s-1, which only exists earlier in the same file.
     body = ok(imp("sources", SOURCES, dry_run=True), received=3, created=3, rejected=0)
     assert body["dry_run"] is True
@@ -355,14 +361,14 @@ def test_a_partial_dry_run_counts_what_would_be_written(api, imp):
 
 
 def test_same_key_twice_in_one_file_updates_the_first(api, imp):
-    import_catalogue(imp, upto="incidents")
+    import_catalogue(imp, upto="involvements")
     rows = [SOURCES[0], dict(SOURCES[0], device_id="AXON-2")]
     ok(imp("sources", rows), created=1, updated=1)
     assert one(api, "/sources?external_id=s-1")["device_id"] == "AXON-2"
 
 
 def test_sources_get_the_legal_hold_of_their_incident(api, imp):
-    import_catalogue(imp, upto="incidents")
+    import_catalogue(imp, upto="involvements")
     incident = one(api, "/incidents?external_id=i-1")
     LegalHold.create(name="preservation order", incident=incident["id"])
     ok(imp("sources", SOURCES), created=3)
@@ -371,7 +377,7 @@ def test_sources_get_the_legal_hold_of_their_incident(api, imp):
 
 
 def test_imported_and_posted_sources_obey_the_same_rules(api, imp):
-    import_catalogue(imp, upto="incidents")
+    import_catalogue(imp, upto="involvements")
     incident = one(api, "/incidents?external_id=i-1")
     posted = api.post(
         "/sources", json={"incident_id": incident["id"], "kind": "bodycam", "sha256": "a" * 64}
@@ -501,7 +507,7 @@ def test_imported_and_posted_sources_obey_the_same_rules(api, imp):
     ],
 )
 def test_a_dangling_reference_is_an_error_naming_the_field(imp, kind, row, field, message):
-    import_catalogue(imp, upto="incidents")
+    import_catalogue(imp, upto="involvements")
     r = imp(kind, [row], "json")
     assert r.status_code == 422, r.get_json()
     errors = r.get_json()["errors"]
@@ -565,7 +571,7 @@ def test_one_error_per_bad_field_with_csv_names(imp):
 def test_json_rows_with_unknown_fields_are_rejected_and_read_only_ones_ignored(imp):
     r = imp("agencies", [{"code": "CBP", "name": "x", "colour": "blue"}], "ndjson")
     assert r.get_json()["errors"] == [{"row": 1, "field": "colour", "message": "Unknown field."}]
-    import_catalogue(imp, upto="incidents")
+    import_catalogue(imp, upto="involvements")
     exported = [dict(INCIDENTS[1], id=77, created_at="2020-01-01T00:00:00Z")]
     ok(imp("incidents", exported, "json"), unchanged=1)
 

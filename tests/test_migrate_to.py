@@ -10,6 +10,7 @@ import pytest
 from live import connected, throwaway_postgres
 
 from service.cli import main
+from service.storage.migrations import upgrade
 from service.storage.models import ALL_MODELS, AuditEntry, CustodyEvent, Incident, Source
 
 
@@ -20,6 +21,8 @@ def _catalogue(make, api):
     incidents = [make.incident(title=f"Incident {n}", agencies=["CBP", "MPD"]) for n in range(3)]
     for officer in officers:
         make.involve(incidents[0]["id"], officer["id"], camera_expected=True)
+    for incident in incidents[1:]:
+        make.involve(incident["id"], officers[0]["id"])
     sources = [
         make.source(
             i["id"],
@@ -57,7 +60,9 @@ def _migrate_and_compare(runner, target_url):
     before = _everything()
     result = runner.invoke(main, ["migrate-to", target_url])
     assert result.exit_code == 0, result.output
-    assert "row counts match" in result.output and "audit chain verified" in result.output
+    assert (
+        "row counts and values match" in result.output and "audit chain verified" in result.output
+    )
     assert "custody chain verified" in result.output
     with connected(target_url):
         after = _everything()
@@ -117,3 +122,21 @@ def test_migrate_to_keeps_nothing_when_a_chain_does_not_verify(runner, make, api
     assert "do not verify" in result.output and "custody" in result.output
     with connected(target):
         assert all(not rows for rows in _everything().values())
+
+
+def test_migrate_to_compares_values_not_only_counts(runner, make, api, tmp_path):
+    """A target that stores a value other than the one given (here a trigger rounding the
+    clock offset, as a single-precision column would) is caught: nothing is kept."""
+    _catalogue(make, api)
+    target = f"sqlite:///{tmp_path / 'moved.db'}"
+    with connected(target) as db:
+        upgrade()
+        db.execute_sql(
+            "CREATE TRIGGER lossy AFTER INSERT ON source BEGIN "
+            "UPDATE source SET clock_offset_seconds = 1.0 WHERE id = NEW.id; END"
+        )
+    result = runner.invoke(main, ["migrate-to", target])
+    assert result.exit_code == 1
+    assert "values differ" in result.output and "source" in result.output
+    with connected(target):
+        assert Source.select().count() == 0

@@ -185,7 +185,7 @@ def test_empty_report(api):
     "query,field",
     [
         ("format=pdf", "format"),
-        ("table=officers", "table"),
+        ("table=cameras", "table"),
         ("group_by=city", "group_by"),
         ("from=2026-01-01", "from"),
         ("counting=all", "counting"),

@@ -121,6 +121,7 @@ def footage(make):
     i1 = make.incident(title="one", started_at=z("15:00:00"))["id"]
     i2 = make.incident(title="two", started_at=z("18:00:00"))["id"]
     make.involve(i1, o1)
+    make.involve(i2, o2)  # a source's officer is one involved in its incident
     make.involve(i2, o3)  # o3 took part in i2 but recorded nothing
     s = {
         # device clock 120 s slow: true span 15:02-15:10

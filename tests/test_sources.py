@@ -10,6 +10,7 @@ def test_create_source_with_clock_offset_and_defaults(api, make):
     make.agency("CBP")
     officer = make.officer("CBP")
     incident = make.incident()
+    make.involve(incident["id"], officer["id"])
     r = api.post(
         f"/incidents/{incident['id']}/sources",
         json={
@@ -145,6 +146,7 @@ def test_list_and_filter_sources(api, make):
     make.agency("CBP")
     officer = make.officer("CBP")
     a, b = make.incident(), make.incident()
+    make.involve(a["id"], officer["id"])
     make.source(a["id"], "bodycam", officer_id=officer["id"])
     make.source(a["id"], "bystander")
     make.source(b["id"], "bodycam")

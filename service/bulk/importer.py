@@ -26,13 +26,14 @@ from marshmallow.utils import missing as MISSING
 from peewee import SQL, DataError, IntegrityError, NodeList, Tuple, chunked
 
 from schemas.agency import AgencySchema
+from schemas.common import storable_problem
 from schemas.custody import CustodyEventSchema
 from schemas.incident import IncidentSchema
 from schemas.involvement import InvolvementSchema
 from schemas.officer import OfficerSchema
 from schemas.source import SourceSchema
 from service.bulk.readers import RowProblem, read_rows
-from service.domain import counters, custody, holds, inventory, search
+from service.domain import audit, counters, custody, holds, inventory, search
 from service.domain.errors import Conflict, DomainError, Invalid
 from service.domain.time import isoformat_z
 from service.storage.db import bulk_insert, database, for_update, is_postgresql
@@ -77,6 +78,8 @@ class ImportJob:
         self.counts = dict(received=0, created=0, updated=0, unchanged=0, rejected=0)
         self.errors = []
         self.errors_total = 0
+        self.changes = []  # the first MAX_ERRORS updates: {row, id, fields}
+        self.changes_total = 0
         self._batch_errors = []
         self.committed = 0  # rows written and committed (partial mode)
 
@@ -108,6 +111,14 @@ class ImportJob:
             self.reject(row.number, problems_of(exc, row.separator))
         else:
             self.count(outcome)
+            if outcome == "updated" and getattr(row, "changed", None):
+                self.changed(row.number, *row.changed)
+
+    def changed(self, row_number, record_id, names):
+        """An update: which record, which fields (the answer's `changes`)."""
+        self.changes_total += 1
+        if len(self.changes) < MAX_ERRORS:
+            self.changes.append({"row": row_number, "id": record_id, "fields": sorted(names)})
 
     @property
     def written(self):
@@ -121,6 +132,8 @@ class ImportJob:
             **self.counts,
             "errors_total": self.errors_total,
             "errors": self.errors,
+            "changes_total": self.changes_total,
+            "changes": self.changes,
         }
 
 
@@ -204,7 +217,7 @@ def incident_and_sha256_in(pairs):
 class Row:
     """One data row: its number, its values for the schema, its references."""
 
-    __slots__ = ("number", "values", "refs", "ids", "problems", "separator")
+    __slots__ = ("number", "values", "refs", "ids", "problems", "separator", "changed")
 
     def __init__(self, number, values, separator):
         self.number = number
@@ -213,6 +226,7 @@ class Row:
         self.refs = {}  # target -> (column, key) as the row gave it
         self.ids = {}  # target -> id found
         self.problems = []
+        self.changed = None  # (record id, field names) once the row updated a record
 
 
 def _given(value):
@@ -277,6 +291,9 @@ class Reference:
             return ident
         if not isinstance(value, str) or len(value) > 200:
             raise RowRejected([(column, "must be text of at most 200 characters")])
+        problem = storable_problem(value)
+        if problem:
+            raise RowRejected([(column, problem)])
         return value.strip()
 
     def lookup(self, wanted):
@@ -330,6 +347,10 @@ class OfficerReference(Reference):
             raise RowRejected([("officer_badge", "give both officer_agency and officer_badge")])
         if not all(isinstance(v, str) for v in (agency, badge)):
             raise RowRejected([("officer_badge", "officer_agency and officer_badge are text")])
+        for column, value in zip(self.pair, (agency, badge), strict=True):
+            problem = storable_problem(value)
+            if problem:
+                raise RowRejected([(column, problem)])
         return "officer_badge", (agency.strip(), badge.strip())
 
     def lookup(self, wanted):
@@ -396,8 +417,24 @@ def _text_or_none(cell):
     return cell or None
 
 
+# A CSV cell that clears a field on update (PostgreSQL's COPY spelling of null); an empty
+# cell leaves the field as it is.
+NULL_CELL = "\\N"
+
+
 def _converter(field):
-    empty = None if field.allow_none else MISSING
+    convert = _cell_converter(field)
+
+    def cell_value(cell):
+        if cell == NULL_CELL:
+            return None
+        return MISSING if not cell else convert(cell)
+
+    return cell_value
+
+
+def _cell_converter(field):
+    empty = MISSING
     if isinstance(field, fields.List):
         return lambda cell: [i.strip() for i in cell.split(";") if i.strip()] if cell else empty
     if isinstance(field, fields.Integer) and field.strict:
@@ -490,6 +527,9 @@ class RecordKind:
                 )
             if not isinstance(values[key], str):
                 raise RowRejected([(key, "Not a valid string.")])
+            problem = storable_problem(values[key])
+            if problem:
+                raise RowRejected([(key, problem)])
         row = Row(number, values, self.separator)
         for ref in self.references:
             try:
@@ -546,6 +586,7 @@ class RecordKind:
         if not changes:
             return "unchanged"
         self.update(existing, changes)
+        row.changed = (existing.id, list(changes))
         return "updated"
 
     def comparable(self, values):
@@ -792,6 +833,7 @@ class SourceImport(RecordKind):
                     job.reject(row.number, problems_of(exc, row.separator))
                     continue
                 if changes:
+                    row.changed = (existing.id, list(changes))
                     job.attempt(row, self._update, existing, changes, facts, self.role)
                 else:
                     job.count("unchanged")
@@ -873,6 +915,8 @@ class BatchSourceFacts(inventory.SourceFacts):
     (falling back to a query for anything not looked up)."""
 
     def __init__(self, rows):
+        self.rows = rows
+        self.involved = None  # (incident_id, officer_id) pairs, looked up when first asked
         self.incidents = {row.ids["incident_id"] for row in rows}
         self.officers = {row.ids["officer_id"] for row in rows if "officer_id" in row.ids}
         self.masters = {row.ids["derived_from_id"] for row in rows if "derived_from_id" in row.ids}
@@ -912,6 +956,25 @@ class BatchSourceFacts(inventory.SourceFacts):
 
     def officer_exists(self, officer_id):
         return officer_id in self.officers or super().officer_exists(officer_id)
+
+    def officer_involved(self, incident_id, officer_id):
+        if self.involved is None:
+            pairs = {
+                (row.ids["incident_id"], row.ids["officer_id"])
+                for row in self.rows
+                if "officer_id" in row.ids and "incident_id" in row.ids
+            }
+            self.involved = set()
+            for chunk in chunked(sorted(pairs), BATCH_SIZE):
+                incidents = {i for i, _ in chunk}
+                officers = {o for _, o in chunk}
+                query = Involvement.select(Involvement.incident, Involvement.officer).where(
+                    Involvement.incident.in_(incidents) & Involvement.officer.in_(officers)
+                )
+                self.involved |= set(query.tuples())
+        if (incident_id, officer_id) in self.involved:
+            return True
+        return super().officer_involved(incident_id, officer_id)
 
     def source_exists(self, source_id):
         return source_id in self.masters or super().source_exists(source_id)
@@ -1000,8 +1063,13 @@ def run_import(
     batch_size=BATCH_SIZE,
     on_error=None,
     on_progress=None,
+    audit_fields=None,
 ):
     """Import the rows of `stream` (binary, format `fmt`) as records of `kind`.
+
+    `audit_fields` (actor, role, method, path, ip): in partial mode each committed batch
+    writes an audit entry in its own transaction, so the log always matches the rows
+    written, however the import ends.
 
     Returns the ImportJob (counts and errors). In atomic mode a rejected row means
     nothing was written and the counts of written rows are 0. A body that cannot be
@@ -1013,9 +1081,12 @@ def run_import(
     all_or_nothing = dry_run or not partial
     try:
         with database.atomic() if all_or_nothing else nullcontext():
-            for batch in _batches(rows, importer, job, batch_size):
+            for number, batch in enumerate(_batches(rows, importer, job, batch_size), 1):
                 with database.atomic(), counters.deferred():
+                    before = job.written
                     importer.process(batch, job)
+                    if audit_fields and not all_or_nothing:
+                        _audit_batch(audit_fields, kind, number, batch, job.written - before)
                 job.end_batch()
                 if not all_or_nothing:
                     job.committed = job.written
@@ -1036,6 +1107,21 @@ def run_import(
     if job.counts["rejected"] and not partial:
         job.counts.update(created=0, updated=0, unchanged=0)
     return job
+
+
+def _audit_batch(fields, kind, number, batch, written):
+    first, last = batch[0].number, batch[-1].number
+    audit.record(
+        **{
+            **fields,
+            "path": f"{fields['path']} [batch {number}: rows {first}-{last}, {written} written]"[
+                :2000
+            ],
+            "status": 200,
+            "resource": "imports",
+            "resource_id": f"{kind}:batch:{number}"[:100],
+        }
+    )
 
 
 def _batches(rows, importer, job, size):

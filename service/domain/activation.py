@@ -225,12 +225,13 @@ def officer_involvements(officer_id):
     )
 
 
-def represent_involvements(involvements, counting="any"):
-    """A page of `officer_involvements` with each incident's coverage of the officer:
-    their own bodycams, covered, and the activation fields (as in the incident coverage)."""
+def own_footage(involvements, counting="any"):
+    """{(incident id, officer id): (their counted bodycam sources, their activation fields)}
+    for a page of involvements whose incidents are loaded, from one query of the incidents'
+    counted sources (each incident's window needs all of them when it has no end)."""
     involvements = list(involvements)
-    incident_ids = [i.incident_id for i in involvements]
-    spans = {i: [] for i in incident_ids}  # every counted span: the window of open incidents
+    incident_ids = sorted({i.incident_id for i in involvements})
+    spans = {i: [] for i in incident_ids}
     own = {(i.incident_id, i.officer_id): [] for i in involvements}
     if incident_ids:
         sources = (
@@ -250,11 +251,32 @@ def represent_involvements(involvements, counting="any"):
                 spans[s.incident_id].append((s.corrected_started_at, s.corrected_ended_at))
             if s.kind == "bodycam" and (s.incident_id, s.officer_id) in own:
                 own[(s.incident_id, s.officer_id)].append(s)
+    found = {}
+    for involvement in involvements:
+        incident = involvement.incident
+        key = (incident.id, involvement.officer_id)
+        _, window_end = incident_window(incident.started_at, incident.ended_at, spans[incident.id])
+        cams = own[key]
+        found[key] = (
+            cams,
+            activation_of(
+                [(s.corrected_started_at, s.corrected_ended_at) for s in cams],
+                incident.started_at,
+                window_end,
+            ),
+        )
+    return found
+
+
+def represent_involvements(involvements, counting="any"):
+    """A page of `officer_involvements` with each incident's coverage of the officer:
+    their own bodycams, covered, and the activation fields (as in the incident coverage)."""
+    involvements = list(involvements)
+    footage = own_footage(involvements, counting)
     answers = []
     for involvement in involvements:
         incident = involvement.incident
-        cams = own[(incident.id, involvement.officer_id)]
-        _, window_end = incident_window(incident.started_at, incident.ended_at, spans[incident.id])
+        cams, fields = footage[(incident.id, involvement.officer_id)]
         answers.append(
             {
                 "incident_id": incident.id,
@@ -267,11 +289,7 @@ def represent_involvements(involvements, counting="any"):
                 "not_recorded_reason": involvement.not_recorded_reason,
                 "bodycam_source_ids": [s.id for s in cams],
                 "covered": bool(cams),
-                **activation_of(
-                    [(s.corrected_started_at, s.corrected_ended_at) for s in cams],
-                    incident.started_at,
-                    window_end,
-                ),
+                **fields,
             }
         )
     return answers

@@ -49,6 +49,9 @@ def entries(filters):
         query = query.where(AuditEntry.actor == filters["actor"])
     if filters.get("resource"):
         query = query.where(AuditEntry.resource == filters["resource"])
+    for name in ("resource_id", "status", "method"):
+        if filters.get(name) is not None:
+            query = query.where(getattr(AuditEntry, name) == filters[name])
     if filters.get("since") is not None:
         query = query.where(AuditEntry.at >= filters["since"])
     if filters.get("until") is not None:

@@ -17,7 +17,7 @@ from service.domain.errors import Conflict, Invalid
 from service.domain.time import isoformat_z, to_naive_utc, utcnow
 from service.domain.vocabulary import CUSTODY_ACTIONS
 from service.storage.db import database
-from service.storage.models import CustodyEvent, Source
+from service.storage.models import CustodyEvent, IntegrityResolution, Source
 
 GENESIS_HASH = hashchain.GENESIS
 NO_EVENTS = None  # the state of a source whose chain has not started
@@ -37,7 +37,9 @@ HASHED_FIELDS = (
     "actor",
     "recorded_at",
 )
-TEXT_FIELDS = ("custodian", "location", "sha256_observed", "note")
+# Hashed only when given, so chains recorded before the field existed still verify.
+OPTIONAL_HASHED_FIELDS = ("late_entry_reason",)
+TEXT_FIELDS = ("custodian", "location", "sha256_observed", "note", "late_entry_reason")
 
 # action: (the custody statuses it is allowed from, in words, the status it sets or None
 # to leave it). NO_EVENTS stands for "the chain has not started".
@@ -85,13 +87,18 @@ def hashed_fields(event):
         "note": event.note,
         "actor": event.actor,
         "recorded_at": isoformat_z(event.recorded_at),
+        **{
+            name: getattr(event, name)
+            for name in OPTIONAL_HASHED_FIELDS
+            if getattr(event, name, None) is not None
+        },
     }
 
 
 def _verdict(source_id, events, first_invalid_seq=None, problem=None, head_hash=None):
     return {
         "source_id": source_id,
-        "valid": first_invalid_seq is None,
+        "valid": first_invalid_seq is None and problem is None,
         "events": events,
         "first_invalid_seq": first_invalid_seq,
         "head_hash": head_hash,
@@ -159,15 +166,77 @@ def list_events(source):
     return CustodyEvent.select().where(CustodyEvent.source == source).order_by(CustodyEvent.seq)
 
 
-def verify_source(source, events=None):
-    if events is None:
-        events = list_events(source)
-    return verify_events(source.id, events, source.custody_last_seq, source.custody_head_hash)
+def verify_source(source, events=None, resolutions=None, on_hold=None):
+    """Recompute the chain, then replay the custody rules over it and compare what it implies
+    (custody_status, integrity, and legal_hold from the active holds) with what the source
+    row says: a status column edited in the database is reported, not trusted."""
+    events = list(list_events(source) if events is None else events)
+    verdict = verify_events(source.id, events, source.custody_last_seq, source.custody_head_hash)
+    if resolutions is None:
+        resolutions = list(resolutions_of(source.id))
+    if on_hold is None:
+        on_hold = source.id in holds.held_source_ids([source.id])
+    expected = replay(source, events, resolutions)
+    expected["legal_hold"] = on_hold
+    recorded = {
+        "custody_status": source.custody_status,
+        "integrity": source.integrity,
+        "legal_hold": source.legal_hold,
+    }
+    verdict["expected"], verdict["recorded"] = expected, recorded
+    if verdict["valid"]:
+        if expected.get("problem"):
+            verdict["first_invalid_seq"] = expected["problem"][0]
+            verdict["problem"] = expected["problem"][1]
+            verdict["valid"] = False
+        else:
+            differ = [n for n in recorded if recorded[n] != expected[n]]
+            if differ:
+                verdict["valid"] = False
+                verdict["problem"] = "the source row disagrees with its chain: " + "; ".join(
+                    f"{n} is {recorded[n]!r} but the chain implies {expected[n]!r}" for n in differ
+                )
+    expected.pop("problem", None)
+    return verdict
+
+
+def replay(source, events, resolutions):
+    """What a chain implies for its source: {"custody_status", "integrity", "problem"}, the
+    problem being (seq, message) for the first event the rules would have refused."""
+    resolved_after = {}
+    for resolution in resolutions:
+        resolved_after.setdefault(resolution.after_seq, []).append(resolution)
+    sha = resolutions[0].previous_sha256 if resolutions else source.sha256
+    status, integrity, problem = NO_EVENTS, "unverified", None
+    disposed = False
+    for event in events:
+        message = _rule_violation(source.id, status, disposed, event.seq - 1, event.action)
+        if message and problem is None:
+            problem = (event.seq, f"event {event.seq} broke a rule: {message}")
+        disposed = disposed or event.action == "disposed"
+        status = RULES[event.action][2] or status
+        integrity = integrity_after(integrity, sha, event.sha256_observed)
+        for resolution in resolved_after.get(event.seq, ()):
+            integrity, sha = "unverified", resolution.sha256
+    return {
+        "custody_status": status or "identified",
+        "integrity": integrity,
+        "problem": problem,
+    }
+
+
+def resolutions_of(source_id):
+    return (
+        IntegrityResolution.select()
+        .where(IntegrityResolution.source == source_id)
+        .order_by(IntegrityResolution.id)
+    )
 
 
 def verify_chain(source_id):
     """Recompute one source's chain from storage: {"valid", "events", "first_invalid_seq"}
-    (plus the source id, the recorded head hash and, when broken, the problem)."""
+    (plus the source id, the recorded head hash, what the chain implies for the source's
+    status columns and what they say and, when broken, the problem)."""
     return verify_source(inventory.get_source(source_id))
 
 
@@ -177,28 +246,62 @@ def verify_all(source_ids=None, batch_size=500):
     started = (Source.custody_last_seq > 0) | Source.id.in_(
         CustodyEvent.select(CustodyEvent.source)
     )
-    query = Source.select(Source.id, Source.custody_last_seq, Source.custody_head_hash)
+    query = Source.select()
     query = query.where(started if not source_ids else Source.id.in_(list(source_ids)))
     last_id = 0
     while True:
         sources = list(query.where(Source.id > last_id).order_by(Source.id).limit(batch_size))
         if not sources:
             return
-        chains = events_by_source([s.id for s in sources])
+        ids = [s.id for s in sources]
+        chains = events_by_source(ids)
+        resolutions = {s: [] for s in ids}
+        for resolution in (
+            IntegrityResolution.select()
+            .where(IntegrityResolution.source.in_(ids))
+            .order_by(IntegrityResolution.id)
+        ):
+            resolutions[resolution.source_id].append(resolution)
+        held = holds.held_source_ids(ids)
         for source in sources:
-            yield verify_source(source, chains[source.id])
+            yield verify_source(
+                source, chains[source.id], resolutions[source.id], source.id in held
+            )
         last_id = sources[-1].id
 
 
 # ---------------------------------------------------------------- appending
 
 
+def _rule_violation(source_id, current, disposed, count, action):
+    """The rule `action` would break after `count` events leaving custody status `current`
+    (NO_EVENTS when there are none; `disposed`: whether any was a disposal), or None."""
+    if disposed:
+        return f"nothing is accepted after disposed; source {source_id} was disposed of"
+    allowed, when, _ = RULES[action]
+    if current not in allowed:
+        state = (
+            "has no custody events yet"
+            if current is NO_EVENTS
+            else (f"is {current} after {count} event(s)")
+        )
+        return f"{action} is allowed only {when}; source {source_id} {state}"
+    return None
+
+
 def _check_rule(source, action, disposal=None):
-    """409 naming the rule when `action` may not follow the source's custody so far."""
-    if source.custody_status == "disposed" and source.custody_last_seq:
+    """409 naming the rule when `action` may not follow the source's custody so far. A
+    disposal is read from the chain itself, not only from the status column; a new one is
+    accepted only with the approved disposal request (service/domain/disposal.py)."""
+    disposed_at = (
+        CustodyEvent.select(CustodyEvent.seq)
+        .where((CustodyEvent.source == source.id) & (CustodyEvent.action == "disposed"))
+        .first()
+    )
+    if disposed_at is not None:
         raise Conflict(
             f"custody rule: nothing is accepted after disposed; source {source.id} was "
-            f"disposed of (event {source.custody_last_seq})"
+            f"disposed of (event {disposed_at.seq})"
         )
     if action == "disposed" and disposal is None:
         raise Conflict(
@@ -206,14 +309,9 @@ def _check_rule(source, action, disposal=None):
             "request approved by a second person (an admin), never by a custody event alone"
         )
     current = source.custody_status if source.custody_last_seq else NO_EVENTS
-    allowed, when, _ = RULES[action]
-    if current not in allowed:
-        state = (
-            "has no custody events yet"
-            if current is NO_EVENTS
-            else (f"is {current} after {source.custody_last_seq} event(s)")
-        )
-        raise Conflict(f"custody rule: {action} is allowed only {when}; source {source.id} {state}")
+    message = _rule_violation(source.id, current, False, source.custody_last_seq, action)
+    if message:
+        raise Conflict(f"custody rule: {message}")
     if action == "disposed":
         covering = holds.list_holds({"source_id": source.id, "active": True})
         hold_ids = [h.id for h in covering]
@@ -243,12 +341,39 @@ def event_values(values):
     return {"action": action, "occurred_at": occurred_at, "recorded_at": now, **cleaned}
 
 
-def _integrity_after(source, observed):
+def integrity_after(integrity, sha256, observed):
     """A hash observed on the file is compared with the source's: a match verifies it, a
-    difference is a finding (recorded, never refused). The latest observation decides."""
-    if not observed or not source.sha256:
-        return source.integrity
-    return "verified" if observed == source.sha256.lower() else "mismatch"
+    difference is a finding (recorded, never refused). A mismatch stays the source's
+    integrity, whatever is observed later, until an admin records a resolution."""
+    if integrity == "mismatch" or not observed or not sha256:
+        return integrity
+    return "verified" if observed == sha256.lower() else "mismatch"
+
+
+def _check_order(source, values):
+    """409 when the event would run custody backwards in time (unless `late_entry_reason`
+    says why), or receive the file before the recording began."""
+    occurred_at = values["occurred_at"]
+    if values["action"] == "received" and source.corrected_started_at is not None:
+        if occurred_at < source.corrected_started_at:
+            raise Conflict(
+                f"custody order: occurred_at {isoformat_z(occurred_at)} is before the "
+                f"recording's corrected start {isoformat_z(source.corrected_started_at)}; "
+                "a recording cannot be received before it began",
+                {"json": {"occurred_at": ["before the recording's corrected start"]}},
+            )
+    if not source.custody_last_seq or values.get("late_entry_reason"):
+        return
+    previous = CustodyEvent.get_or_none(
+        (CustodyEvent.source == source.id) & (CustodyEvent.seq == source.custody_last_seq)
+    )
+    if previous is not None and occurred_at < previous.occurred_at:
+        raise Conflict(
+            f"custody order: occurred_at {isoformat_z(occurred_at)} is before event "
+            f"{previous.seq} ({previous.action} at {isoformat_z(previous.occurred_at)}); "
+            "give late_entry_reason to record an event late, out of time order",
+            {"json": {"occurred_at": ["before the previous event's; see late_entry_reason"]}},
+        )
 
 
 def append_event(source, values, actor, disposal=None):
@@ -260,13 +385,19 @@ def append_event(source, values, actor, disposal=None):
     naming the rule when the action is not allowed now. `disposed` is appended only by
     service.domain.disposal when a request is approved (`disposal`: that request).
     """
+    occurred_at_given = values.get("occurred_at") is not None
     values = event_values(values)
     source_id = source.id if isinstance(source, Source) else source
     with database.atomic():
         # The lock makes concurrent appends to one chain take turns (PostgreSQL; on
         # SQLite the transaction already holds the database's write lock).
         source = inventory.get_source(source_id, lock=True)
+        if not occurred_at_given:
+            # "Now" is read once the chain is ours: an append that waited for the lock
+            # happens after the one it waited for, never before it.
+            values["occurred_at"] = values["recorded_at"] = utcnow()
         _check_rule(source, values["action"], disposal)
+        _check_order(source, values)
         prev_hash = source.custody_head_hash or GENESIS_HASH
         event = CustodyEvent(
             source=source.id,
@@ -278,7 +409,7 @@ def append_event(source, values, actor, disposal=None):
         event.hash = chain_hash(prev_hash, hashed_fields(event))
         event.save(force_insert=True)
         source.custody_status = RULES[event.action][2] or source.custody_status
-        source.integrity = _integrity_after(source, event.sha256_observed)
+        source.integrity = integrity_after(source.integrity, source.sha256, event.sha256_observed)
         source.custody_last_seq = event.seq
         source.custody_head_hash = event.hash
         source.updated_at = values["recorded_at"]
@@ -292,4 +423,57 @@ def append_event(source, values, actor, disposal=None):
             ]
         )
         counters.changed([source.incident_id])
+    # The answer says what the event did to the source.
+    event.custody_status, event.integrity = source.custody_status, source.integrity
     return event
+
+
+def resolve_mismatch(source_id, values, actor):
+    """An admin's resolution of a hash mismatch: `reason` (required) and optionally
+    `sha256`, the hash the source holds from now on (default: the one it had). Both the
+    previous and the observed hash are kept in the resolution; integrity goes back to
+    unverified, for a new `verified` event to confirm."""
+    reason = (values.get("reason") or "").strip()
+    if not reason:
+        raise Invalid("reason", "say why the mismatch is resolved")
+    with database.atomic():
+        source = inventory.get_source(source_id, lock=True)
+        if source.integrity != "mismatch":
+            raise Conflict(
+                f"source {source.id} has no hash mismatch to resolve (integrity is "
+                f"{source.integrity})"
+            )
+        finding = (
+            CustodyEvent.select()
+            .where(
+                (CustodyEvent.source == source.id)
+                & CustodyEvent.sha256_observed.is_null(False)
+                & (CustodyEvent.sha256_observed != source.sha256)
+            )
+            .order_by(CustodyEvent.seq.desc())
+            .first()
+        )
+        new_sha = (values.get("sha256") or source.sha256).lower()
+        if new_sha != source.sha256:
+            owner = inventory.SourceFacts().sha256_owner(source.incident_id, new_sha, source.id)
+            if owner is not None:
+                raise Conflict(
+                    f"incident {source.incident_id} already has source {owner} with sha256 "
+                    f"{new_sha}",
+                    {"json": {"sha256": [f"already recorded as source {owner}"]}},
+                )
+        resolution = IntegrityResolution.create(
+            source=source.id,
+            after_seq=source.custody_last_seq,
+            mismatch_seq=finding.seq if finding else 0,
+            previous_sha256=source.sha256,
+            observed_sha256=finding.sha256_observed if finding else source.sha256,
+            sha256=new_sha,
+            reason=reason,
+            actor=actor,
+            resolved_at=utcnow(),
+        )
+        source.sha256, source.integrity, source.updated_at = new_sha, "unverified", utcnow()
+        source.save(only=[Source.sha256, Source.integrity, Source.updated_at])
+    resolution.integrity = source.integrity
+    return resolution

@@ -70,6 +70,19 @@ def refresh_legal_hold(source_ids):
     ).execute()
 
 
+def held_source_ids(source_ids):
+    """Of `source_ids`, those an active hold covers (what their legal_hold should say)."""
+    return {
+        source_id
+        for (source_id,) in Source.select(Source.id)
+        .where(
+            Source.id.in_(list(source_ids))
+            & (Source.incident.in_(_held_by_incident()) | Source.id.in_(_held_by_listing()))
+        )
+        .tuples()
+    }
+
+
 def _covered_ids(hold):
     """A subquery of the ids of the sources `hold` covers (a hold on an incident also keeps
     covering the sources an admin moved out of it: they are listed on it, see carry_over)."""
@@ -191,8 +204,9 @@ def place_hold(values, actor):
     return hold
 
 
-def release_hold(hold_id, actor):
-    """Release an active hold; its sources stay held while another active hold covers them."""
+def release_hold(hold_id, actor, release_reason=None):
+    """Release an active hold (`release_reason`: why, kept with it); its sources stay held
+    while another active hold covers them."""
     hold = get_hold(hold_id, lock=True)
     if hold.incident_id is not None:
         lock_incidents([hold.incident_id])
@@ -211,6 +225,7 @@ def release_hold(hold_id, actor):
     hold.active = False
     hold.released_at = utcnow()
     hold.released_by = actor
+    hold.release_reason = release_reason or None
     hold.save()
     refresh_legal_hold(_covered_ids(hold))
     return hold

@@ -433,6 +433,13 @@ class SourceFacts:
     def source_exists(self, source_id):
         return Source.select().where(Source.id == source_id).exists()
 
+    def officer_involved(self, incident_id, officer_id):
+        return (
+            Involvement.select()
+            .where((Involvement.incident == incident_id) & (Involvement.officer == officer_id))
+            .exists()
+        )
+
     def external_id_owner(self, external_id, own_id=None):
         return _external_id_owner(Source, external_id, own_id)
 
@@ -448,8 +455,9 @@ def _check_incident_exists(incident_id, facts):
         raise Invalid("incident_id", f"incident {incident_id} does not exist")
 
 
-def _check_source(source, is_new, facts):
-    """Rules across fields and records, on the source as it would be saved."""
+def _check_source(source, is_new, facts, officer_moved=True):
+    """Rules across fields and records, on the source as it would be saved. The officer
+    must be involved in the source's incident (checked when either is set or changed)."""
     _require_order(
         source.recording_started_at,
         source.recording_ended_at,
@@ -458,6 +466,16 @@ def _check_source(source, is_new, facts):
     )
     if source.officer_id is not None and not facts.officer_exists(source.officer_id):
         raise Invalid("officer_id", f"officer {source.officer_id} does not exist")
+    if (
+        source.officer_id is not None
+        and officer_moved
+        and not facts.officer_involved(source.incident_id, source.officer_id)
+    ):
+        raise Invalid(
+            "officer_id",
+            f"officer {source.officer_id} is not involved in incident {source.incident_id}; "
+            "record the officer's involvement in the incident first",
+        )
     if source.derived_from_id is not None:
         if not is_new and source.derived_from_id == source.id:
             raise Invalid("derived_from_id", "a source cannot be derived from itself")
@@ -533,11 +551,21 @@ def update_source(source, changes, facts=None, role=None):
     written = [Source._meta.fields.get(k) or Source._meta.columns[k] for k in changes]
     written += [Source.corrected_started_at, Source.corrected_ended_at, Source.updated_at]
     if "sha256" in changes and changes["sha256"] != source.sha256:
+        if source.custody_last_seq:
+            # Custody observations were compared with this hash: changing it would erase
+            # a mismatch. An admin resolves a mismatch instead (docs/custody.md).
+            raise Conflict(
+                f"sha256 of source {source.id} is fixed: it has {source.custody_last_seq} "
+                "custody event(s); a hash mismatch is resolved by an admin through "
+                f"POST /api/v1/sources/{source.id}/integrity/resolutions",
+                {"json": {"sha256": ["fixed once custody events exist"]}},
+            )
         # Observations were compared with the old hash; they say nothing about the new one.
         source.integrity = "unverified"
         written.append(Source.integrity)
+    officer_moved = moved or changes.get("officer_id", source.officer_id) != source.officer_id
     _apply(source, changes)
-    _check_source(source, False, facts)
+    _check_source(source, False, facts, officer_moved)
     retention.extend(source, wanted_retention, facts.retention(source.incident_id))
     written += [Source.retain_until, Source.retain_indefinitely, Source.retain_extended_until]
     source.updated_at = utcnow()

@@ -9,7 +9,7 @@ never all at once.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from service.domain import coverage, disclosure
+from service.domain import coverage, disclosure, officer_coverage
 from service.domain.time import utcnow
 
 # Incidents read from the database at a time while a report is written.
@@ -39,6 +39,19 @@ class CoverageReport:
         if self._disclosure is None:
             self._disclosure = disclosure.coverage(self.filters, now=self.generated_at)
         return self._disclosure
+
+    def officers(self):
+        """The officers without a bodycam source of their own in an incident they were
+        involved in, one row per involvement, newest incident first (a page at a time)."""
+        query = officer_coverage.officer_rows({**self.filters, "uncovered": True})
+        counting = self.filters.get("counting") or "any"
+        page = 1
+        while True:
+            rows = officer_coverage.represent(query.paginate(page, PAGE_SIZE), counting)
+            yield from rows
+            if len(rows) < PAGE_SIZE:
+                return
+            page += 1
 
 
 def coverage_report(filters, group_by, generated_by, now=None):

@@ -73,7 +73,7 @@ COUNTING = ("any", "in_custody")
 GROUP_BY = ("agency", "state", "month", "kind")
 # Reports: formats, and the CSV tables.
 REPORT_FORMATS = ("csv", "json", "html")
-REPORT_TABLES = ("incidents", "summary", "disclosure")
+REPORT_TABLES = ("incidents", "summary", "disclosure", "officers")
 # Bulk import: what can be imported, and the file formats read.
 IMPORT_KINDS = ("agencies", "officers", "incidents", "involvements", "sources", "custody")
 IMPORT_FORMATS = ("csv", "ndjson", "json")

@@ -29,7 +29,9 @@ from service.storage.models import (
     CarriedCustodyEvent,
     CaseImport,
     CustodyEvent,
+    DashboardSession,
     Incident,
+    LegalHold,
     Moment,
     Source,
     create_tables,
@@ -216,12 +218,52 @@ def seal_audit_log_in_a_merkle_tree(migrator):
     add_index_if_missing(migrator, AuditEntry, ["seq"], unique=True)
 
 
+def keep_custody_findings(migrator):
+    """Custody events may say why they were recorded out of time order
+    (`late_entry_reason`); hash mismatches are resolved by an admin in a table of their own
+    (integrity_resolution, made by create_tables as a new table)."""
+    add_column_if_missing(migrator, CustodyEvent, "late_entry_reason")
+
+
+def store_numbers_in_double_precision(migrator):
+    """PostgreSQL made peewee's FloatField `real` (single precision: 1000000123.25 read back
+    as 1000000100.0, while corrected_started_at was computed from the exact value). The
+    columns become `double precision`, which keeps every value a JSON number can carry;
+    SQLite's REAL is already double precision."""
+    if not is_postgresql():
+        return
+    for table, column in (
+        ("source", "clock_offset_seconds"),
+        ("source", "duration_seconds"),
+        ("incident", "latitude"),
+        ("incident", "longitude"),
+    ):
+        database.execute_sql(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE double precision')
+
+
+def keep_hold_release_reasons(migrator):
+    """A hold's release says why (`release_reason`)."""
+    add_column_if_missing(migrator, LegalHold, "release_reason")
+
+
+def end_dashboard_sessions_on_the_server(migrator):
+    """Dashboard sign-ins are recorded (dashboard_session) so that signing out ends them
+    on the server. The table is new: upgrade() creates it before the migrations run; this
+    step only marks the version."""
+    if not database.table_exists(DashboardSession._meta.table_name):
+        database.create_tables([DashboardSession])
+
+
 # (version, function), in the order they apply; never renumber or remove one that shipped.
 MIGRATIONS = [
     (1, index_sources_by_file_and_device),
     (2, index_incident_lists_by_state_and_kind),
     (3, record_custody_chain_heads),
     (4, compute_retention),
+    (8, keep_custody_findings),
+    (9, store_numbers_in_double_precision),
+    (10, keep_hold_release_reasons),
+    (11, end_dashboard_sessions_on_the_server),
     (12, count_coverage_per_incident),
     (13, seal_audit_log_in_a_merkle_tree),
     (16, interchange_tables),

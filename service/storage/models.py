@@ -14,7 +14,6 @@ from peewee import (
     DateField,
     DateTimeField,
     DoubleField,
-    FloatField,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -79,8 +78,6 @@ class Incident(BaseModel):
     address = CharField(max_length=300, null=True)
     city = CharField(max_length=120, null=True)
     state = CharField(max_length=64, null=True)
-    # Double precision: PostgreSQL's REAL (peewee's FloatField) keeps ~7 digits, i.e. an
-    # error of up to ~0.5 m in a coordinate (migration 20 widens older columns).
     latitude = DoubleField(null=True)
     longitude = DoubleField(null=True)
     status = CharField(max_length=32, default="open")
@@ -194,10 +191,10 @@ class Source(BaseModel):
     recorded_by = CharField(max_length=300, null=True)
     recording_started_at = DateTimeField(null=True)
     recording_ended_at = DateTimeField(null=True)
-    clock_offset_seconds = FloatField(default=0)
+    clock_offset_seconds = DoubleField(default=0)
     corrected_started_at = DateTimeField(null=True)
     corrected_ended_at = DateTimeField(null=True)
-    duration_seconds = FloatField(null=True)
+    duration_seconds = DoubleField(null=True)
     sha256 = CharField(max_length=64, null=True)
     size_bytes = BigIntegerField(null=True)
     storage_uri = TextField(null=True)
@@ -258,9 +255,29 @@ class CustodyEvent(BaseModel):
     recorded_at = DateTimeField(default=lambda: utcnow())
     prev_hash = CharField(max_length=64)
     hash = CharField(max_length=64)
+    # Why an event is recorded out of time order (migration 8); hashed only when given.
+    late_entry_reason = TextField(null=True)
 
     class Meta:
         indexes = ((("source", "seq"), True),)
+
+
+class IntegrityResolution(BaseModel):
+    """An admin's resolution of a hash mismatch (migration 8). Append-only: it keeps the
+    hash the source had, the hash observed, and the hash the source holds from then on."""
+
+    source = ForeignKeyField(Source, backref="integrity_resolutions", on_delete="RESTRICT")
+    after_seq = IntegerField()  # the chain's length when it was recorded
+    mismatch_seq = IntegerField()  # the custody event that observed the other hash
+    previous_sha256 = CharField(max_length=64)
+    observed_sha256 = CharField(max_length=64)
+    sha256 = CharField(max_length=64)
+    reason = TextField()
+    actor = CharField(max_length=200)
+    resolved_at = DateTimeField(default=lambda: utcnow())
+
+    class Meta:
+        indexes = ((("source", "after_seq"), False),)
 
 
 class Review(BaseModel):
@@ -290,6 +307,7 @@ class LegalHold(BaseModel):
     released_by = CharField(max_length=200, null=True)
     created_at = DateTimeField(default=lambda: utcnow())
     released_at = DateTimeField(null=True)
+    release_reason = TextField(null=True)  # migration 10
 
     class Meta:
         indexes = ((("incident", "active"), False),)
@@ -480,6 +498,16 @@ class ApiToken(BaseModel):
     last_used_at = DateTimeField(null=True)
 
 
+class DashboardSession(BaseModel):
+    """A dashboard sign-in (migration 11): the cookie names it, sign-out ends it here, so a
+    copied cookie stops working at once. Only the SHA-256 of the session id is stored."""
+
+    session_hash = CharField(max_length=64, unique=True)
+    token = ForeignKeyField(ApiToken, backref="sessions", on_delete="CASCADE")
+    created_at = DateTimeField(default=lambda: utcnow())
+    ended_at = DateTimeField(null=True)
+
+
 class AuditEntry(BaseModel):
     """Who did what, when, with what outcome. Append-only.
 
@@ -572,6 +600,7 @@ ALL_MODELS = [
     Involvement,
     Source,
     CustodyEvent,
+    IntegrityResolution,
     Review,
     LegalHold,
     HoldSource,
@@ -582,6 +611,7 @@ ALL_MODELS = [
     Disclosure,
     Moment,
     ApiToken,
+    DashboardSession,
     AuditEntry,
     CaseImport,
     CarriedCustodyEvent,

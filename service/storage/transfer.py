@@ -6,10 +6,13 @@ entries and outside systems refer to them). The source is read inside one transa
 the copy is a consistent snapshot; on SQLite that transaction holds the write lock, so writes
 to the old database wait (and answer 503 after the busy timeout) rather than being missed.
 The target is written inside one transaction too: a failed copy leaves it empty, and a
-re-run starts again. Afterwards the row counts are compared table by table and the hash
-chains (audit log, custody) are verified on the target.
+re-run starts again. Afterwards the row counts are compared table by table, then the values:
+a checksum per table over its rows in key order, every column read back as the model reads
+it, so a value the target rounded (a `real` column, a truncated text) is caught, not copied
+silently; and the hash chains (audit log, custody) are verified on the target.
 """
 
+import hashlib
 from contextlib import contextmanager
 
 from peewee import AutoField, PostgresqlDatabase, sort_models
@@ -142,12 +145,30 @@ def _snapshot(db):
     return transaction
 
 
-def _check_copy(expected, found, chains):
+def table_checksum(model, db, batch_size=1000):
+    """SHA-256 over `model`'s rows in key order, each value as the model reads it back
+    (repr: a float keeps all its digits, a datetime its microseconds)."""
+    digest = hashlib.sha256()
+    fields = model._meta.sorted_fields
+    for rows in _batches(model, fields, db, batch_size):
+        for row in rows:
+            digest.update(repr(tuple(row)).encode("utf-8"))
+            digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def _check_copy(expected, found, chains, sums=None):
     differ = [n for n in expected if expected[n] != found[n]]
     if differ:
         raise TransferRefused(
             "row counts differ after the copy, nothing was kept: "
             + ", ".join(f"{n} {expected[n]} -> {found[n]}" for n in differ)
+        )
+    changed = [n for n, (before, after) in (sums or {}).items() if before != after]
+    if changed:
+        raise TransferRefused(
+            "values differ after the copy (the target did not store them as they were), "
+            "nothing was kept: " + ", ".join(changed)
         )
     broken = [n for n, ok in chains.items() if not ok]
     if broken:
@@ -190,10 +211,13 @@ def copy_inventory(target_url, batch_size=1000, progress=None, chain_checks=None
                 with bound_to(target):
                     fulltext.rebuild_all()  # the search index is derived: built, not copied
                 expected = {m._meta.table_name: _count(m, source) for m in ALL_MODELS}
+                before = {m._meta.table_name: table_checksum(m, source) for m in ALL_MODELS}
                 with bound_to(target):
                     found = {m._meta.table_name: _count(m, target) for m in ALL_MODELS}
+                    after = {m._meta.table_name: table_checksum(m, target) for m in ALL_MODELS}
                     chains = chain_checks() if chain_checks else {}
-                _check_copy(expected, found, chains)
+                sums = {name: (before[name], after[name]) for name in before}
+                _check_copy(expected, found, chains, sums)
         finally:
             snapshot.__exit__(None, None, None)
         return {"tables": found, "chains": chains}

@@ -14,7 +14,7 @@ from playhouse.pool import MaxConnectionsExceeded
 from service import config as settings
 from service.domain.errors import DomainError
 from service.storage.db import backend_name, database, make_database
-from service.web import hooks, sealing, signin, templating
+from service.web import clients, hooks, messages, openapi, sealing, signin, templating
 
 log = logging.getLogger("evidence")
 
@@ -35,7 +35,11 @@ class EvidenceApi(Api):
 
     def handle_http_exception(self, error):
         payload, status, headers = super().handle_http_exception(error)
+        messages.improve(payload, error)
         payload.setdefault("message", error.description)
+        valid_methods = getattr(error, "valid_methods", None)
+        if status == 405 and valid_methods:
+            headers = {**(headers or {}), "Allow": ", ".join(valid_methods)}
         return payload, status, headers
 
 
@@ -62,6 +66,7 @@ def create_app(config=None):
     )
     if config:
         app.config.update(config)
+    app.config["TRUSTED_PROXY_NETWORKS"] = clients.trusted_networks(app.config["TRUSTED_PROXIES"])
     app.json.sort_keys = False
 
     database.initialize(
@@ -87,9 +92,12 @@ def create_app(config=None):
     # Unknown query parameters are refused (422) like unknown body fields: a misspelt filter
     # must not silently answer with everything.
     Blueprint.ARGUMENTS_PARSER.unknown = None
-    api = EvidenceApi(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name)})
+    marshmallow_plugin = MarshmallowPlugin(schema_name)
+    api = EvidenceApi(app, spec_kwargs={"marshmallow_plugin": marshmallow_plugin})
+    marshmallow_plugin.converter.add_attribute_function(openapi.null_in_nullable_enums)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    openapi.name_operations(api.spec)
 
     # The dashboard is HTML for people, not part of the API (nor of its OpenAPI document).
     app.register_blueprint(dashboard_blueprint)

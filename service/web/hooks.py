@@ -19,7 +19,7 @@ from service.storage.db import (
     open_connection,
     release_connection,
 )
-from service.web import access
+from service.web import access, bodies, clients
 
 log = logging.getLogger("evidence")
 
@@ -116,6 +116,15 @@ def open_request():
         return None
     g.token = auth.authenticate(_bearer_token())
     if g.token is None:
+        wait = clients.unauthenticated_wait()
+        if wait is not None:
+            g.rate_limited = True
+            return error_response(
+                429,
+                "too many requests without a valid token from this address; retry after "
+                f"{wait} s with a valid bearer token",
+                headers={"Retry-After": str(wait)},
+            )
         return error_response(
             401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
         )
@@ -124,7 +133,12 @@ def open_request():
         return None  # routing answers 404 / 405
     declared = access.current()
     if g.token.role not in access.allowed_roles(request.method, declared):
-        return error_response(403, f"role {g.token.role!r} may not {request.method} {rule}")
+        allowed = ", ".join(sorted(access.allowed_roles(request.method, declared)))
+        return error_response(
+            403,
+            f"role {g.token.role!r} may not {request.method} {request.path} "
+            f"(allowed: {allowed}); use a token of one of those roles",
+        )
     bad = _bad_path_ids()
     if bad:
         return error_response(
@@ -140,6 +154,9 @@ def open_request():
     request.max_content_length = current_app.config["MAX_JSON_BYTES"]
     if request.content_length and not request.is_json:
         return error_response(415, "send the body as application/json")
+    problem = bodies.json_body_problem(request.get_data(cache=True))
+    if problem:
+        return error_response(400, problem, {"json": {"body": [problem]}})
     g.tx = RequestTransaction()
     return None
 
@@ -151,19 +168,30 @@ def _created_id(response):
     return body.get("id") if isinstance(body, dict) else None
 
 
-def _audit_fields(response):
+def audit_base():
+    """Who asked what, from where: the audit fields every entry of this request shares."""
     token = g.get("token")
-    resource, resource_id = describe(_rule(), request.view_args, _created_id(response))
     path = request.full_path.rstrip("?") if request.query_string else request.path
     return {
         "actor": token.name if token else None,
         "role": token.role if token else None,
         "method": request.method,
         "path": path[:2000],
+        "ip": client_ip(),
+    }
+
+
+def client_ip():
+    return clients.client_ip()
+
+
+def _audit_fields(response):
+    resource, resource_id = describe(_rule(), request.view_args, _created_id(response))
+    return {
+        **audit_base(),
         "status": response.status_code,
         "resource": resource,
         "resource_id": resource_id,
-        "ip": (request.remote_addr or "")[:64] or None,
     }
 
 
@@ -204,7 +232,11 @@ def describe(rule, view_args, created_id=None):
 
 
 def _is_audited(status):
-    """Every write and every refusal; reads only where the view declares them audited."""
+    """Every write and every refusal; reads only where the view declares them audited.
+    Requests refused by the unauthenticated rate limit are not: the limit is what keeps
+    anonymous traffic from filling the log."""
+    if g.get("rate_limited"):
+        return False
     if request.method not in access.READ_METHODS or status >= 400:
         return True
     return request.url_rule is not None and bool(access.current().audited_reads)

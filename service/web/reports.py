@@ -9,7 +9,12 @@ import json
 
 from flask import render_template, stream_template
 
-from schemas.coverage import CoverageFilters, LackingIncidentSchema, SummaryRowSchema
+from schemas.coverage import (
+    CoverageFilters,
+    LackingIncidentSchema,
+    OfficerCoverageSchema,
+    SummaryRowSchema,
+)
 from service.bulk.spreadsheet import csv_chunks
 from service.domain import activation
 from service.domain.reports import PAGE_SIZE
@@ -59,6 +64,33 @@ DISCLOSURE_COLUMNS = (
 )
 
 
+OFFICER_COLUMNS = (
+    "incident_id",
+    "incident_title",
+    "started_at",
+    "officer_id",
+    "name",
+    "badge_number",
+    "agency",
+    "role",
+    "camera_expected",
+    "covered",
+    "bodycam_source_ids",
+    "disposed_bodycam_source_ids",
+    "not_recorded_reason",
+    "activation_delay_seconds",
+    "recording_at_start",
+)
+
+
+def officer_cells(row):
+    shown = OfficerCoverageSchema().dump(row)
+    return [
+        ";".join(map(str, value)) if isinstance(value, list) else value
+        for value in (shown[column] for column in OFFICER_COLUMNS)
+    ]
+
+
 def filters_given(report):
     """The filters a report was made with, named and written as a user gives them."""
     given = CoverageFilters().dump(report.filters)
@@ -72,9 +104,11 @@ def filename(report, fmt, table="incidents"):
     """What and when: coverage-incidents-2026-11-27T1530Z.csv, coverage-report-....html."""
     stamp = report.generated_at.strftime("%Y-%m-%dT%H%MZ")
     if fmt == "csv":
-        what = {"summary": f"summary-by-{report.group_by}", "disclosure": "disclosure"}.get(
-            table, "incidents"
-        )
+        what = {
+            "summary": f"summary-by-{report.group_by}",
+            "disclosure": "disclosure",
+            "officers": "officers",
+        }.get(table, "incidents")
     else:
         what = "report"
     return f"coverage-{what}-{stamp}.{fmt}"
@@ -118,6 +152,10 @@ def csv_document(report, table="incidents"):
         return csv_chunks(DISCLOSURE_COLUMNS, (disclosure_cells(r) for r in report.disclosure()))
     if table == "summary":
         return csv_chunks(SUMMARY_COLUMNS, (summary_cells(row) for row in report.summary))
+    if table == "officers":
+        return csv_chunks(
+            OFFICER_COLUMNS, (officer_cells(row) for row in report.officers()), batch=PAGE_SIZE
+        )
     return csv_chunks(
         INCIDENT_COLUMNS, (incident_cells(item) for item in report.lacking()), batch=PAGE_SIZE
     )
@@ -126,8 +164,9 @@ def csv_document(report, table="incidents"):
 # ---------------------------------------------------------------- JSON
 
 
-def json_document(report):
-    """{"generated_at", "generated_by", "group_by", "filters", "summary", "incidents"}."""
+def json_document(report, table="incidents"):
+    """{"generated_at", "generated_by", "group_by", "filters", "summary", "incidents"}, and
+    "officers" (those without their own bodycam footage) with table=officers."""
     head = {
         "generated_at": isoformat_z(report.generated_at),
         "generated_by": report.generated_by,
@@ -139,16 +178,26 @@ def json_document(report):
     dump = LackingIncidentSchema().dump
     for n, item in enumerate(report.lacking()):
         yield ("," if n else "") + "\n" + json.dumps(dump(item), ensure_ascii=False)
+    if table == "officers":
+        yield '\n], "officers": ['
+        dump = OfficerCoverageSchema().dump
+        for n, row in enumerate(report.officers()):
+            yield ("," if n else "") + "\n" + json.dumps(dump(row), ensure_ascii=False)
     yield "\n]}\n"
 
 
 # ---------------------------------------------------------------- HTML
 
 
-def html_document(report):
-    """The printable page (templates/coverage_report.html): self-contained, no assets."""
+def html_document(report, table="incidents"):
+    """The printable page (templates/coverage_report.html): self-contained, no assets; with
+    table=officers, it lists the officers without their own bodycam footage too."""
     return stream_template(
-        "coverage_report.html", report=report, filters=filters_given(report), **chart_data(report)
+        "coverage_report.html",
+        report=report,
+        filters=filters_given(report),
+        officers=report.officers() if table == "officers" else None,
+        **chart_data(report),
     )
 
 
@@ -184,8 +233,8 @@ def document(report, fmt, table="incidents"):
     if fmt == "csv":
         return csv_document(report, table)
     if fmt == "json":
-        return json_document(report)
-    return html_document(report)
+        return json_document(report, table)
+    return html_document(report, table)
 
 
 def evidence_report_html(report):

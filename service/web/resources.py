@@ -12,11 +12,12 @@ import json
 import math
 import sys
 
-from flask import request
+from flask import current_app, request
 from flask_smorest import Blueprint as SmorestBlueprint
+from werkzeug.exceptions import HTTPException
 
 from schemas.common import MAX_PAGE_SIZE
-from service.domain.errors import PreconditionFailed
+from service.domain.errors import Invalid, PreconditionFailed
 from service.web.paging import DEFAULT_PAGE_SIZE, QueryPage
 
 
@@ -48,16 +49,49 @@ def _instance(schema):
     return schema() if isinstance(schema, type) else schema
 
 
-def _answered_with_etag(schema, status):
+def location_of(record):
+    """Where a created record can be read: the collection's path plus its id when the API
+    has that route, else the collection (a custody chain, a source's reviews)."""
+    ident = getattr(record, "id", None)
+    path = request.path.rstrip("/")
+    if ident is not None:
+        candidate = f"{path}/{ident}"
+        adapter = current_app.url_map.bind("")
+        try:
+            adapter.match(candidate, method="GET")
+            return candidate
+        except HTTPException:
+            pass
+    return path
+
+
+def _answered_with_etag(schema, status, location=None):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             record = view(*args, **kwargs)
-            return record, status, {"ETag": etag_of(schema, record)}
+            headers = {"ETag": etag_of(schema, record)}
+            if status == 201:
+                headers["Location"] = (location or location_of)(record)
+            return record, status, headers
 
         return wrapper
 
     return decorator
+
+
+def _refusing_empty_changes(view):
+    @functools.wraps(view)
+    def wrapper(self, changes, *args, **kwargs):
+        if not changes:
+            raise Invalid(
+                "body",
+                "send at least one field to change (an empty PATCH changes nothing)",
+                location="json",
+            )
+        return view(self, changes, *args, **kwargs)
+
+    return wrapper
 
 
 class Blueprint(SmorestBlueprint):
@@ -101,11 +135,14 @@ class Blueprint(SmorestBlueprint):
 
         return decorator
 
-    def creates(self, schema, status=201):
-        """A new resource from a body loaded with `schema`; 201 with its ETag."""
+    def creates(self, schema, status=201, location=None):
+        """A new resource from a body loaded with `schema`; 201 with its ETag and Location
+        (`location(record)`, default: see location_of)."""
 
         def decorator(view):
-            view = self.response(status, schema)(_answered_with_etag(schema, status)(view))
+            view = self.response(status, schema)(
+                _answered_with_etag(schema, status, location)(view)
+            )
             return self.arguments(schema)(view)
 
         return decorator
@@ -115,6 +152,7 @@ class Blueprint(SmorestBlueprint):
         the resource as it is now, with its ETag."""
 
         def decorator(view):
+            view = _refusing_empty_changes(view)
             view = self.response(200, schema)(_answered_with_etag(schema, 200)(view))
             return self.arguments(body or _instance(schema).__class__(partial=True))(view)
 

@@ -1,7 +1,9 @@
 """Signing in to the dashboard: a signed session cookie naming the API token that signed in.
 
 The cookie holds the token's id and a piece of its hash, never the token. Every request
-looks the token up again, so revoking it or letting it expire ends the session at once.
+looks the token up again, so revoking it or letting it expire ends the session at once, and
+the session itself is recorded on the server (service/domain/sessions.py): signing out ends
+it there, so a copy of the cookie taken before sign-out no longer works.
 The cookie is HttpOnly, SameSite=Strict, scoped to /dashboard and Secure when configured;
 forms carry a per-session CSRF token as well. Sessions end when the browser closes, on
 sign-out, or after SESSION_HOURS, whichever comes first.
@@ -15,7 +17,7 @@ import time
 from flask import current_app, session
 from flask.sessions import SecureCookieSessionInterface
 
-from service.domain import auth
+from service.domain import auth, sessions
 
 DASHBOARD_PREFIX = "/dashboard"
 HASH_PREFIX_LENGTH = 16
@@ -84,9 +86,12 @@ def sign_in(token):
     session["token_hash"] = token.token_hash[:HASH_PREFIX_LENGTH]
     session["since"] = int(time.time())
     session["csrf"] = secrets.token_urlsafe(32)
+    session["sid"] = sessions.start(token)
 
 
 def sign_out():
+    """End the session on the server too: a copy of the cookie no longer signs anyone in."""
+    sessions.end(session.get("sid"))
     session.clear()
 
 
@@ -97,7 +102,9 @@ def signed_in_token():
         return None
     max_age = current_app.config["SESSION_HOURS"] * 3600
     token = None
-    if time.time() - session.get("since", 0) < max_age:
+    if time.time() - session.get("since", 0) < max_age and sessions.is_live(
+        session.get("sid"), token_id
+    ):
         token = auth.token_in_session(token_id, session.get("token_hash"))
     if token is None:
         session.clear()

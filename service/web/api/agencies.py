@@ -17,7 +17,7 @@ class Agencies(MethodView):
         """List agencies"""
         return Listing(inventory.list_agencies(args.get("jurisdiction")))
 
-    @blp.creates(AgencySchema)
+    @blp.creates(AgencySchema, location=lambda agency: f"/api/v1/agencies/{agency.code}")
     def post(self, values):
         """Record an agency"""
         return inventory.create_agency(values)

@@ -10,11 +10,13 @@ from schemas.coverage import (
     LackingIncidentSchema,
     LateActivationArgs,
     LateActivationSchema,
+    OfficerCoverageArgs,
+    OfficerCoverageSchema,
     SourcesAtSchema,
     SummaryArgs,
     SummaryRowSchema,
 )
-from service.domain import activation, coverage, inventory
+from service.domain import activation, coverage, inventory, officer_coverage
 from service.web import access
 
 from .common import Blueprint, Listing
@@ -34,6 +36,15 @@ class LackingIncidents(MethodView):
             seek=inventory.incidents_after,
             after=args.get("after"),
         )
+
+
+@blp.route("/coverage/officers")
+class OfficerCoverage(MethodView):
+    @blp.lists(OfficerCoverageSchema, OfficerCoverageArgs)
+    def get(self, args):
+        """List officers' involvements with whether their own bodycam footage exists"""
+        query = officer_coverage.officer_rows(args)
+        return Listing(query, lambda page: officer_coverage.represent(page, args["counting"]))
 
 
 @blp.route("/coverage/summary")

@@ -6,7 +6,13 @@ from operator import attrgetter
 from flask import Response
 from flask.views import MethodView
 
-from schemas.custody import CustodyEventSchema, CustodyListArgs, CustodyVerificationSchema
+from schemas.common import PageArgs
+from schemas.custody import (
+    CustodyEventSchema,
+    CustodyListArgs,
+    CustodyVerificationSchema,
+    IntegrityResolutionSchema,
+)
 from service.bulk.spreadsheet import csv_text
 from service.domain import custody, inventory
 from service.web import access
@@ -16,7 +22,7 @@ from .common import Blueprint, Listing, actor
 
 blp = Blueprint("custody", __name__, url_prefix="/api/v1/sources")
 
-CSV_COLUMNS = (*custody.HASHED_FIELDS, "prev_hash", "hash")
+CSV_COLUMNS = (*custody.HASHED_FIELDS, *custody.OPTIONAL_HASHED_FIELDS, "prev_hash", "hash")
 
 
 @blp.route("/<int:source_id>/custody")
@@ -61,3 +67,18 @@ class CustodyVerification(MethodView):
     def get(self, source_id):
         """Recompute a source's custody chain from storage and say whether it holds"""
         return custody.verify_chain(source_id)
+
+
+@blp.route("/<int:source_id>/integrity/resolutions")
+class IntegrityResolutions(MethodView):
+    @blp.lists(IntegrityResolutionSchema, PageArgs)
+    def get(self, args, source_id):
+        """List the resolutions of a source's hash mismatches, oldest first"""
+        inventory.get_source(source_id)
+        return Listing(custody.resolutions_of(source_id))
+
+    @access.allow("admin")
+    @blp.creates(IntegrityResolutionSchema)
+    def post(self, values, source_id):
+        """Resolve a source's hash mismatch (admin only; both hashes are kept)"""
+        return custody.resolve_mismatch(source_id, values, actor())

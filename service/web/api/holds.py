@@ -2,7 +2,7 @@
 
 from flask.views import MethodView
 
-from schemas.hold import LegalHoldListArgs, LegalHoldSchema
+from schemas.hold import HoldReleaseSchema, LegalHoldListArgs, LegalHoldSchema
 from service.domain import holds
 from service.web import access
 
@@ -35,7 +35,8 @@ class HoldById(MethodView):
 @blp.route("/<int:hold_id>/release")
 class HoldRelease(MethodView):
     @access.allow("admin")
+    @blp.arguments(HoldReleaseSchema, required=False)
     @blp.reads(LegalHoldSchema)
-    def post(self, hold_id):
-        """Release a legal hold (admin only)"""
-        return holds.release_hold(hold_id, actor())
+    def post(self, values, hold_id):
+        """Release a legal hold (admin only), optionally saying why (`release_reason`)"""
+        return holds.release_hold(hold_id, actor(), values.get("release_reason"))

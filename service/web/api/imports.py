@@ -5,16 +5,19 @@ from flask.views import MethodView
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from schemas.imports import (
+    BUNDLE_BODY,
     IMPORT_BODY,
     IMPORT_KINDS,
+    BundleRejectedSchema,
+    BundleSummarySchema,
     ImportArgs,
     ImportRejectedSchema,
     ImportSummarySchema,
 )
-from service.bulk import importer
+from service.bulk import bundle, importer
 from service.bulk.readers import MEDIA_TYPES
 from service.domain.errors import RowsRejected, TooLarge, UnsupportedMediaType
-from service.web import access
+from service.web import access, hooks, messages
 
 from .common import Blueprint
 
@@ -73,6 +76,7 @@ class Imports(MethodView):
                 partial=partial,
                 actor=g.token.name,
                 role=g.token.role,
+                audit_fields=hooks.audit_base(),
             )
         except RequestEntityTooLarge as exc:
             raise _too_large() from exc
@@ -84,3 +88,55 @@ class Imports(MethodView):
                 details=summary,
             )
         return summary
+
+
+@blp.route("/bundle")
+@access.allow("admin", "importer")
+@access.self_transacted
+class ImportBundle(MethodView):
+    @blp.arguments(ImportArgs, location="query")
+    @blp.response(200, BundleSummarySchema)
+    @blp.alt_response(
+        422,
+        schema=BundleRejectedSchema,
+        description="rows were rejected (atomic mode: nothing was written)",
+    )
+    @blp.alt_response(400, response="DEFAULT_ERROR", description="empty or unreadable body")
+    @blp.alt_response(413, response="DEFAULT_ERROR", description="body over the import limit")
+    @blp.alt_response(
+        415, response="DEFAULT_ERROR", description="not NDJSON or a JSON array, or not UTF-8"
+    )
+    @blp.doc(requestBody=BUNDLE_BODY)
+    def post(self, args):
+        """Import records of every kind at once, in dependency order (a dry run checks an
+        export whole)"""
+        fmt = _body_format()
+        if (request.content_length or 0) > current_app.config["MAX_IMPORT_BYTES"]:
+            raise _too_large()
+        partial = args["mode"] == "partial"
+        try:
+            job = bundle.run_bundle(
+                request.stream,
+                fmt,
+                dry_run=args["dry_run"],
+                partial=partial,
+                actor=g.token.name,
+                audit_fields=hooks.audit_base(),
+            )
+        except RequestEntityTooLarge as exc:
+            raise _too_large() from exc
+        summary = job.as_dict()
+        if job.counts["rejected"] and not partial:
+            raise RowsRejected(
+                f"{job.counts['rejected']} row(s) rejected, so nothing was written (atomic "
+                "mode); fix them, or send mode=partial to write the good rows",
+                details=summary,
+            )
+        return summary
+
+
+messages.NOT_FOUND_HINTS[blp.url_prefix + "/"] = (
+    "no such import kind; the kinds are: "
+    + ", ".join(IMPORT_KINDS)
+    + " (POST /api/v1/imports/{kind}), or POST /api/v1/imports/bundle for all of them at once"
+)

@@ -57,7 +57,10 @@ class Involvements(MethodView):
             query = query.where(Involvement.role == args["role"])
         return Listing(query)
 
-    @blp.creates(InvolvementSchema)
+    @blp.creates(
+        InvolvementSchema,
+        location=lambda i: f"/api/v1/incidents/{i.incident_id}/officers/{i.officer_id}",
+    )
     def post(self, values, incident_id):
         """Record an officer's involvement in an incident"""
         return inventory.involve_officer(inventory.get_incident(incident_id), values)
@@ -92,7 +95,7 @@ class IncidentSources(MethodView):
             after=args.get("after"),
         )
 
-    @blp.creates(SourceSchema)
+    @blp.creates(SourceSchema, location=lambda source: f"/api/v1/sources/{source.id}")
     def post(self, values, incident_id):
         """Record a source of an incident"""
         inventory.get_incident(incident_id)
