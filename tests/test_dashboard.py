@@ -516,3 +516,17 @@ def test_overview_and_report_chart_activation_delay_per_agency(oversight, data):
         assert len(cells) == 1 and re.findall(r'data-bucket="[^"]+">(\d+)<', cells[0]) == [
             "1", "0", "0", "0", "0", "0", "1"
         ]  # fmt: skip
+
+
+def test_the_lacking_page_leads_to_the_officers_without_their_own_footage(oversight, data):
+    lacking = oversight.get("/dashboard/incidents").get_data(as_text=True)
+    assert 'id="officers-link"' in lacking
+    page = oversight.get("/dashboard/officers")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    # Officer B was involved in the covered incident with no bodycam of their own; Officer A
+    # wore one.
+    rows = re.findall(r'<tr data-incident-id="(\d+)" data-officer-id="(\d+)">', html)
+    assert rows == [(str(data["covered"]["id"]), str(data["officer_b"]["id"]))]
+    assert "Officer B" in html and "Officer A" not in html
+    assert oversight.get("/dashboard/officers?agency=nope!").status_code == 422

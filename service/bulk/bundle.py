@@ -88,6 +88,7 @@ def run_bundle(
     dry_run=False,
     partial=False,
     actor=None,
+    role=None,
     batch_size=BATCH_SIZE,
     audit_fields=None,
 ):
@@ -105,7 +106,7 @@ def run_bundle(
     try:
         with database.atomic() if all_or_nothing else nullcontext():
             for kind in IMPORT_KINDS:
-                importer, job = KINDS[kind](fmt, actor), bundle.jobs[kind]
+                importer, job = KINDS[kind](fmt, actor, role), bundle.jobs[kind]
                 batches = _batches(iter(by_kind[kind]), importer, job, batch_size)
                 for number, batch in enumerate(batches, 1):
                     with database.atomic():

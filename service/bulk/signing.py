@@ -21,42 +21,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from service.domain.errors import Invalid
 from service.domain.time import isoformat_z
-
-
-def create_once(path, make):
-    """The bytes kept in `path`; `make()` writes them (mode 0600) when the file is missing."""
-    try:
-        with open(path, "rb") as existing:
-            return existing.read()
-    except FileNotFoundError:
-        pass
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    draft = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(make())
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass  # another process was first: use its file
-    finally:
-        os.unlink(draft)
-    with open(path, "rb") as existing:
-        return existing.read()
-
-
-def _new_private_pem():
-    return Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
+from service.storage.instance import create_once, ed25519_key
 
 
 def private_key(path):
-    """The signing key kept in `path`, made when missing."""
-    return serialization.load_pem_private_key(create_once(path, _new_private_pem), None)
+    """The signing key kept in `path`, made when missing (service/storage/instance.py)."""
+    return ed25519_key(path)
 
 
 def public_pem(key):

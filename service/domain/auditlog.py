@@ -20,16 +20,15 @@ reordering any sealed entry changes a root that was signed.
 """
 
 import json
-import os
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from service.domain import hashchain, merkle
 from service.domain.errors import Invalid, NotFound
 from service.domain.time import isoformat_z, utcnow
 from service.storage.db import database, is_postgresql
+from service.storage.instance import ed25519_key
 from service.storage.models import AuditEntry, AuditTreeHead
 
 # An arbitrary constant naming the advisory lock that lets one sequencer work at a time.
@@ -74,25 +73,7 @@ class Signer:
 
 
 def _load_or_make(path):
-    try:
-        with open(path, "rb") as f:
-            return serialization.load_pem_private_key(f.read(), password=None)
-    except FileNotFoundError:
-        pass
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first
-        return _load_or_make(path)
-    with os.fdopen(fd, "wb") as f:
-        f.write(pem)
-    return key
+    return ed25519_key(path)
 
 
 def head_message(tree_size, root_hash, sealed_at):

@@ -347,28 +347,36 @@ def _officers(incident, sources, window_end, disposed_bodycams=()):
     for source in disposed_bodycams:
         if source.officer_id is not None:
             destroyed.setdefault(source.officer_id, []).append(source.id)
-    officers = []
-    for involvement in inventory.involvements_query(incident):
-        officer = involvement.officer
-        own = sorted(bodycams.get(officer.id, []))
-        officers.append(
-            {
-                "officer_id": officer.id,
-                "name": officer.name,
-                "badge_number": officer.badge_number,
-                "agency": officer.agency.code,
-                "role": involvement.role,
-                "camera_expected": involvement.camera_expected,
-                "bodycam_source_ids": own,
-                "covered": bool(own),
-                "disposed_bodycam_source_ids": sorted(destroyed.get(officer.id, [])),
-                "not_recorded_reason": involvement.not_recorded_reason,
-                **activation.activation_of(
-                    spans.get(officer.id, []), incident.started_at, window_end
-                ),
-            }
+    return [
+        officer_entry(
+            involvement,
+            sorted(bodycams.get(involvement.officer_id, [])),
+            sorted(destroyed.get(involvement.officer_id, [])),
+            activation.activation_of(
+                spans.get(involvement.officer_id, []), incident.started_at, window_end
+            ),
         )
-    return officers
+        for involvement in inventory.involvements_query(incident)
+    ]
+
+
+def officer_entry(involvement, own, disposed, activation_fields):
+    """An officer's part in an incident's coverage, as every answer shows it: who, their
+    role, their own counted bodycams (`own`) and disposed ones, and their activation."""
+    officer = involvement.officer
+    return {
+        "officer_id": officer.id,
+        "name": officer.name,
+        "badge_number": officer.badge_number,
+        "agency": officer.agency.code,
+        "role": involvement.role,
+        "camera_expected": involvement.camera_expected,
+        "bodycam_source_ids": own,
+        "covered": bool(own),
+        "disposed_bodycam_source_ids": disposed,
+        "not_recorded_reason": involvement.not_recorded_reason,
+        **activation_fields,
+    }
 
 
 def _moments(incident, sources, officers):

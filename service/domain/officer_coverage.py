@@ -73,25 +73,15 @@ def represent(involvements, counting="any"):
     rows = []
     for involvement in involvements:
         key = (involvement.incident_id, involvement.officer_id)
-        incident, officer = involvement.incident, involvement.officer
-        fields = footage[key][1]
+        incident = involvement.incident
         rows.append(
             {
                 "incident_id": incident.id,
                 "incident_title": incident.title,
                 "started_at": incident.started_at,
-                "officer_id": officer.id,
-                "name": officer.name,
-                "badge_number": officer.badge_number,
-                "agency": officer.agency.code,
-                "role": involvement.role,
-                "camera_expected": involvement.camera_expected,
-                "covered": bool(own.get(key)),
-                "bodycam_source_ids": own.get(key, []),
-                "disposed_bodycam_source_ids": disposed.get(key, []),
-                "not_recorded_reason": involvement.not_recorded_reason,
-                "activation_delay_seconds": fields["activation_delay_seconds"],
-                "recording_at_start": fields["recording_at_start"],
+                **coverage.officer_entry(
+                    involvement, own.get(key, []), disposed.get(key, []), footage[key][1]
+                ),
             }
         )
     return rows

@@ -13,10 +13,10 @@ from marshmallow import ValidationError
 from peewee import JOIN
 
 from schemas.backlog import BacklogArgs
-from schemas.coverage import LackingArgs, SummaryArgs
+from schemas.coverage import LackingArgs, OfficerCoverageArgs, SummaryArgs
 from schemas.governance import DisclosureCoverageArgs
 from schemas.report import ReportArgs
-from service.domain import backlog, coverage, disclosure, disposal, inventory
+from service.domain import backlog, coverage, disclosure, disposal, inventory, officer_coverage
 from service.domain.auth import authenticate
 from service.domain.errors import DomainError
 from service.domain.reports import coverage_report
@@ -166,6 +166,14 @@ def filter_args(schema, names=FILTER_FIELDS):
         return form, None, exc.messages
 
 
+def list_form(schema, names, **extra):
+    """(validated args, or None when the form is wrong; the template's context) of a page
+    listing rows a page at a time under a filter form."""
+    form, args, errors = filter_args(schema, names)
+    query = {k: v for k, v in form.items() if k != "page"}
+    return args, {"form": form, "query": query, "errors": errors, "items": None, **extra}
+
+
 def choices():
     return {
         "agencies": [a.code for a in inventory.list_agencies()],
@@ -192,16 +200,12 @@ def overview():
 @blp.get("/incidents")
 def lacking():
     """The incidents lacking footage, with filters, a page at a time."""
-    form, args, errors = filter_args(LackingArgs(), FILTER_FIELDS + ("lacking", "page"))
-    query_args = {k: v for k, v in form.items() if k != "page"}
-    context = {
-        "form": form,
-        "query": query_args,
-        "choices": choices(),
-        "errors": errors,
-        "items": None,
-        "incident_link": incident_link,
-    }
+    args, context = list_form(
+        LackingArgs(),
+        FILTER_FIELDS + ("lacking", "page"),
+        choices=choices(),
+        incident_link=incident_link,
+    )
     if args is None:
         return page("lacking.html", 422, **context)
     query = coverage.lacking_incidents(args["lacking"], args)
@@ -209,6 +213,25 @@ def lacking():
         paged(query, args["page"], lambda rows: coverage.represent(rows, args["counting"]))
     )
     return page("lacking.html", **context)
+
+
+@blp.get("/officers", endpoint="officers")
+def officers_page():
+    """The officers without a bodycam source of their own in an incident they were involved
+    in (GET /coverage/officers?uncovered=true), with the incident filters, a page at a time."""
+    args, context = list_form(
+        OfficerCoverageArgs(),
+        FILTER_FIELDS + ("page",),
+        choices=choices(),
+        incident_link=incident_link,
+    )
+    if args is None:
+        return page("officers.html", 422, **context)
+    query = officer_coverage.officer_rows({**args, "uncovered": True})
+    context.update(
+        paged(query, args["page"], lambda rows: officer_coverage.represent(rows, args["counting"]))
+    )
+    return page("officers.html", **context)
 
 
 def paged(query, number, represent):
@@ -324,16 +347,12 @@ def officer_lanes(officers, sources, started_at, window):
 @blp.get("/backlog", endpoint="backlog")
 def backlog_page():
     """Footage waiting for someone: unreviewed, never received, due for disposal."""
-    form, args, errors = filter_args(BacklogArgs(), ("older_than_days", "reason", "kind", "page"))
-    query_args = {k: v for k, v in form.items() if k != "page"}
-    context = {
-        "form": form,
-        "query": query_args,
-        "errors": errors,
-        "items": None,
-        "reasons": backlog.REASONS,
-        "kinds": SOURCE_KINDS,
-    }
+    args, context = list_form(
+        BacklogArgs(),
+        ("older_than_days", "reason", "kind", "page"),
+        reasons=backlog.REASONS,
+        kinds=SOURCE_KINDS,
+    )
     if args is None:
         return page("backlog.html", 422, **context)
     now = utcnow()
@@ -351,18 +370,12 @@ def backlog_page():
 def disclosure_page():
     """Release deadlines: overdue first (most days late first), then due, late, met, and the
     incidents no rule applies to, with the reason."""
-    form, args, errors = filter_args(
-        DisclosureCoverageArgs(), ("agency", "state", "kind", "from", "to", "status", "page")
+    args, context = list_form(
+        DisclosureCoverageArgs(),
+        ("agency", "state", "kind", "from", "to", "status", "page"),
+        statuses=DISCLOSURE_STATUSES,
+        incident_link=incident_link,
     )
-    query_args = {k: v for k, v in form.items() if k != "page"}
-    context = {
-        "form": form,
-        "query": query_args,
-        "errors": errors,
-        "items": None,
-        "statuses": DISCLOSURE_STATUSES,
-        "incident_link": incident_link,
-    }
     if args is None:
         return page("disclosure.html", 422, **context)
     rows = disclosure.coverage(args, args.get("status"))

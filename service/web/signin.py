@@ -10,7 +10,6 @@ sign-out, or after SESSION_HOURS, whichever comes first.
 """
 
 import hmac
-import os
 import secrets
 import time
 
@@ -18,6 +17,7 @@ from flask import current_app, session
 from flask.sessions import SecureCookieSessionInterface
 
 from service.domain import auth, sessions
+from service.storage.instance import create_once
 
 DASHBOARD_PREFIX = "/dashboard"
 HASH_PREFIX_LENGTH = 16
@@ -30,22 +30,7 @@ def persistent_secret_key(path):
     Several workers may start at once: the key is written to a file of its own and then
     linked into place, so exactly one key wins and nobody reads a half-written file.
     """
-    try:
-        return _read_key(path)
-    except FileNotFoundError:
-        pass
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    draft = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_hex(32) + "\n")
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass  # another worker was first: use its key
-    finally:
-        os.unlink(draft)
+    create_once(path, lambda: (secrets.token_hex(32) + "\n").encode("ascii"))
     return _read_key(path)
 
 

@@ -1,5 +1,7 @@
 """Bulk import of CSV, NDJSON or JSON rows (see docs/import.md)"""
 
+import functools
+
 from flask import current_app, g, request
 from flask.views import MethodView
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -43,6 +45,35 @@ def _too_large():
     )
 
 
+def _imported(args, run):
+    """Run an import (`run(stream, fmt, ...)`) on the request's body as the caller: its
+    answer, or RowsRejected when atomic mode refused rows (nothing was written)."""
+    fmt = _body_format()
+    if (request.content_length or 0) > current_app.config["MAX_IMPORT_BYTES"]:
+        raise _too_large()
+    partial = args["mode"] == "partial"
+    try:
+        job = run(
+            request.stream,
+            fmt,
+            dry_run=args["dry_run"],
+            partial=partial,
+            actor=g.token.name,
+            role=g.token.role,
+            audit_fields=hooks.audit_base(),
+        )
+    except RequestEntityTooLarge as exc:
+        raise _too_large() from exc
+    summary = job.as_dict()
+    if job.counts["rejected"] and not partial:
+        raise RowsRejected(
+            f"{job.counts['rejected']} row(s) rejected, so nothing was written (atomic "
+            "mode); fix them, or send mode=partial to write the good rows",
+            details=summary,
+        )
+    return summary
+
+
 @blp.route(f"/<any({', '.join(IMPORT_KINDS)}):kind>")
 @access.allow("admin", "importer")
 @access.self_transacted
@@ -63,31 +94,7 @@ class Imports(MethodView):
     @blp.doc(requestBody=IMPORT_BODY)
     def post(self, args, kind):
         """Import records in bulk (CSV, NDJSON or a JSON array), idempotent by key"""
-        fmt = _body_format()
-        if (request.content_length or 0) > current_app.config["MAX_IMPORT_BYTES"]:
-            raise _too_large()
-        partial = args["mode"] == "partial"
-        try:
-            job = importer.run_import(
-                kind,
-                request.stream,
-                fmt,
-                dry_run=args["dry_run"],
-                partial=partial,
-                actor=g.token.name,
-                role=g.token.role,
-                audit_fields=hooks.audit_base(),
-            )
-        except RequestEntityTooLarge as exc:
-            raise _too_large() from exc
-        summary = job.as_dict()
-        if job.counts["rejected"] and not partial:
-            raise RowsRejected(
-                f"{job.counts['rejected']} row(s) rejected, so nothing was written (atomic "
-                "mode); fix them, or send mode=partial to write the good rows",
-                details=summary,
-            )
-        return summary
+        return _imported(args, functools.partial(importer.run_import, kind))
 
 
 @blp.route("/bundle")
@@ -110,29 +117,7 @@ class ImportBundle(MethodView):
     def post(self, args):
         """Import records of every kind at once, in dependency order (a dry run checks an
         export whole)"""
-        fmt = _body_format()
-        if (request.content_length or 0) > current_app.config["MAX_IMPORT_BYTES"]:
-            raise _too_large()
-        partial = args["mode"] == "partial"
-        try:
-            job = bundle.run_bundle(
-                request.stream,
-                fmt,
-                dry_run=args["dry_run"],
-                partial=partial,
-                actor=g.token.name,
-                audit_fields=hooks.audit_base(),
-            )
-        except RequestEntityTooLarge as exc:
-            raise _too_large() from exc
-        summary = job.as_dict()
-        if job.counts["rejected"] and not partial:
-            raise RowsRejected(
-                f"{job.counts['rejected']} row(s) rejected, so nothing was written (atomic "
-                "mode); fix them, or send mode=partial to write the good rows",
-                details=summary,
-            )
-        return summary
+        return _imported(args, bundle.run_bundle)
 
 
 messages.NOT_FOUND_HINTS[blp.url_prefix + "/"] = (
