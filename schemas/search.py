@@ -2,7 +2,7 @@
 
 import math
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from .common import QueryId, Text, UTCDateTime
 
@@ -56,6 +56,18 @@ class SearchArgs(Schema):
             "example": "44.9778,-93.2650,500",
         }
     )
+
+    @validates_schema
+    def _cursor_follows_the_usual_order(self, data, **kwargs):
+        # `after` pages a list in its usual order; q and near order it by relevance or
+        # distance, where a cursor would skip or repeat answers.
+        ranked = [name for name in ("q", "near") if data.get(name) is not None]
+        if data.get("after") is not None and ranked:
+            raise ValidationError(
+                f"cannot be combined with {' or '.join(ranked)} (answers then come best match "
+                "or nearest first): page with page= instead",
+                "after",
+            )
 
 
 def DistanceField():

@@ -337,3 +337,15 @@ def test_the_migration_indexes_what_an_older_database_holds(api, make, runner):
     assert result.exit_code == 0, result.output
     assert ids(listed(api, "/incidents", q="senal ROJA")) == [incident]
     assert ids(listed(api, "/sources", q="red pickup")) == [source]
+
+
+@pytest.mark.parametrize("path", ["/incidents", "/sources"])
+@pytest.mark.parametrize("ranked", [{"q": "pickup"}, {"near": "44.97,-93.26,500"}])
+def test_a_cursor_is_refused_with_a_ranked_order(api, path, ranked):
+    """q and near answer best match or nearest first: after= (a cursor in the usual order)
+    would skip or repeat answers there, so it is refused, naming both."""
+    r = api.get(path, query_string={**ranked, "after": 5})
+    assert r.status_code == 422
+    assert "after" in r.get_json()["errors"]["query"]
+    assert next(iter(ranked)) in r.get_json()["message"]
+    assert api.get(path, query_string={**ranked, "page": 2}).status_code == 200
