@@ -530,3 +530,15 @@ def test_the_lacking_page_leads_to_the_officers_without_their_own_footage(oversi
     assert rows == [(str(data["covered"]["id"]), str(data["officer_b"]["id"]))]
     assert "Officer B" in html and "Officer A" not in html
     assert oversight.get("/dashboard/officers?agency=nope!").status_code == 422
+
+
+def test_an_estimated_total_reads_about(app, oversight, make):
+    """Past the exact-count limit a list's total is an estimate: the page says so."""
+    make.agency("CBP")
+    for day in range(1, 5):
+        make.incident(title=f"day {day}", started_at=f"2026-03-{day:02d}T10:00:00Z")
+    exact = oversight.get("/dashboard/incidents?agency=CBP").get_data(as_text=True)
+    assert "about <strong>" not in exact
+    app.config["EXACT_COUNT_LIMIT"] = 2
+    page = oversight.get("/dashboard/incidents?kind=shooting").get_data(as_text=True)
+    assert re.search(r'id="lacking-total" role="status">about <strong>\d+</strong>', page)

@@ -241,6 +241,8 @@ def paged(query, number, represent):
     return {
         "items": found.items,
         "total": found.item_count,
+        # a very long list is counted up to a limit, then estimated (docs/api.md, paging)
+        "estimated": found.page_params.total_estimated,
         "page": found.page_params.page,
         "pages": found.pages,
     }
