@@ -119,6 +119,19 @@ def full_incident(api, make):
     assert ALL_ACTIONS[-1] == "disposed"
     make.dispose(copy["id"])
     make.custody(master["id"], "received", "checked_out")
+    # A paper log entered late: an event before the one recorded before it, with its reason.
+    api.create(
+        f"/sources/{phone['id']}/custody",
+        {"action": "received", "occurred_at": "2026-01-27T10:00:00Z", "custodian": "Unit 2"},
+    )
+    api.create(
+        f"/sources/{phone['id']}/custody",
+        {
+            "action": "checked_out",
+            "occurred_at": "2026-01-26T10:00:00Z",
+            "late_entry_reason": "paper sign-out sheet entered a day late",
+        },
+    )
     api.create(f"/sources/{master['id']}/custody", {"action": "verified", "sha256_observed": SHA_A})
     held = api.create(
         "/holds", {"name": "DA letter", "authority": "DA", "incident_id": incident["id"]}
@@ -199,9 +212,11 @@ def test_a_full_incident_exports_as_a_graph_that_conforms_to_case(api, make, tmp
         for a in graph_nodes(doc, "case-investigation:InvestigativeAction")
         if a["uco-core:name"] in ALL_ACTIONS
     ]
-    assert sorted(actions) == sorted(ALL_ACTIONS + ["received", "checked_out", "verified"])
+    assert sorted(actions) == sorted(
+        ALL_ACTIONS + ["received", "checked_out", "verified", "received", "checked_out"]
+    )
     events = payload_events(doc)
-    assert len(events) == 13
+    assert len(events) == 15
     for payload, hash_ in events:
         assert hashlib.sha256(payload.encode()).hexdigest() == hash_
     chain = api.get(f"/sources/{copy['id']}/custody").get_json()

@@ -71,7 +71,7 @@ def test_round_trip_between_two_databases(api, make, app, runner, tmp_path, live
         summary = response.get_json()
         assert summary["created"] is True and summary["signed"] is True
         assert summary["sender"] == "Agency A"
-        assert (summary["sources"], summary["carried_events"]) == (3, 13)
+        assert (summary["sources"], summary["carried_events"]) == (3, 15)
         imported = api.get(f"/incidents/{summary['incident_id']}").get_json()
         assert imported["title"] == incident["title"]
         assert imported["agencies"] == ["CBP", "MPD"]
@@ -123,7 +123,11 @@ def test_round_trip_between_two_databases(api, make, app, runner, tmp_path, live
         for e in graph_nodes(received, "uco-observable:EventRecord")
         if any(t.startswith("carried_from=") for t in e.get("uco-core:tag", []))
     ]
-    assert len(carried) == 13
+    assert len(carried) == 15
+    # the late entry travelled with its reason, under the sender's hash
+    assert any(
+        '"late_entry_reason":"paper sign-out sheet' in p for p, _ in payload_events(received)
+    )
     own_payloads = {p for p, _ in payload_events(sent)}
     carried_payloads = {p for p, _ in payload_events(received)} - {
         p for p, _ in payload_events(received) if '"action":"received"' in p and "Agency A" in p
@@ -201,7 +205,7 @@ def test_the_command_line_imports_a_signed_bundle_once(api, make, app, runner, t
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "created from Agency A's bundle (signed" in result.output
-    assert "3 sources, 13 custody events carried" in result.output
+    assert "3 sources, 15 custody events carried" in result.output
     result = runner.invoke(main, args)
     assert result.exit_code == 0 and result.output.startswith("unchanged:")
     # A later export of the same records (another bundle time) is the same import.
@@ -213,7 +217,7 @@ def test_the_command_line_imports_a_signed_bundle_once(api, make, app, runner, t
     )
     assert result.exit_code == 0 and result.output.startswith("unchanged:"), result.output
     # Once a custody event is added, the sender's records differ: refused, not merged.
-    make.custody(sources[2]["id"], "received")
+    make.custody(sources[2]["id"], "returned")
     changed, _, _ = signed_bundle(app, runner, incident["id"], tmp_path / "changed")
     result = runner.invoke(
         main,
@@ -224,7 +228,7 @@ def test_the_command_line_imports_a_signed_bundle_once(api, make, app, runner, t
     # is found.
     result = runner.invoke(main, ["verify-custody"])
     assert result.exit_code == 0, result.output
-    assert "2 carried chain(s) checked, 0 broken" in result.output
+    assert "3 carried chain(s) checked, 0 broken" in result.output
     victim = CarriedCustodyEvent.select().order_by(CarriedCustodyEvent.id).first()
     CarriedCustodyEvent.update(note="rewritten").where(
         CarriedCustodyEvent.id == victim.id

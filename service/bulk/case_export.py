@@ -437,6 +437,7 @@ class _Builder:
         )
         # The hash-chained log entry verbatim: its payload is the string that was hashed.
         fields = {k: ev[k] for k in custody.HASHED_FIELDS}
+        fields.update({k: ev[k] for k in custody.OPTIONAL_HASHED_FIELDS if ev.get(k) is not None})
         payload = ev["prev_hash"] + hashchain.canonical_json(fields)
         entry = {
             "@id": erid,

@@ -252,6 +252,7 @@ TEXT_LIMITS = {
     "actor": 200,
     "occurred_at": 40,
     "recorded_at": 40,
+    "late_entry_reason": None,
 }
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$")
 
@@ -265,7 +266,7 @@ def _check_event_fields(fields, item):
     if fields["action"] not in CUSTODY_ACTIONS:
         raise BundleRefused(item, f"action must be one of: {', '.join(CUSTODY_ACTIONS)}")
     for name, limit in TEXT_LIMITS.items():
-        value = fields[name]
+        value = fields.get(name)
         required = name in ("actor", "occurred_at", "recorded_at")
         if value is None and not required:
             continue
@@ -290,7 +291,11 @@ def _verify_chain(graph, file_id, origin, entries, head, expected_source_id):
             fields = json.loads(payload[64:])
         except ValueError as exc:
             raise BundleRefused(item, "its payload is not prev_hash + JSON") from exc
-        if not isinstance(fields, dict) or set(fields) != set(custody.HASHED_FIELDS):
+        if not isinstance(fields, dict) or not (
+            set(custody.HASHED_FIELDS)
+            <= set(fields)
+            <= set(custody.HASHED_FIELDS) | set(custody.OPTIONAL_HASHED_FIELDS)
+        ):
             raise BundleRefused(item, "its payload does not hold the custody event's fields")
         if hashchain.canonical_json(fields) != payload[64:]:
             raise BundleRefused(item, "its payload is not in canonical form")

@@ -25,6 +25,11 @@ def carried_fields(event):
         "note": event.note,
         "actor": event.actor,
         "recorded_at": event.recorded_at,
+        **(
+            {}
+            if event.late_entry_reason is None
+            else {"late_entry_reason": event.late_entry_reason}
+        ),
     }
 
 

@@ -173,6 +173,11 @@ def interchange_tables(migrator):
     database.create_tables([CaseImport, CarriedCustodyEvent], safe=True)
 
 
+def carry_late_entry_reasons(migrator):
+    """Carried custody events keep the sender's `late_entry_reason` (hashed when given)."""
+    add_column_if_missing(migrator, CarriedCustodyEvent, "late_entry_reason")
+
+
 def add_moments(migrator):
     """Moments of an incident ("shots fired"): a new table (upgrade() creates tables a
     database lacks before the migrations run; this makes sure of it and of its index)."""
@@ -267,6 +272,7 @@ MIGRATIONS = [
     (12, count_coverage_per_incident),
     (13, seal_audit_log_in_a_merkle_tree),
     (16, interchange_tables),
+    (17, carry_late_entry_reasons),
     (18, add_moments),
     (19, build_search_index),
     (20, widen_incident_coordinates),

@@ -464,6 +464,8 @@ class CarriedCustodyEvent(BaseModel):
     note = TextField(null=True)
     actor = CharField(max_length=200)
     recorded_at = CharField(max_length=40)
+    # Hashed only when given (as in our own chains): why an event was entered out of order.
+    late_entry_reason = TextField(null=True)
     prev_hash = CharField(max_length=64)
     hash = CharField(max_length=64)
 
