@@ -72,9 +72,13 @@ BENCH_DOCS := --write-docs docs/performance.md
 bench: install bench-tools
 	$(BIN)/python -m bench coverage $(BENCH_DOCS)
 	$(BIN)/python -m bench incident_coverage --reuse $(BENCH_DOCS)
+	$(BIN)/python -m bench paging --reuse $(BENCH_DOCS)
 	$(BIN)/python -m bench imports $(BENCH_DOCS)
 	$(BIN)/python -m bench search $(BENCH_DOCS)
 	$(BIN)/python -m bench http $(BENCH_DOCS)
+	@if [ -n "$$EVIDENCE_BENCH_POSTGRES_URL$$EVIDENCE_TEST_POSTGRES_URL" ]; then \
+		$(BIN)/python -m bench audit_writers $(BENCH_DOCS); \
+	else echo "(no PostgreSQL URL: bench audit_writers skipped)"; fi
 
 # wrk (Debian's package) drives `python -m bench http`; without it (not root, no apt) the
 # benchmark falls back to Python threads, which take more of the CPU the server needs.
