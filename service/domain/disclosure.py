@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 
 from service.domain import inventory
 from service.domain.errors import Invalid, NotFound
-from service.domain.records import get_one
-from service.domain.retention import _name_free, incident_facts, rule_matches
+from service.domain.retention import incident_facts, rule_matches
+from service.domain.rulebook import RuleBook
 from service.domain.time import utcnow
 from service.storage.models import (
     Disclosure,
@@ -38,33 +38,8 @@ STATUS_ORDER = {"overdue": 0, "due": 1, "late": 2, "met": 3, "no_rule": 4}
 # ---------------------------------------------------------------- rules
 
 
-def get_rule(rule_id, lock=False):
-    return get_one(
-        DisclosureRule, DisclosureRule.id == rule_id, f"disclosure rule {rule_id} not found", lock
-    )
-
-
-def list_rules(filters):
-    query = DisclosureRule.select().order_by(DisclosureRule.id)
-    for name in ("active", "state"):
-        if filters.get(name) is not None:
-            query = query.where(getattr(DisclosureRule, name) == filters[name])
-    return query
-
-
-def create_rule(values):
-    _name_free(DisclosureRule, values["name"])
-    return DisclosureRule.create(**values)
-
-
-def update_rule(rule, changes):
-    if "name" in changes:
-        _name_free(DisclosureRule, changes["name"], rule.id)
-    for key, value in changes.items():
-        setattr(rule, key, value)
-    rule.updated_at = utcnow()
-    rule.save()
-    return rule
+RULES = RuleBook(DisclosureRule, "disclosure rule")
+get_rule, list_rules, create_rule, update_rule = RULES.get, RULES.list, RULES.create, RULES.update
 
 
 def rules_changed():

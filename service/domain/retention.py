@@ -15,8 +15,8 @@ and any rule (this module).
 
 from datetime import date, timedelta
 
-from service.domain.errors import Conflict, Invalid
-from service.domain.records import get_one
+from service.domain.errors import Invalid
+from service.domain.rulebook import RuleBook
 from service.domain.time import utcnow
 from service.storage.db import attach, grouped
 from service.storage.models import (
@@ -259,48 +259,9 @@ def extend(source, wanted, req=None):
 # ---------------------------------------------------------------- rules
 
 
-def get_rule(rule_id, lock=False):
-    return get_one(
-        RetentionRule, RetentionRule.id == rule_id, f"retention rule {rule_id} not found", lock
-    )
-
-
-def list_rules(filters):
-    query = RetentionRule.select().order_by(RetentionRule.id)
-    for name in ("active", "state"):
-        if filters.get(name) is not None:
-            query = query.where(getattr(RetentionRule, name) == filters[name])
-    return query
-
-
-def _name_free(model, name, own_id=None):
-    query = model.select(model.id).where(model.name == name)
-    if own_id is not None:
-        query = query.where(model.id != own_id)
-    existing = query.first()
-    if existing is not None:
-        raise Conflict(
-            f"a rule named {name!r} already exists (rule {existing.id})",
-            {"json": {"name": [f"already used by rule {existing.id}"]}},
-        )
-
-
-def create_rule(values):
-    _name_free(RetentionRule, values["name"])
-    rule = RetentionRule.create(**{k: values[k] for k in RULE_FIELDS if k in values})
-    recompute_all()
-    return rule
-
-
-def update_rule(rule, changes):
-    if "name" in changes:
-        _name_free(RetentionRule, changes["name"], rule.id)
-    for key, value in changes.items():
-        setattr(rule, key, value)
-    rule.updated_at = utcnow()
-    rule.save()
-    recompute_all()
-    return rule
+# A change of rules recomputes every source's retain_until, in the same transaction.
+RULES = RuleBook(RetentionRule, "retention rule", RULE_FIELDS, after_change=recompute_all)
+get_rule, list_rules, create_rule, update_rule = RULES.get, RULES.list, RULES.create, RULES.update
 
 
 def today():
