@@ -7,9 +7,11 @@ at the end; tables are emptied between tests.
 
 import os
 import shutil
+import time
 
 import pytest
 from live import LiveServer, prepare_database, throwaway_postgres
+from peewee import OperationalError
 
 from service.domain.auth import create_token
 from service.domain.vocabulary import ROLES
@@ -50,9 +52,21 @@ def database_url(postgres_url, tmp_path):
     return postgres_url or f"sqlite:///{tmp_path / 'evidence.db'}"
 
 
-def _empty_postgres_tables():
+def _empty_postgres_tables(attempts=5):
+    """Empty every table between tests. TRUNCATE takes every table's strongest lock at once;
+    when a connection a previous test left behind (a server or worker thread finishing its
+    last request) is reading meanwhile, PostgreSQL may break the deadlock by cancelling the
+    TRUNCATE: it is tried again (once the other side is done), never skipped."""
     names = ", ".join(f'"{m._meta.table_name}"' for m in ALL_MODELS)
-    database.execute_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    for attempt in range(attempts):
+        try:
+            with database.atomic():
+                database.execute_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            return
+        except OperationalError as error:
+            if "deadlock" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 @pytest.fixture(scope="session")
