@@ -14,9 +14,9 @@ from service.bulk.importer import (
     KINDS,
     MAX_ERRORS,
     ImportJob,
-    _audit_batch,
     _batches,
     _Discard,
+    import_batch,
 )
 from service.bulk.readers import RowProblem, read_rows
 from service.domain.errors import UnsupportedMediaType
@@ -109,12 +109,8 @@ def run_bundle(
                 importer, job = KINDS[kind](fmt, actor, role), bundle.jobs[kind]
                 batches = _batches(iter(by_kind[kind]), importer, job, batch_size)
                 for number, batch in enumerate(batches, 1):
-                    with database.atomic():
-                        before = job.written
-                        importer.process(batch, job)
-                        if audit_fields and not all_or_nothing:
-                            _audit_batch(audit_fields, kind, number, batch, job.written - before)
-                    job.end_batch()
+                    fields = None if all_or_nothing else audit_fields
+                    import_batch(importer, job, number, batch, fields)
                 job.end_batch()
             if dry_run or (bundle.counts["rejected"] and not partial):
                 raise _Discard()

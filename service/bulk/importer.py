@@ -1082,12 +1082,7 @@ def run_import(
     try:
         with database.atomic() if all_or_nothing else nullcontext():
             for number, batch in enumerate(_batches(rows, importer, job, batch_size), 1):
-                with database.atomic(), counters.deferred():
-                    before = job.written
-                    importer.process(batch, job)
-                    if audit_fields and not all_or_nothing:
-                        _audit_batch(audit_fields, kind, number, batch, job.written - before)
-                job.end_batch()
+                import_batch(importer, job, number, batch, None if all_or_nothing else audit_fields)
                 if not all_or_nothing:
                     job.committed = job.written
                 if on_progress:
@@ -1107,6 +1102,18 @@ def run_import(
     if job.counts["rejected"] and not partial:
         job.counts.update(created=0, updated=0, unchanged=0)
     return job
+
+
+def import_batch(importer, job, number, batch, audit_fields=None):
+    """Apply one batch of rows in its own transaction (a savepoint inside an atomic import),
+    the counters recomputed once for it; with `audit_fields` (partial mode: the batch is
+    committed) its audit entry is written in the same transaction."""
+    with database.atomic(), counters.deferred():
+        before = job.written
+        importer.process(batch, job)
+        if audit_fields:
+            _audit_batch(audit_fields, importer.name, number, batch, job.written - before)
+    job.end_batch()
 
 
 def _audit_batch(fields, kind, number, batch, written):

@@ -45,13 +45,19 @@ class CoverageReport:
         involved in, one row per involvement, newest incident first (a page at a time)."""
         query = officer_coverage.officer_rows({**self.filters, "uncovered": True})
         counting = self.filters.get("counting") or "any"
-        page = 1
-        while True:
-            rows = officer_coverage.represent(query.paginate(page, PAGE_SIZE), counting)
-            yield from rows
-            if len(rows) < PAGE_SIZE:
-                return
-            page += 1
+        return a_page_at_a_time(query, lambda rows: officer_coverage.represent(rows, counting))
+
+
+def a_page_at_a_time(query, represent):
+    """Every row of `query` as `represent` answers it, read PAGE_SIZE rows at a time (a
+    report may list every incident: never all of them in memory)."""
+    page = 1
+    while True:
+        rows = represent(query.paginate(page, PAGE_SIZE))
+        yield from rows
+        if len(rows) < PAGE_SIZE:
+            return
+        page += 1
 
 
 def coverage_report(filters, group_by, generated_by, now=None):
@@ -60,13 +66,7 @@ def coverage_report(filters, group_by, generated_by, now=None):
     counting = filters.get("counting") or "any"
 
     def lacking():
-        page = 1
-        while True:
-            rows = coverage.represent(query.paginate(page, PAGE_SIZE), counting)
-            yield from rows
-            if len(rows) < PAGE_SIZE:
-                return
-            page += 1
+        return a_page_at_a_time(query, lambda rows: coverage.represent(rows, counting))
 
     return CoverageReport(
         filters=filters,
