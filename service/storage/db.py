@@ -203,8 +203,6 @@ def count_rows(query, exact_up_to=None):
     an estimate, the planner's (PostgreSQL) or the number of rows counted (a lower bound),
     never less than `exact_up_to + 1`.
     """
-    if not hasattr(query, "_where"):
-        return query.count(), False  # a list computed in Python, not a query
     simple = not (
         query._group_by or query._having or query._distinct or query._limit or query._offset
     )

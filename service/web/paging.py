@@ -19,6 +19,7 @@ from operator import attrgetter
 
 from flask import current_app, has_app_context
 from flask_smorest.pagination import Page, PaginationParameters
+from peewee import SelectBase
 
 from schemas.common import MAX_PAGE
 from service.domain.errors import Invalid
@@ -66,7 +67,11 @@ class QueryPage(Page):
     @property
     def item_count(self):
         if self._count is None:
-            self._count, estimated = count_rows(self.collection.query, _exact_count_limit())
+            query = self.collection.query
+            if isinstance(query, SelectBase):
+                self._count, estimated = count_rows(query, _exact_count_limit())
+            else:  # a list computed in Python (with count and paginate), counted by itself
+                self._count, estimated = query.count(), False
             self.page_params.total_estimated = estimated
         return self._count
 
