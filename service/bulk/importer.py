@@ -19,7 +19,7 @@ inserted many at a time.
 """
 
 import json
-from contextlib import nullcontext
+from contextlib import ExitStack
 
 from marshmallow import ValidationError, fields
 from marshmallow.utils import missing as MISSING
@@ -27,13 +27,14 @@ from peewee import SQL, DataError, IntegrityError, NodeList, Tuple, chunked
 
 from schemas.agency import AgencySchema
 from schemas.common import storable_problem
+from schemas.compiled import compile_load
 from schemas.custody import CustodyEventSchema
 from schemas.incident import IncidentSchema
 from schemas.involvement import InvolvementSchema
 from schemas.officer import OfficerSchema
 from schemas.source import SourceSchema
 from service.bulk.readers import RowProblem, read_rows
-from service.domain import audit, counters, custody, holds, inventory, search
+from service.domain import audit, counters, custody, holds, inventory, retention, search
 from service.domain.errors import Conflict, DomainError, Invalid
 from service.domain.time import isoformat_z
 from service.storage.db import bulk_insert, database, for_update, is_postgresql
@@ -471,6 +472,9 @@ class RecordKind:
         self.separator = "_" if fmt == "csv" else "."
         self.create_schema = self.schema_class()
         self.update_schema = self.schema_class(partial=True)
+        # The same decisions and messages as the schemas' load, compiled (schemas/compiled.py).
+        self.create_load = compile_load(self.create_schema)
+        self.update_load = compile_load(self.update_schema)
         load_fields = self.create_schema.load_fields
         reference_columns = list(dict.fromkeys(c for ref in self.references for c in ref.columns))
         self.read_only = (
@@ -576,9 +580,9 @@ class RecordKind:
     def upsert(self, row):
         existing = self.find(row)
         if existing is None:
-            self.create(row, self.create_schema.load(row.values))
+            self.create(row, self.create_load(row.values))
             return "created"
-        values = self.update_schema.load(row.values)
+        values = self.update_load(row.values)
         for key in self.key_fields:
             if values.get(key) is None:
                 values.pop(key, None)
@@ -720,7 +724,7 @@ class IncidentImport(RecordKind):
                 job.attempt(row, self.upsert, row)
                 continue
             try:
-                loaded.append((row, self.create_schema.load(row.values)))
+                loaded.append((row, self.create_load(row.values)))
             except ValidationError as exc:
                 job.reject(row.number, problems_of(exc, row.separator))
         codes = {c for _, values in loaded for c in values.get("agencies") or ()}
@@ -824,10 +828,10 @@ class SourceImport(RecordKind):
                 existing = facts.existing.get(row.values["external_id"])
                 try:
                     if existing is None:
-                        values = self.create_schema.load(row.values)
+                        values = self.create_load(row.values)
                         new.append((row, inventory.new_source(values, facts=facts)))
                         continue
-                    values = inventory.source_values(self.update_schema.load(row.values))
+                    values = inventory.source_values(self.update_load(row.values))
                     changes = self.changes(existing, values)
                 except (ValidationError, DomainError) as exc:
                     job.reject(row.number, problems_of(exc, row.separator))
@@ -887,13 +891,16 @@ class SourceImport(RecordKind):
         try:
             with database.atomic():
                 bulk_insert(Source, self.insert_fields, rows)
-                # The full-text index, in the same transaction (COPY returns no ids).
-                search.index_sources(
-                    s.id
-                    for s in Source.select(Source.id).where(
-                        one_of(Source.external_id, [source.external_id for _, source in new])
-                    )
+                # The ids (COPY returns none), then the full-text index, in the same
+                # transaction.
+                ids = dict(
+                    Source.select(Source.external_id, Source.id)
+                    .where(one_of(Source.external_id, [source.external_id for _, source in new]))
+                    .tuples()
                 )
+                for _, source in new:
+                    source.id = ids[source.external_id]
+                search.index_sources(source for _, source in new)
                 counters.changed(source.incident_id for _, source in new)
         except IntegrityError:
             # Someone else wrote a conflicting row meanwhile: find out which rows.
@@ -921,6 +928,9 @@ class BatchSourceFacts(inventory.SourceFacts):
         self.officers = {row.ids["officer_id"] for row in rows if "officer_id" in row.ids}
         self.masters = {row.ids["derived_from_id"] for row in rows if "derived_from_id" in row.ids}
         self.held = holds.incidents_on_hold(self.incidents) if self.incidents else set()
+        # What the retention rules require of each incident's footage (SourceFacts.retention
+        # reads this cache).
+        self._retention = retention.requirements_for(self.incidents) if self.incidents else {}
         external_ids = [row.values["external_id"] for row in rows]
         self.existing = {}
         if external_ids:
@@ -1013,7 +1023,7 @@ class CustodyImport(RecordKind):
     references = (Reference("source", Source, "source", required=True),)
 
     def upsert(self, row):
-        values = self.create_schema.load(row.values)
+        values = self.create_load(row.values)
         source_id = row.ids["source_id"]
         recorded = CustodyEvent.get_or_none(
             (CustodyEvent.source == source_id)
@@ -1079,8 +1089,14 @@ def run_import(
     job = ImportJob(kind, dry_run, partial, on_error)
     rows = read_rows(stream, fmt, importer.check_columns if fmt == "csv" else None)
     all_or_nothing = dry_run or not partial
+    # All or nothing: one transaction, so the counters are recomputed once, at its end, for
+    # every incident the import touched (per batch, they would read an incident's sources
+    # again for each batch that adds to it). In partial mode each batch commits its own.
+    whole = (database.atomic(), counters.deferred()) if all_or_nothing else ()
     try:
-        with database.atomic() if all_or_nothing else nullcontext():
+        with ExitStack() as stack:
+            for context in whole:
+                stack.enter_context(context)
             for number, batch in enumerate(_batches(rows, importer, job, batch_size), 1):
                 import_batch(importer, job, number, batch, None if all_or_nothing else audit_fields)
                 if not all_or_nothing:
@@ -1106,7 +1122,8 @@ def run_import(
 
 def import_batch(importer, job, number, batch, audit_fields=None):
     """Apply one batch of rows in its own transaction (a savepoint inside an atomic import),
-    the counters recomputed once for it; with `audit_fields` (partial mode: the batch is
+    the counters recomputed once for it (or once for the whole import, when it defers them
+    further out); with `audit_fields` (partial mode: the batch is
     committed) its audit entry is written in the same transaction."""
     with database.atomic(), counters.deferred():
         before = job.written

@@ -40,12 +40,11 @@ MAX_WORDS = 32
 
 def index_incident(incident):
     """Index an incident's words (after it was created or changed)."""
-    document = fulltext.incident_document(incident.title, incident.description)
-    fulltext.write(IncidentSearch, [(incident.id, document)])
+    index_incidents([incident])
 
 
 def index_incidents(incidents):
-    """Index new incidents' words, many in one statement (after a batch was saved)."""
+    """Index incidents' words, many in one statement (after a batch was saved)."""
     fulltext.write(
         IncidentSearch,
         [(i.id, fulltext.incident_document(i.title, i.description)) for i in incidents],
@@ -54,13 +53,15 @@ def index_incidents(incidents):
 
 def index_source(source):
     """Index a source's words (after it was created or changed)."""
-    document = fulltext.source_document(source.notes, source.recorded_by)
-    fulltext.write(SourceSearch, [(source.id, document)])
+    index_sources([source])
 
 
-def index_sources(ids):
-    """Index the sources `ids` from what is stored (after a bulk insert)."""
-    fulltext.reindex(SourceSearch, ids)
+def index_sources(sources):
+    """Index sources' words, many in one statement (after a batch was saved)."""
+    fulltext.write(
+        SourceSearch,
+        [(s.id, fulltext.source_document(s.notes, s.recorded_by)) for s in sources],
+    )
 
 
 # ---------------------------------------------------------------- q

@@ -10,7 +10,7 @@ write.
 
 from peewee import JOIN, SQL, Case, fn
 
-from service.storage.db import database, for_update
+from service.storage.db import database, execute_many, for_update
 from service.storage.models import Incident, IncidentCounters, Involvement, Source
 
 # Custody states in which the service holds the file itself, and review states in which a
@@ -117,15 +117,18 @@ def recompute(incident_ids):
 
 
 def _store(rows):
-    if rows:
-        (
-            IncidentCounters.insert_many(rows)
-            .on_conflict(
-                conflict_target=[IncidentCounters.incident],
-                preserve=[getattr(IncidentCounters, name) for name in FIELDS],
-            )
-            .execute()
-        )
+    """Insert or replace counters rows, one prepared statement for them all."""
+    if not rows:
+        return
+    fields = [IncidentCounters.incident] + [getattr(IncidentCounters, name) for name in FIELDS]
+    columns = [f.column_name for f in fields]
+    marks = ", ".join([database.param] * len(columns))
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns[1:])
+    execute_many(
+        f'INSERT INTO "{IncidentCounters._meta.table_name}" ({", ".join(columns)}) '
+        f'VALUES ({marks}) ON CONFLICT ("{columns[0]}") DO UPDATE SET {updates}',
+        ([f.db_value(row[f.name]) for f in fields] for row in rows),
+    )
 
 
 def _id_ranges():

@@ -193,6 +193,14 @@ def bulk_insert(model, fields, rows, db=None):
             db.cursor().executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', rows)
 
 
+def execute_many(sql, rows, db=None):
+    """One statement (its parameters written `database.param`) run for each of `rows`, as
+    one prepared statement, inside whatever transaction is open."""
+    db = db if db is not None else database.obj
+    with __exception_wrapper__:  # driver errors as peewee's
+        db.cursor().executemany(sql, list(rows))
+
+
 def count_rows(query, exact_up_to=None):
     """(number of rows of `query`, estimated?) with `COUNT(*)`, not peewee's
     `SELECT COUNT(1) FROM (SELECT ...)` wrapper (which turns SQLite's fast count off).

@@ -11,9 +11,9 @@ PostgreSQL agree exactly. FTS5's `unicode61 remove_diacritics 2` folds again, ha
 import re
 import unicodedata
 
-from peewee import chunked, fn
+from peewee import chunked
 
-from service.storage.db import database, is_postgresql
+from service.storage.db import database, execute_many, is_postgresql
 from service.storage.models import Incident, IncidentSearch, Source, SourceSearch
 
 WORD = re.compile(r"\w+")
@@ -48,19 +48,14 @@ DOCUMENTS = {
 
 def write(index, entries):
     """Replace the index rows of `entries` [(id, document text)], inside the caller's
-    transaction (the write that changed the records)."""
-    entries = list(entries)
+    transaction (the write that changed the records): one prepared statement for many rows
+    (composing a many-row INSERT through the ORM would cost more than the insert)."""
+    mark = database.param
+    document = f"to_tsvector('simple', {mark})" if is_postgresql() else mark
+    insert = f'INSERT INTO "{index._meta.table_name}" (rowid, document) VALUES ({mark}, {document})'
     for chunk in chunked(entries, 500):
-        ids = [rowid for rowid, _ in chunk]
-        index.delete().where(index.rowid.in_(ids)).execute()
-        if is_postgresql():
-            rows = [
-                {"rowid": rowid, "document": fn.to_tsvector("simple", text)}
-                for rowid, text in chunk
-            ]
-        else:
-            rows = [{"rowid": rowid, "document": text} for rowid, text in chunk]
-        index.insert_many(rows).execute()
+        index.delete().where(index.rowid.in_([rowid for rowid, _ in chunk])).execute()
+        execute_many(insert, chunk)
 
 
 def reindex(index, ids=None, batch_size=2000):
