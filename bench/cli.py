@@ -119,7 +119,14 @@ COMMANDS = [
             "sizes",
             default="30000,300000",
             callback=_sizes,
-            help="comma-separated sizes (default: 30000,300000)",
+            help="comma-separated sizes of the sources' imports (default: 30000,300000)",
+        ),
+        click.option(
+            "--incidents",
+            "incident_sizes",
+            default="100000",
+            callback=_sizes,
+            help="comma-separated sizes of the incidents' imports (default: 100000)",
         ),
         click.option(
             "--repeat",

@@ -72,6 +72,8 @@ def storable_text(value):
     lone UTF-16 surrogates (JSON can spell them, UTF-8 cannot encode them)."""
     if "\x00" in value:
         raise ValidationError("Must not contain NUL characters.")
+    if value.isascii():  # (no surrogate is ASCII)
+        return
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:

@@ -92,14 +92,11 @@ def _steps(schema, partial):
         attribute = field.attribute or name
         if "." in attribute:
             return None  # marshmallow nests dotted attributes; not worth compiling
-        convert = _converter(field, key, partial)
-        if convert is None:
-            return None
-        steps.append(_step(field, key, attribute, partial, convert))
+        steps.append(_step(field, key, attribute, partial, *_converter(field, key, partial)))
     return steps
 
 
-def _step(field, key, attribute, partial, convert):
+def _step(field, key, attribute, partial, convert, check):
     required = field.required
     default = field.load_default
     allow_none = field.allow_none
@@ -121,7 +118,8 @@ def _step(field, key, attribute, partial, convert):
                 raise _Unsure()
             out[attribute] = None
             return
-        out[attribute] = convert(value, data)
+        value = convert(value, data)
+        out[attribute] = value if check is None else check(value)
 
     return step
 
@@ -146,31 +144,63 @@ def _checked(validators):
 
 
 def _converter(field, key, partial):
-    """value, data -> the loaded value, for a non-null given value; None when the field
-    cannot be compiled."""
+    """(convert, check) for a non-null given value: `convert(value, data)` the loaded value,
+    `check(loaded)` its validators (None: nothing to check)."""
     if field.pre_load or field.post_load:
-        return _generic(field, key, partial)  # (its null check included)
+        return _generic(field, key, partial), None  # (its null check included)
     check = _checked(field.validators)
+    convert = _simple(field)
+    if convert is None and type(field) is fields.List:
+        if _simple(field.inner) and not field.inner.post_load:
+            convert = _list(field.inner)
+    elif convert is None and type(field) is fields.Nested:
+        if not field.many and isinstance(field.nested, (type, Schema)):
+            convert = _nested(field, partial)
+    if convert is None:
+        return _generic(field, key, partial), None  # (its validators included)
+    return convert, check
+
+
+def _simple(field):
+    """The conversion of a plain string, whole number, number or boolean field, or None."""
     kind = type(field)
+    if field.pre_load:
+        return None
     if kind is fields.String:
-        convert = _plain(str)
-    elif kind is fields.Integer:
-        convert = _plain(int)
-    elif kind is fields.Float and not field.allow_nan:
-        convert = _finite_float
-    elif kind is fields.Boolean and (
+        return _plain(str)
+    if kind is fields.Integer:
+        return _plain(int)
+    if kind is fields.Float and not field.allow_nan:
+        return _finite_float
+    if kind is fields.Boolean and (
         not field.truthy or (True in field.truthy and False in field.falsy)
     ):
-        convert = _plain(bool)
-    elif kind is fields.Nested and not field.many and isinstance(field.nested, (type, Schema)):
-        convert = _nested(field, partial)
-        if convert is None:
-            return None
-    else:
-        return _generic(field, key, partial)
-    if check is None:
-        return convert
-    return lambda value, data: check(convert(value, data))
+        return _plain(bool)
+    return None
+
+
+def _list(inner):
+    """A list of plain values: each item judged as marshmallow's List judges it (the inner
+    field's null check, conversion and validators)."""
+    convert = _simple(inner)
+    check = _checked(inner.validators)
+    allow_none = inner.allow_none
+
+    def convert_list(value, data):
+        if type(value) is not list:
+            raise _Unsure()
+        items = []
+        for each in value:
+            if each is None:
+                if not allow_none:
+                    raise _Unsure()
+                items.append(None)
+                continue
+            item = convert(each, data)
+            items.append(check(item) if check is not None else item)
+        return items
+
+    return convert_list
 
 
 def _plain(cls):

@@ -85,7 +85,7 @@ def fuzz_bodies(app):
 
 def draw_bodies(operation, mode, drawn):
     @settings(
-        max_examples=25,
+        max_examples=20,
         deadline=None,
         database=None,
         derandomize=True,
@@ -224,7 +224,7 @@ def rows_of(schema, plausible=False):
 
 
 def compare_on_generated_rows(schema, loader):
-    @settings(max_examples=150, deadline=None, database=None, derandomize=True)
+    @settings(max_examples=100, deadline=None, database=None, derandomize=True)
     @given(row=rows_of(schema))
     def same(row):
         assert_same(schema, loader, row)

@@ -12,16 +12,13 @@ import threading
 from contextlib import contextmanager
 
 from service.storage import counters as stored
-from service.storage.models import IncidentCounters
 
 _pending = threading.local()
 
 
 def incidents_created(incident_ids):
     """New incidents start with every counter at zero."""
-    rows = [{"incident": i} for i in incident_ids]
-    if rows:
-        IncidentCounters.insert_many(rows).on_conflict_ignore().execute()
+    stored.start(incident_ids)
 
 
 def changed(incident_ids):

@@ -116,18 +116,24 @@ def recompute(incident_ids):
         _store(_rows(Incident.id.in_(chunk)))
 
 
-def _store(rows):
-    """Insert or replace counters rows, one prepared statement for them all."""
-    if not rows:
-        return
+def start(incident_ids):
+    """Counters rows at zero for new incidents (an existing row is left as it is)."""
+    _store(({"incident": i} for i in incident_ids), replace=False)
+
+
+def _store(rows, replace=True):
+    """Insert counters rows (a missing figure at its default), replacing existing ones or
+    leaving them, one prepared statement for them all."""
     fields = [IncidentCounters.incident] + [getattr(IncidentCounters, name) for name in FIELDS]
     columns = [f.column_name for f in fields]
     marks = ", ".join([database.param] * len(columns))
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns[1:])
+    action = f"UPDATE SET {updates}" if replace else "NOTHING"
+    defaults = {f.name: f.default for f in fields}
     execute_many(
         f'INSERT INTO "{IncidentCounters._meta.table_name}" ({", ".join(columns)}) '
-        f'VALUES ({marks}) ON CONFLICT ("{columns[0]}") DO UPDATE SET {updates}',
-        ([f.db_value(row[f.name]) for f in fields] for row in rows),
+        f'VALUES ({marks}) ON CONFLICT ("{columns[0]}") DO {action}',
+        ([f.db_value(row.get(f.name, defaults[f.name])) for f in fields] for row in rows),
     )
 
 

@@ -23,6 +23,8 @@ def fold(text):
     """`text` in lower case without accents ("Éric Ñandú" -> "eric nandu")."""
     if not text:
         return ""
+    if text.isascii():  # (nothing to decompose; casefold is lower)
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
