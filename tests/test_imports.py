@@ -886,3 +886,48 @@ def test_incidents_in_batches_refuse_as_the_api_does_and_link_their_agencies(api
     assert {i["external_id"] for i in lacking} == {"b-1", "b-2"}
     # imported again: nothing changes
     ok(imp("incidents", rows[-2:], fmt="ndjson"), created=0, updated=0, unchanged=2)
+
+
+# ---------------------------------------------------------------- involvements in batches
+
+
+def test_involvements_go_in_batches_with_the_apis_rules(api, imp):
+    import_catalogue(imp, upto="incidents")
+    rows = [
+        # new, camera expected as the officer was issued one (o-1: yes)
+        {"incident_external_id": "i-2", "officer_external_id": "o-1"},
+        # new, then the same pair again in the file: the second row updates it
+        {"incident_external_id": "i-1", "officer_agency": "MPD", "officer_badge": "M-7"},
+        {
+            "incident_external_id": "i-1",
+            "officer_agency": "MPD",
+            "officer_badge": "M-7",
+            "role": "witness",
+        },
+        # refused by the schema, and an unknown officer
+        {"incident_external_id": "i-1", "officer_external_id": "o-1", "role": "bystander"},
+        {"incident_external_id": "i-2", "officer_external_id": "o-404"},
+    ]
+    r = imp("involvements", rows, "json", mode="partial")
+    body = ok(r, received=5, created=2, updated=1, rejected=2)
+    assert {e["row"] for e in body["errors"]} == {4, 5}, body["errors"]
+    assert [c["row"] for c in body["changes"]] == [3]
+
+    i1 = one(api, "/incidents?external_id=i-1")
+    i2 = one(api, "/incidents?external_id=i-2")
+    on_i2 = api.get(f"/incidents/{i2['id']}/officers").get_json()
+    assert [(o["badge_number"], o["role"], o["camera_expected"]) for o in on_i2] == [
+        ("C-101", "assisting", True)
+    ]
+    on_i1 = api.get(f"/incidents/{i1['id']}/officers").get_json()
+    assert [(o["badge_number"], o["role"], o["camera_expected"]) for o in on_i1] == [
+        ("M-7", "witness", False)
+    ]
+    # The counters followed: i-2 expects one camera and has no footage of it.
+    by_kind = {r["key"]: r for r in api.get("/coverage/summary?group_by=kind").get_json()}
+    assert (by_kind["arrest"]["officers_expected"], by_kind["arrest"]["officers_covered"]) == (1, 0)
+    lacking = api.get("/coverage/incidents?lacking=officer_bodycam").get_json()
+    assert i2["id"] in {i["id"] for i in lacking}
+    # Again: nothing new, nothing changed.
+    again = ok(imp("involvements", rows[:3], "json"), created=0, updated=0, unchanged=3)
+    assert again["rejected"] == 0

@@ -188,25 +188,27 @@ def one_of(column, values):
     return NodeList((column, SQL("IN (SELECT value FROM json_each(?))", [json.dumps(values)])))
 
 
-def incident_and_sha256_in(pairs):
-    """`(incident_id, sha256) IN pairs`: pairs, not two lists, which SQLite would probe in
-    every combination."""
-    incidents, hashes = [p[0] for p in pairs], [p[1] for p in pairs]
-    columns = Tuple(Source.incident, Source.sha256)
+def pair_in(columns, pairs, types):
+    """`(a, b) IN pairs` for two columns: pairs, not two lists, which SQLite would probe in
+    every combination. `types`: the columns' PostgreSQL types (e.g. "integer", "text")."""
+    firsts, seconds = [p[0] for p in pairs], [p[1] for p in pairs]
     if is_postgresql():
         return NodeList(
             (
-                columns,
-                SQL("IN (SELECT * FROM unnest(%s::integer[], %s::text[]))", [incidents, hashes]),
+                Tuple(*columns),
+                SQL(
+                    f"IN (SELECT * FROM unnest(%s::{types[0]}[], %s::{types[1]}[]))",
+                    [firsts, seconds],
+                ),
             )
         )
     return NodeList(
         (
-            columns,
+            Tuple(*columns),
             SQL(
                 "IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
                 "FROM json_each(?))",
-                [json.dumps(list(zip(incidents, hashes, strict=True)))],
+                [json.dumps(list(zip(firsts, seconds, strict=True)))],
             ),
         )
     )
@@ -678,29 +680,37 @@ class OfficerImport(RecordKind):
         return None
 
 
-class IncidentImport(RecordKind):
-    name = "incidents"
-    schema_class = IncidentSchema
-    required_keys = key_fields = ("external_id",)
-    create_record = staticmethod(inventory.create_incident)
-    update = staticmethod(inventory.update_incident)
+class BatchedCreates(RecordKind):
+    """New records go in batches: one lookup of the batch's keys (and of what the domain's
+    checks need, `batch_facts`), the checks of the domain function that makes a new record
+    (`new_record`), one COPY/executemany per table (`insert_new`). Updates, and a batch that
+    meets a conflict written meanwhile, go row by row through the API's functions."""
 
-    def find(self, row):
-        return _locked_first(
-            Incident.select().where(Incident.external_id == row.values["external_id"])
-        )
+    def key(self, row):
+        raise NotImplementedError
 
-    # New incidents go in batches: one lookup of the batch's keys and agency codes, the
-    # checks of inventory.new_incident, one COPY/executemany per table. Updates, and a
-    # batch that meets a conflict written meanwhile, go row by row through the API's
-    # functions.
-    insert_fields = [f for f in Incident._meta.sorted_fields if f.name != "id"]
+    def stored_keys(self, keys):
+        """Those of `keys` already stored (their records locked for the update)."""
+        raise NotImplementedError
+
+    def batch_facts(self, loaded):
+        """What `new_record` needs to know of other records, looked up once for the batch's
+        loaded (row, values) pairs."""
+        return None
+
+    def new_record(self, row, values, facts):
+        """The new record (unsaved) after the domain's checks, as `insert_new` takes it."""
+        raise NotImplementedError
+
+    def insert_new(self, new):
+        """Insert the (row, values, new record) triples, inside a transaction."""
+        raise NotImplementedError
 
     def process(self, rows, job):
         run, seen = [], set()
         for row in self.resolve_references(rows, job):
-            key = row.values["external_id"]
-            if key in seen:  # the same incident twice in a batch: the second updates it
+            key = self.key(row)
+            if key in seen:  # the same record twice in a batch: the second updates it
                 self._process_run(run, job)
                 run, seen = [], set()
             run.append(row)
@@ -709,80 +719,100 @@ class IncidentImport(RecordKind):
             self._process_run(run, job)
 
     def _process_run(self, rows, job):
-        keys = [row.values["external_id"] for row in rows]
-        existing = {
-            i.external_id
-            for i in for_update(
-                Incident.select(Incident.id, Incident.external_id).where(
-                    one_of(Incident.external_id, keys)
-                )
-            )
-        }
+        stored = self.stored_keys([self.key(row) for row in rows])
         loaded = []
         for row in rows:
-            if row.values["external_id"] in existing:
+            if self.key(row) in stored:
                 job.attempt(row, self.upsert, row)
                 continue
             try:
                 loaded.append((row, self.create_load(row.values)))
             except ValidationError as exc:
                 job.reject(row.number, problems_of(exc, row.separator))
-        codes = {c for _, values in loaded for c in values.get("agencies") or ()}
-        known = {a.code: a for a in Agency.select().where(one_of(Agency.code, codes))}
+        facts = self.batch_facts(loaded)
         new = []
         for row, values in loaded:
             try:
-                new.append((row, values, *inventory.new_incident(values, known)))
+                new.append((row, values, self.new_record(row, values, facts)))
             except DomainError as exc:
                 job.reject(row.number, problems_of(exc, row.separator))
-        self._insert(new, job)
-
-    def _insert(self, new, job):
         if not new:
             return
-        rows = [
-            [f.db_value(incident.__data__.get(f.name)) for f in self.insert_fields]
-            for _, _, incident, _ in new
-        ]
         try:
             with database.atomic():
-                bulk_insert(Incident, self.insert_fields, rows)
-                keys = [incident.external_id for _, _, incident, _ in new]
-                ids = dict(
-                    Incident.select(Incident.external_id, Incident.id)
-                    .where(one_of(Incident.external_id, keys))
-                    .tuples()
-                )
-                links = [
-                    (ids[incident.external_id], agency.id)
-                    for _, _, incident, agencies in new
-                    for agency in agencies
-                ]
-                if links:
-                    bulk_insert(
-                        IncidentAgency, [IncidentAgency.incident, IncidentAgency.agency], links
-                    )
-                for _, _, incident, _ in new:
-                    incident.id = ids[incident.external_id]
-                inventory.incidents_created([(incident, values) for _, values, incident, _ in new])
+                self.insert_new(new)
         except IntegrityError:
-            for row, values, _, _ in new:
-                job.attempt(row, self._create_one, values)
+            for row, values, _ in new:
+                job.attempt(row, self._create_one, row, values)
         else:
             job.count("created", len(new))
 
-    def _create_one(self, values):
-        self.create_record(values)
+    def _create_one(self, row, values):
+        self.create(row, values)
         return "created"
 
 
-class InvolvementImport(RecordKind):
+def _database_rows(fields, records):
+    return [[f.db_value(record.__data__.get(f.name)) for f in fields] for record in records]
+
+
+class IncidentImport(BatchedCreates):
+    name = "incidents"
+    schema_class = IncidentSchema
+    required_keys = key_fields = ("external_id",)
+    create_record = staticmethod(inventory.create_incident)
+    update = staticmethod(inventory.update_incident)
+    insert_fields = [f for f in Incident._meta.sorted_fields if f.name != "id"]
+
+    def key(self, row):
+        return row.values["external_id"]
+
+    def find(self, row):
+        return _locked_first(
+            Incident.select().where(Incident.external_id == row.values["external_id"])
+        )
+
+    def stored_keys(self, keys):
+        query = Incident.select(Incident.id, Incident.external_id)
+        return {i.external_id for i in for_update(query.where(one_of(Incident.external_id, keys)))}
+
+    def batch_facts(self, loaded):
+        """The agencies the batch names, by code."""
+        codes = {c for _, values in loaded for c in values.get("agencies") or ()}
+        return {a.code: a for a in Agency.select().where(one_of(Agency.code, codes))}
+
+    def new_record(self, row, values, facts):
+        return inventory.new_incident(values, facts)
+
+    def insert_new(self, new):
+        incidents = [incident for _, _, (incident, _) in new]
+        bulk_insert(Incident, self.insert_fields, _database_rows(self.insert_fields, incidents))
+        ids = dict(
+            Incident.select(Incident.external_id, Incident.id)
+            .where(one_of(Incident.external_id, [i.external_id for i in incidents]))
+            .tuples()
+        )
+        for incident in incidents:
+            incident.id = ids[incident.external_id]
+        links = [
+            (incident.id, agency.id) for _, _, (incident, agencies) in new for agency in agencies
+        ]
+        if links:
+            bulk_insert(IncidentAgency, [IncidentAgency.incident, IncidentAgency.agency], links)
+        inventory.incidents_created([(incident, values) for _, values, (incident, _) in new])
+
+
+class InvolvementImport(BatchedCreates):
     name = "involvements"
     schema_class = InvolvementSchema
     references = (
         Reference("incident", Incident, "incident", required=True),
         OfficerReference(required=True),
     )
+    insert_fields = [f for f in Involvement._meta.sorted_fields if f.name != "id"]
+
+    def key(self, row):
+        return (row.ids["incident_id"], row.ids["officer_id"])
 
     def find(self, row):
         return _locked_first(
@@ -791,6 +821,28 @@ class InvolvementImport(RecordKind):
                 & (Involvement.officer == row.ids["officer_id"])
             )
         )
+
+    def stored_keys(self, keys):
+        query = Involvement.select(Involvement.incident, Involvement.officer).where(
+            pair_in((Involvement.incident, Involvement.officer), keys, ("integer", "integer"))
+        )
+        return set(for_update(query).tuples())
+
+    def batch_facts(self, loaded):
+        """The batch's officers, by id."""
+        ids = {row.ids["officer_id"] for row, _ in loaded}
+        return {o.id: o for o in Officer.select().where(one_of(Officer.id, ids))}
+
+    def new_record(self, row, values, facts):
+        officer = facts[row.ids["officer_id"]]
+        return inventory.new_involvement(row.ids["incident_id"], officer, values)
+
+    def insert_new(self, new):
+        involvements = [involvement for _, _, involvement in new]
+        bulk_insert(
+            Involvement, self.insert_fields, _database_rows(self.insert_fields, involvements)
+        )
+        counters.changed(involvement.incident_id for involvement in involvements)
 
     def create(self, row, values):
         inventory.involve_officer(inventory.get_incident(row.ids["incident_id"]), values)
@@ -884,10 +936,7 @@ class SourceImport(RecordKind):
         would cost more than the insert itself."""
         if not new:
             return
-        rows = [
-            [f.db_value(source.__data__.get(f.name)) for f in self.insert_fields]
-            for _, source in new
-        ]
+        rows = _database_rows(self.insert_fields, (source for _, source in new))
         try:
             with database.atomic():
                 bulk_insert(Source, self.insert_fields, rows)
@@ -952,7 +1001,7 @@ class BatchSourceFacts(inventory.SourceFacts):
                 if isinstance(row.values.get("sha256"), str)
             }
             query = Source.select(Source.id, Source.incident, Source.sha256).where(
-                incident_and_sha256_in(pairs)
+                pair_in((Source.incident, Source.sha256), pairs, ("integer", "text"))
             )
             self.sha_owners = {(i, sha): ident for ident, i, sha in query.tuples()}
 

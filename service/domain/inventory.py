@@ -340,16 +340,23 @@ def involve_officer(incident, values):
             f"officer {officer.id} is already involved in incident {incident.id}",
             {"json": {"officer_id": ["already involved in this incident"]}},
         )
+    involvement = new_involvement(incident.id, officer, values)
+    involvement.save(force_insert=True)
+    counters.changed([involvement.incident_id])
+    return involvement
+
+
+def new_involvement(incident_id, officer, values):
+    """A not yet saved involvement of `officer` (the importer saves many at once). Unless
+    told, a camera is expected when the officer was issued one."""
     camera_expected = values.get("camera_expected")
-    involvement = Involvement.create(
-        incident=incident,
-        officer=officer,
+    return Involvement(
+        incident=incident_id,
+        officer=officer.id,
         role=values.get("role") or "assisting",
         camera_expected=officer.camera_issued if camera_expected is None else camera_expected,
         not_recorded_reason=values.get("not_recorded_reason"),
     )
-    counters.changed([involvement.incident_id])
-    return involvement
 
 
 def update_involvement(involvement, changes):
