@@ -52,6 +52,13 @@ class AuditVerifySchema(Schema):
     unsealed = fields.Integer(metadata={"description": "entries waiting for the next seal"})
     tree_heads = fields.Integer(metadata={"description": "signed tree heads checked"})
     first_invalid_tree_size = fields.Integer(allow_none=True)
+    subtrees = fields.Integer(
+        metadata={"description": "stored perfect subtrees of the Merkle tree checked"}
+    )
+    first_invalid_subtree = fields.String(
+        allow_none=True,
+        metadata={"description": "the first stored subtree that differs, or the counts"},
+    )
 
 
 class AuditTreeHeadSchema(Schema):

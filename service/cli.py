@@ -518,11 +518,12 @@ def verify_audit():
     if result["valid"]:
         click.echo(f"audit log intact: {summary}")
         return
-    where = (
-        f"entry {result['first_invalid_id']}"
-        if result["first_invalid_id"] is not None
-        else f"the tree head of size {result['first_invalid_tree_size']}"
-    )
+    if result["first_invalid_id"] is not None:
+        where = f"entry {result['first_invalid_id']}"
+    elif result["first_invalid_tree_size"] is not None:
+        where = f"the tree head of size {result['first_invalid_tree_size']}"
+    else:
+        where = f"the stored subtree {result['first_invalid_subtree']}"
     click.echo(f"audit log BROKEN at {where} ({summary})", err=True)
     sys.exit(1)
 

@@ -95,4 +95,6 @@ def verify(signer=None):
         "unsealed": tree["unsealed"],
         "tree_heads": tree["tree_heads"],
         "first_invalid_tree_size": tree["first_invalid_tree_size"],
+        "subtrees": tree["subtrees"],
+        "first_invalid_subtree": tree["first_invalid_subtree"],
     }

@@ -20,21 +20,26 @@ reordering any sealed entry changes a root that was signed.
 """
 
 import json
+import operator
+from functools import reduce
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
-from service.domain import hashchain, merkle
+from service.domain import hashchain
 from service.domain.errors import Invalid, NotFound
 from service.domain.time import isoformat_z, utcnow
+from service.storage import merkle
 from service.storage.db import database, is_postgresql
 from service.storage.instance import ed25519_key
-from service.storage.models import AuditEntry, AuditTreeHead
+from service.storage.models import AuditEntry, AuditNode, AuditTreeHead
 
 # An arbitrary constant naming the advisory lock that lets one sequencer work at a time.
 SEAL_LOCK_KEY = 7_240_119
 # Entries folded into the tree by one seal at most (the next seal takes the rest).
 SEAL_BATCH = 50_000
+# Stored subtrees compared with the recomputed ones this many at a time (verify).
+VERIFY_BATCH = 4096
 # The `prev_hash` of an entry sealed in the Merkle tree rather than hash-chained.
 MERKLE = ""
 
@@ -119,8 +124,10 @@ def seal(signer, limit=SEAL_BATCH):
             f'UPDATE "audit_entry" SET "seq" = {mark} WHERE "id" = {mark}',
             [(size + n, entry_id) for n, (entry_id, _) in enumerate(pending)],
         )
+        completed = []
         for _, leaf in pending:
-            merkle.append(frontier, bytes.fromhex(leaf))
+            merkle.append(frontier, bytes.fromhex(leaf), completed)
+        merkle.store_subtrees(completed)
         size += len(pending)
         root_hash = merkle.root(frontier).hex()
         sealed_at = utcnow()
@@ -153,15 +160,51 @@ def _head_of_size(tree_size):
     return head
 
 
-def _leaves(n):
-    """The first `n` leaf hashes in tree order (bytes)."""
+def subtree_hashes(wanted):
+    """{(start, size): hash bytes} of perfect subtrees of the log, one query for them all:
+    a leaf is its entry's hash, a larger subtree a stored node. One missing (a table
+    restored from an older backup) is computed from its leaves."""
+    found = {}
+    leaves = [start for start, size in wanted if size == 1]
+    if leaves:
+        query = AuditEntry.select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.seq.in_(leaves))
+        found.update({(seq, 1): bytes.fromhex(h) for seq, h in query.tuples()})
+    by_level = {}
+    for start, size in wanted:
+        if size > 1:
+            by_level.setdefault(size.bit_length() - 1, []).append(start // size)
+    if by_level:
+        condition = reduce(
+            operator.or_,
+            [
+                (AuditNode.level == level) & AuditNode.index.in_(indexes)
+                for level, indexes in by_level.items()
+            ],
+        )
+        query = AuditNode.select(AuditNode.level, AuditNode.index, AuditNode.hash).where(condition)
+        found.update(
+            {(index << level, 1 << level): bytes.fromhex(h) for level, index, h in query.tuples()}
+        )
+    for start, size in set(wanted) - set(found):
+        found[(start, size)] = merkle.tree_hash(_leaves(start, size))
+    return found
+
+
+def _leaves(start, size):
+    """The leaf hashes of the `size` leaves from `start` (bytes)."""
     query = (
         AuditEntry.select(AuditEntry.hash)
-        .where(AuditEntry.seq.is_null(False) & (AuditEntry.seq < n))
+        .where(AuditEntry.seq.between(start, start + size - 1))
         .order_by(AuditEntry.seq)
         .tuples()
     )
     return [bytes.fromhex(h) for (h,) in query.iterator()]
+
+
+def _proved(function, *args):
+    """`function(*args, perfect)` (a merkle proof) with the subtrees it reads fetched at once."""
+    hashes = subtree_hashes(merkle.perfect_subtrees_asked(function, *args))
+    return [h.hex() for h in function(*args, lambda start, size: hashes[(start, size)])]
 
 
 def _shown(head):
@@ -195,13 +238,12 @@ def proof(entry_id, tree_size=None, since=None):
         raise Invalid(
             "tree_size", f"the tree of this size does not hold entry {entry_id} yet", "query"
         )
-    leaves = _leaves(head.tree_size)
     answer = {
         "entry_id": entry.id,
         "leaf_index": entry.seq,
         "leaf_hash": entry.hash,
         "tree_head": _shown(head),
-        "audit_path": [h.hex() for h in merkle.inclusion_path(entry.seq, leaves)],
+        "audit_path": _proved(merkle.inclusion_path_of, entry.seq, head.tree_size),
     }
     if since is not None:
         first = _head_of_size(since)
@@ -209,7 +251,7 @@ def proof(entry_id, tree_size=None, since=None):
             raise Invalid("since", "must not be larger than tree_size", location="query")
         answer["consistency"] = {
             "first_tree_head": _shown(first),
-            "proof": [h.hex() for h in merkle.consistency_proof(first.tree_size, leaves)],
+            "proof": _proved(merkle.consistency_proof_of, first.tree_size, head.tree_size),
         }
     return answer
 
@@ -226,9 +268,22 @@ def verify(signer, fields_of):
         "sealed": 0,
         "unsealed": 0,
         "tree_heads": 0,
+        "subtrees": 0,
         "first_invalid_id": None,
         "first_invalid_tree_size": None,
+        "first_invalid_subtree": None,
     }
+    completed = []
+
+    def check_subtrees():
+        """The stored subtrees against those recomputed (a batch at a time)."""
+        stored = subtree_hashes([(i << level, 1 << level) for level, i, _ in completed])
+        for level, index, h in completed:
+            result["subtrees"] += 1
+            if stored[(index << level, 1 << level)] != h and not result["first_invalid_subtree"]:
+                result["first_invalid_subtree"] = f"level {level} index {index}"
+        completed.clear()
+
     heads = tree_heads().order_by(AuditTreeHead.tree_size).iterator()
     next_head = next(heads, None)
     frontier = []
@@ -269,10 +324,18 @@ def verify(signer, fields_of):
             bad_entry(entry)  # a changed entry, or one removed, inserted or moved
         if entry.prev_hash != MERKLE:
             bad_entry(entry)
-        merkle.append(frontier, bytes.fromhex(entry.hash) if _hex(entry.hash) else b"")
+        merkle.append(frontier, bytes.fromhex(entry.hash) if _hex(entry.hash) else b"", completed)
         result["sealed"] += 1
         check_heads()
+        if len(completed) >= VERIFY_BATCH:
+            check_subtrees()
     check_heads()
+    check_subtrees()
+    stored_count = AuditNode.select().count()
+    if stored_count != result["subtrees"] and not result["first_invalid_subtree"]:
+        result["first_invalid_subtree"] = (
+            f"{stored_count} subtrees stored, {result['subtrees']} in the tree"
+        )
     if next_head is not None and result["first_invalid_tree_size"] is None:
         # A signed head larger than the entries left: sealed entries were removed.
         result["first_invalid_tree_size"] = next_head.tree_size
@@ -284,7 +347,9 @@ def verify(signer, fields_of):
         if entry.hash != leaf_of(fields_of(entry)):
             bad_entry(entry)
     result["valid"] = (
-        result["first_invalid_id"] is None and result["first_invalid_tree_size"] is None
+        result["first_invalid_id"] is None
+        and result["first_invalid_tree_size"] is None
+        and result["first_invalid_subtree"] is None
     )
     return result
 

@@ -19,7 +19,7 @@ shape (so fresh databases get it directly).
 from peewee import SQL, CharField, DateTimeField, IntegerField
 from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
-from service.storage import counters, fulltext
+from service.storage import counters, fulltext, merkle
 from service.storage.db import database, is_postgresql, utcnow
 from service.storage.models import (
     ALL_MODELS,
@@ -259,6 +259,25 @@ def end_dashboard_sessions_on_the_server(migrator):
         database.create_tables([DashboardSession])
 
 
+def store_audit_subtrees(migrator):
+    """Proofs read the stored perfect subtrees of the audit log's Merkle tree (audit_node,
+    made by `upgrade` as a new table) instead of every leaf: those of the entries already
+    sealed are computed here, once, reading the entries in tree order."""
+    frontier, completed = [], []
+    query = (
+        AuditEntry.select(AuditEntry.hash)
+        .where(AuditEntry.seq.is_null(False))
+        .order_by(AuditEntry.seq)
+        .tuples()
+    )
+    for (leaf,) in query.iterator():
+        merkle.append(frontier, bytes.fromhex(leaf), completed)
+        if len(completed) >= 10_000:
+            merkle.store_subtrees(completed)
+            completed.clear()
+    merkle.store_subtrees(completed)
+
+
 # (version, function), in the order they apply; never renumber or remove one that shipped.
 MIGRATIONS = [
     (1, index_sources_by_file_and_device),
@@ -276,6 +295,7 @@ MIGRATIONS = [
     (18, add_moments),
     (19, build_search_index),
     (20, widen_incident_coordinates),
+    (21, store_audit_subtrees),
 ]
 
 

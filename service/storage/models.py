@@ -17,6 +17,7 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    SmallIntegerField,
     SqliteDatabase,
     TextField,
 )
@@ -548,6 +549,21 @@ class AuditTreeHead(BaseModel):
         table_name = "audit_tree_head"
 
 
+class AuditNode(BaseModel):
+    """A perfect subtree of the audit log's Merkle tree: the hash of 2**level leaves from leaf
+    index * 2**level (level 1 and up; the leaves are the entries' hashes). Written by the
+    sequencer when a seal completes it, never changed; proofs read O(log² n) of them
+    instead of every leaf."""
+
+    level = SmallIntegerField()
+    index = BigIntegerField()
+    hash = CharField(max_length=64)
+
+    class Meta:
+        table_name = "audit_node"
+        primary_key = CompositeKey("level", "index")
+
+
 class IncidentCounters(BaseModel):
     """Per-incident figures that the coverage lists and the summary read instead of scanning
     sources. Derived data: kept by service/domain/counters.py in the transaction of every
@@ -619,6 +635,7 @@ ALL_MODELS = [
     CarriedCustodyEvent,
     IncidentCounters,
     AuditTreeHead,
+    AuditNode,
 ]
 
 
