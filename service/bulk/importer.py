@@ -37,7 +37,7 @@ from service.bulk.readers import RowProblem, read_rows
 from service.domain import audit, counters, custody, holds, inventory, retention, search
 from service.domain.errors import Conflict, DomainError, Invalid
 from service.domain.time import isoformat_z
-from service.storage.db import bulk_insert, database, for_update, is_postgresql
+from service.storage.db import bulk_insert, database, for_update, is_postgresql, one_of
 from service.storage.models import (
     Agency,
     CustodyEvent,
@@ -175,17 +175,7 @@ def _joined(messages):
 
 # ---------------------------------------------------------------- lookups by the batch
 
-# A batch looks up a thousand keys at once. Bound as one parameter (an array on
-# PostgreSQL, a JSON array on SQLite) instead of a thousand: building a long IN list
-# through the ORM costs more than running the query.
-
-
-def one_of(column, values):
-    """`column IN values`."""
-    values = list(values)
-    if is_postgresql():
-        return NodeList((column, SQL("= ANY(%s)", [values])))
-    return NodeList((column, SQL("IN (SELECT value FROM json_each(?))", [json.dumps(values)])))
+# A batch looks up a thousand keys at once, bound as one parameter (storage.db.one_of).
 
 
 def pair_in(columns, pairs, types):
@@ -753,7 +743,16 @@ class BatchedCreates(RecordKind):
 
 
 def _database_rows(fields, records):
-    return [[f.db_value(record.__data__.get(f.name)) for f in fields] for record in records]
+    """The records' values as the database takes them, in the order of `fields` (a null
+    needs no conversion: most optional columns are null)."""
+    converters = [(f.name, f.db_value) for f in fields]
+    return [
+        [
+            None if (value := record.__data__.get(name)) is None else convert(value)
+            for name, convert in converters
+        ]
+        for record in records
+    ]
 
 
 class IncidentImport(BatchedCreates):

@@ -10,7 +10,7 @@ here, in the same transaction as the hold is placed or released, and by
 from service.domain.errors import Conflict, Invalid
 from service.domain.records import get_one
 from service.domain.time import utcnow
-from service.storage.db import attach, for_update, grouped
+from service.storage.db import attach, for_update, grouped, one_of
 from service.storage.models import HoldSource, Incident, LegalHold, Source
 
 MAX_LISTED_SOURCES = 10_000
@@ -32,7 +32,7 @@ def lock_incidents(incident_ids):
     if ids:
         list(
             for_update(
-                Incident.select(Incident.id).where(Incident.id.in_(ids)).order_by(Incident.id)
+                Incident.select(Incident.id).where(one_of(Incident.id, ids)).order_by(Incident.id)
             )
         )
 
@@ -48,7 +48,7 @@ def incidents_on_hold(incident_ids):
     """The ids among `incident_ids` that an active hold covers whole (one query for many);
     locks their rows like incident_is_on_hold."""
     lock_incidents(incident_ids)
-    query = _held_by_incident().where(LegalHold.incident.in_(list(incident_ids)))
+    query = _held_by_incident().where(one_of(LegalHold.incident, incident_ids))
     return {incident_id for (incident_id,) in query.tuples()}
 
 

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from service.domain.errors import Invalid
 from service.domain.rulebook import RuleBook
 from service.domain.time import utcnow
-from service.storage.db import attach, grouped
+from service.storage.db import attach, grouped, one_of
 from service.storage.models import (
     Agency,
     Incident,
@@ -46,7 +46,7 @@ def tags_by_incident(incident_ids):
     return grouped(
         incident_ids,
         IncidentTag.select(IncidentTag.incident, IncidentTag.tag)
-        .where(IncidentTag.incident.in_(list(incident_ids)))
+        .where(one_of(IncidentTag.incident, incident_ids))
         .order_by(IncidentTag.tag),
     )
 
@@ -103,18 +103,18 @@ def incident_facts(incident_ids):
         ids,
         IncidentAgency.select(IncidentAgency.incident, Agency.jurisdiction)
         .join(Agency)
-        .where(IncidentAgency.incident.in_(ids)),
+        .where(one_of(IncidentAgency.incident, ids)),
     )
     codes = grouped(
         ids,
         IncidentAgency.select(IncidentAgency.incident, Agency.code)
         .join(Agency)
-        .where(IncidentAgency.incident.in_(ids))
+        .where(one_of(IncidentAgency.incident, ids))
         .order_by(Agency.code),
     )
     tags = tags_by_incident(ids)
     rows = Incident.select(Incident.id, Incident.state, Incident.started_at).where(
-        Incident.id.in_(ids)
+        one_of(Incident.id, ids)
     )
     return {
         i: IncidentFacts(i, state, started, jurisdictions[i], tags[i], codes[i])

@@ -10,7 +10,7 @@ write.
 
 from peewee import JOIN, SQL, Case, fn
 
-from service.storage.db import database, execute_many, for_update
+from service.storage.db import database, execute_many, for_update, one_of
 from service.storage.models import Incident, IncidentCounters, Involvement, Source
 
 # Custody states in which the service holds the file itself, and review states in which a
@@ -109,11 +109,11 @@ def recompute(incident_ids):
         list(
             for_update(
                 IncidentCounters.select(IncidentCounters.incident)
-                .where(IncidentCounters.incident.in_(chunk))
+                .where(one_of(IncidentCounters.incident, chunk))
                 .order_by(IncidentCounters.incident)
             )
         )
-        _store(_rows(Incident.id.in_(chunk)))
+        _store(_rows(one_of(Incident.id, chunk)))
 
 
 def start(incident_ids):

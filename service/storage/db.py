@@ -7,6 +7,7 @@ PostgreSQL goes through psycopg 3 and peewee's connection pool; rows that a writ
 reads first are locked with SELECT ... FOR UPDATE (see `for_update`).
 """
 
+import json
 import os
 import threading
 import time
@@ -18,6 +19,7 @@ from peewee import (
     DatabaseError,
     DatabaseProxy,
     InterfaceError,
+    NodeList,
     PostgresqlDatabase,
     Select,
     SqliteDatabase,
@@ -191,6 +193,16 @@ def bulk_insert(model, fields, rows, db=None):
         else:
             marks = ", ".join("?" * len(fields))
             db.cursor().executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', rows)
+
+
+def one_of(column, values):
+    """`column IN values`, the values bound as one parameter (an array on PostgreSQL, a JSON
+    array on SQLite) instead of one each: composing a long IN list through the ORM costs
+    more than running the query (a thousand ids: about 20 ms)."""
+    values = list(values)
+    if isinstance(database.obj, PostgresqlDatabase):
+        return NodeList((column, SQL("= ANY(%s)", [values])))
+    return NodeList((column, SQL("IN (SELECT value FROM json_each(?))", [json.dumps(values)])))
 
 
 def execute_many(sql, rows, db=None):

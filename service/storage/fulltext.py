@@ -13,7 +13,7 @@ import unicodedata
 
 from peewee import chunked
 
-from service.storage.db import database, execute_many, is_postgresql
+from service.storage.db import database, execute_many, is_postgresql, one_of
 from service.storage.models import Incident, IncidentSearch, Source, SourceSearch
 
 WORD = re.compile(r"\w+")
@@ -56,7 +56,7 @@ def write(index, entries):
     document = f"to_tsvector('simple', {mark})" if is_postgresql() else mark
     insert = f'INSERT INTO "{index._meta.table_name}" (rowid, document) VALUES ({mark}, {document})'
     for chunk in chunked(entries, 500):
-        index.delete().where(index.rowid.in_([rowid for rowid, _ in chunk])).execute()
+        index.delete().where(one_of(index.rowid, [rowid for rowid, _ in chunk])).execute()
         execute_many(insert, chunk)
 
 
@@ -68,7 +68,7 @@ def reindex(index, ids=None, batch_size=2000):
     if ids is not None:
         ids = list(ids)
         for chunk in chunked(ids, 500):
-            rows = query.where(model.id.in_(chunk)).tuples()
+            rows = query.where(one_of(model.id, chunk)).tuples()
             write(index, [(row[0], document(*row[1:])) for row in rows])
         return
     last = 0
