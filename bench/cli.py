@@ -145,6 +145,12 @@ COMMANDS = [
             callback=_sizes,
             help="comma-separated numbers of writers",
         ),
+        click.option(
+            "--servers",
+            default="1,2",
+            callback=_sizes,
+            help="comma-separated numbers of `evidence serve` processes on the database",
+        ),
         click.option("--seconds", type=int, default=5, help="per step"),
         click.option("--workers", type=int, default=4),
         click.option("--threads", type=int, default=4),
