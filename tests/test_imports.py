@@ -931,3 +931,93 @@ def test_involvements_go_in_batches_with_the_apis_rules(api, imp):
     # Again: nothing new, nothing changed.
     again = ok(imp("involvements", rows[:3], "json"), created=0, updated=0, unchanged=3)
     assert again["rejected"] == 0
+
+
+def test_custody_in_batches_follows_each_chain_as_row_by_row_would(api, imp, runner, tmp_path):
+    from service.cli import main
+
+    import_catalogue(imp)
+    s1 = one(api, "/sources?external_id=s-1")
+    # An event recorded through the API first: the import continues its chain.
+    api.post(
+        f"/sources/{s1['id']}/custody",
+        json={"action": "received", "custodian": "unit", "occurred_at": "2026-01-25T09:00:00Z"},
+    )
+    rows = [
+        # s-1 and s-3 interleaved; batches of 3 rows (below): chains cross batches, and rows
+        # 4 and 5 (one event twice) share one
+        {
+            "source_external_id": "s-1",
+            "action": "checked_out",
+            "custodian": "a",
+            "occurred_at": "2026-01-26T10:00:00Z",
+        },
+        {"source_external_id": "s-3", "action": "requested", "occurred_at": "2025-06-02T10:00:00Z"},
+        # against the rules: s-1 is checked out, not in custody
+        {
+            "source_external_id": "s-1",
+            "action": "checked_out",
+            "custodian": "b",
+            "occurred_at": "2026-01-26T11:00:00Z",
+        },
+        # the same event twice in the file: the second is unchanged
+        {
+            "source_external_id": "s-1",
+            "action": "returned",
+            "custodian": "unit",
+            "occurred_at": "2026-01-26T16:00:00Z",
+        },
+        {
+            "source_external_id": "s-1",
+            "action": "returned",
+            "custodian": "unit",
+            "occurred_at": "2026-01-26T16:00:00Z",
+        },
+        # back in time without a reason
+        {
+            "source_external_id": "s-1",
+            "action": "checked_out",
+            "custodian": "c",
+            "occurred_at": "2026-01-26T12:00:00Z",
+        },
+        # ...and with one
+        {
+            "source_external_id": "s-1",
+            "action": "checked_out",
+            "custodian": "c",
+            "occurred_at": "2026-01-26T12:00:00Z",
+            "late_entry_reason": "logged on paper",
+        },
+        # a disposal is never a custody row
+        {"source_external_id": "s-3", "action": "disposed", "occurred_at": "2025-06-03T10:00:00Z"},
+    ]
+    path = tmp_path / "custody.json"
+    path.write_text(json.dumps(rows))
+    result = runner.invoke(main, ["import", "custody", str(path), "--partial", "--batch-size", "3"])
+    assert result.exit_code == 1, result.output  # some rows rejected
+    assert "8 received, 4 created, 0 updated, 1 unchanged, 3 rejected" in result.output
+    errors = {
+        int(line.split(":")[0][len("row ") :]): line.split(": ", 1)[1]
+        for line in result.output.splitlines()
+        if line.startswith("row ")
+    }
+    assert set(errors) == {3, 6, 8}, result.output
+    assert "custody rule: checked_out is allowed only while in custody" in errors[3]
+    assert "custody order: occurred_at 2026-01-26T12:00:00Z is before event 3" in errors[6]
+    assert "disposal rule:" in errors[8]
+    source, events, verdict = _chain(api, "s-1")
+    assert [(e["seq"], e["action"], e["custodian"]) for e in events] == [
+        (1, "received", "unit"),
+        (2, "checked_out", "a"),
+        (3, "returned", "unit"),
+        (4, "checked_out", "c"),
+    ]
+    assert events[3]["late_entry_reason"] == "logged on paper"
+    assert verdict["valid"] is True and verdict["events"] == 4
+    assert source["custody_status"] == "checked_out"
+    s3, events3, verdict3 = _chain(api, "s-3")
+    assert [e["action"] for e in events3] == ["requested"] and verdict3["valid"]
+    assert s3["custody_status"] == "requested"
+    # The counters follow the chain (s-1 is held: checked out).
+    result = runner.invoke(main, ["check-counters"])
+    assert result.exit_code == 0 and "counters agree" in result.output, result.output

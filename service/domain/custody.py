@@ -289,19 +289,35 @@ def _rule_violation(source_id, current, disposed, count, action):
     return None
 
 
-def _check_rule(source, action, disposal=None):
+class ChainFacts:
+    """What the custody rules need to know of a source's chain beyond its row, one query per
+    question. The importer answers them from lookups made once for a batch of rows (and the
+    events it appended meanwhile), while the rules stay defined once."""
+
+    def disposal_seq(self, source_id):
+        """The seq of the chain's disposal, or None."""
+        return (
+            CustodyEvent.select(CustodyEvent.seq)
+            .where((CustodyEvent.source == source_id) & (CustodyEvent.action == "disposed"))
+            .scalar()
+        )
+
+    def last_event(self, source):
+        """The chain's last event (None without events)."""
+        return CustodyEvent.get_or_none(
+            (CustodyEvent.source == source.id) & (CustodyEvent.seq == source.custody_last_seq)
+        )
+
+
+def _check_rule(source, action, disposal=None, facts=None):
     """409 naming the rule when `action` may not follow the source's custody so far. A
     disposal is read from the chain itself, not only from the status column; a new one is
     accepted only with the approved disposal request (service/domain/disposal.py)."""
-    disposed_at = (
-        CustodyEvent.select(CustodyEvent.seq)
-        .where((CustodyEvent.source == source.id) & (CustodyEvent.action == "disposed"))
-        .first()
-    )
-    if disposed_at is not None:
+    disposed_seq = (facts or ChainFacts()).disposal_seq(source.id)
+    if disposed_seq is not None:
         raise Conflict(
             f"custody rule: nothing is accepted after disposed; source {source.id} was "
-            f"disposed of (event {disposed_at.seq})"
+            f"disposed of (event {disposed_seq})"
         )
     if action == "disposed" and disposal is None:
         raise Conflict(
@@ -350,7 +366,7 @@ def integrity_after(integrity, sha256, observed):
     return "verified" if observed == sha256.lower() else "mismatch"
 
 
-def _check_order(source, values):
+def _check_order(source, values, facts=None):
     """409 when the event would run custody backwards in time (unless `late_entry_reason`
     says why), or receive the file before the recording began."""
     occurred_at = values["occurred_at"]
@@ -364,9 +380,7 @@ def _check_order(source, values):
             )
     if not source.custody_last_seq or values.get("late_entry_reason"):
         return
-    previous = CustodyEvent.get_or_none(
-        (CustodyEvent.source == source.id) & (CustodyEvent.seq == source.custody_last_seq)
-    )
+    previous = (facts or ChainFacts()).last_event(source)
     if previous is not None and occurred_at < previous.occurred_at:
         raise Conflict(
             f"custody order: occurred_at {isoformat_z(occurred_at)} is before event "
@@ -396,36 +410,64 @@ def append_event(source, values, actor, disposal=None):
             # "Now" is read once the chain is ours: an append that waited for the lock
             # happens after the one it waited for, never before it.
             values["occurred_at"] = values["recorded_at"] = utcnow()
-        _check_rule(source, values["action"], disposal)
-        _check_order(source, values)
-        prev_hash = source.custody_head_hash or GENESIS_HASH
-        event = CustodyEvent(
-            source=source.id,
-            seq=source.custody_last_seq + 1,
-            actor=actor,
-            prev_hash=prev_hash,
-            **values,
-        )
-        event.hash = chain_hash(prev_hash, hashed_fields(event))
+        event = next_event(source, values, actor, disposal)
         event.save(force_insert=True)
-        source.custody_status = RULES[event.action][2] or source.custody_status
-        source.integrity = integrity_after(source.integrity, source.sha256, event.sha256_observed)
-        source.custody_last_seq = event.seq
-        source.custody_head_hash = event.hash
-        source.updated_at = values["recorded_at"]
-        source.save(
-            only=[
-                Source.custody_status,
-                Source.integrity,
-                Source.custody_last_seq,
-                Source.custody_head_hash,
-                Source.updated_at,
-            ]
-        )
+        source.save(only=CHAIN_COLUMNS)
         counters.changed([source.incident_id])
     # The answer says what the event did to the source.
     event.custody_status, event.integrity = source.custody_status, source.integrity
     return event
+
+
+# The columns of a source that its chain sets (written by every append).
+CHAIN_COLUMNS = [
+    Source.custody_status,
+    Source.integrity,
+    Source.custody_last_seq,
+    Source.custody_head_hash,
+    Source.updated_at,
+]
+
+
+def next_event(source, values, actor, disposal=None, facts=None):
+    """The event `values` (checked by event_values) appends to `source`'s chain, after the
+    custody rules (409 naming the rule, `source` unchanged), not yet saved; `source` (its
+    row locked by the caller) is brought to the state the event leaves it in (CHAIN_COLUMNS,
+    not yet saved). The importer appends many events this way before saving them at once."""
+    _check_rule(source, values["action"], disposal, facts)
+    _check_order(source, values, facts)
+    prev_hash = source.custody_head_hash or GENESIS_HASH
+    event = CustodyEvent(
+        source=source.id,
+        seq=source.custody_last_seq + 1,
+        actor=actor,
+        prev_hash=prev_hash,
+        **values,
+    )
+    event.hash = chain_hash(prev_hash, hashed_fields(event))
+    source.custody_status = RULES[event.action][2] or source.custody_status
+    source.integrity = integrity_after(source.integrity, source.sha256, event.sha256_observed)
+    source.custody_last_seq = event.seq
+    source.custody_head_hash = event.hash
+    source.updated_at = values["recorded_at"]
+    return event
+
+
+def differences(recorded, values):
+    """The text fields where `values` (as given for an event already recorded: same source,
+    action and occurred_at) differ from `recorded`; events are append-only, so any is a
+    Conflict for the caller to raise (`conflict_with`)."""
+    wanted = event_values(values)
+    return [name for name in TEXT_FIELDS if wanted[name] != getattr(recorded, name)]
+
+
+def conflict_with(recorded, differ):
+    return Conflict(
+        f"custody events are append-only: event {recorded.seq} of source "
+        f"{recorded.source_id} ({recorded.action} at {isoformat_z(recorded.occurred_at)}) was "
+        f"recorded with another {', '.join(differ)}",
+        {"json": {name: ["differs from the recorded event"] for name in differ}},
+    )
 
 
 def resolve_mismatch(source_id, values, actor):
