@@ -21,7 +21,7 @@ from peewee import (
     TextField,
 )
 
-from service.storage.db import database, utcnow
+from service.storage.db import Prepared, database, utcnow
 
 
 class NameListField(TextField):
@@ -97,14 +97,7 @@ class Incident(BaseModel):
         """The codes of the agencies that took part, A to Z (lists load them for a whole
         page at once: service.domain.inventory.with_agencies)."""
         if "_agency_codes" not in self.__dict__:
-            self._agency_codes = [
-                code
-                for (code,) in Agency.select(Agency.code)
-                .join(IncidentAgency)
-                .where(IncidentAgency.incident == self.id)
-                .order_by(Agency.code)
-                .tuples()
-            ]
+            self._agency_codes = [code for (code,) in _AGENCY_CODES.rows(self.id)]
         return self._agency_codes
 
     @property
@@ -112,13 +105,7 @@ class Incident(BaseModel):
         """The incident's classification tags, A to Z (lists load them for a whole page at
         once: service.domain.retention.with_tags)."""
         if "_tags" not in self.__dict__:
-            self._tags = [
-                tag
-                for (tag,) in IncidentTag.select(IncidentTag.tag)
-                .where(IncidentTag.incident == self.id)
-                .order_by(IncidentTag.tag)
-                .tuples()
-            ]
+            self._tags = [tag for (tag,) in _TAGS.rows(self.id)]
         return self._tags
 
     class Meta:
@@ -153,6 +140,29 @@ class IncidentTag(BaseModel):
     class Meta:
         primary_key = CompositeKey("incident", "tag")
         indexes = ((("tag", "incident"), False),)
+
+
+# One incident's agency codes and tags, A to Z (Incident.agencies, Incident.tags): their SQL
+# composed once.
+_AGENCY_CODES = Prepared(
+    lambda incident_id: (
+        Agency.select(Agency.code)
+        .join(IncidentAgency)
+        .where(IncidentAgency.incident == incident_id)
+        .order_by(Agency.code)
+        .tuples()
+    ),
+    7_654_321,
+)
+_TAGS = Prepared(
+    lambda incident_id: (
+        IncidentTag.select(IncidentTag.tag)
+        .where(IncidentTag.incident == incident_id)
+        .order_by(IncidentTag.tag)
+        .tuples()
+    ),
+    7_654_321,
+)
 
 
 class Involvement(BaseModel):
