@@ -6,6 +6,8 @@ events, reviews and holds, and are updated in the same transaction as those.
 Custody events, reviews and audit entries are append-only.
 """
 
+import inspect
+
 from peewee import (
     BigIntegerField,
     BooleanField,
@@ -14,6 +16,8 @@ from peewee import (
     DateField,
     DateTimeField,
     DoubleField,
+    FieldAccessor,
+    ForeignKeyAccessor,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -42,6 +46,41 @@ class BaseModel(Model):
     class Meta:
         database = database
         legacy_table_names = False
+
+    def __init__(self, *args, **kwargs):
+        if args or not kwargs.get("__no_default__"):
+            super().__init__(*args, **kwargs)
+            return
+        # A row peewee has read (its cursor makes each record with __no_default__): the values
+        # of plain fields and foreign keys go straight into the record's data, where their
+        # accessors would put them on a new record (nothing cached to drop), saving a
+        # descriptor call per field and row; anything else is set as peewee sets it.
+        del kwargs["__no_default__"]
+        self.__data__ = data = {}
+        self._dirty = set()
+        self.__rel__ = {}
+        direct = _DIRECT_FIELDS.get(type(self)) or _direct_fields(type(self))
+        for name, value in kwargs.items():
+            if name in direct and not isinstance(value, Model):
+                data[name] = value
+            else:
+                setattr(self, name, value)
+        self._dirty.update(data)
+
+
+# {model: names of its fields whose accessor only stores the value}: see BaseModel.__init__.
+_DIRECT_FIELDS = {}
+
+
+def _direct_fields(model):
+    plain = (FieldAccessor, ForeignKeyAccessor)
+    names = {
+        name
+        for name in model._meta.fields
+        if type(inspect.getattr_static(model, name, None)) in plain
+    }
+    _DIRECT_FIELDS[model] = names
+    return names
 
 
 class Agency(BaseModel):
