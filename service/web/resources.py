@@ -14,6 +14,7 @@ import sys
 
 from flask import current_app, jsonify, request
 from flask_smorest import Blueprint as SmorestBlueprint
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from schemas.common import MAX_PAGE_SIZE
@@ -110,6 +111,23 @@ def _refusing_empty_changes(view):
     return wrapper
 
 
+class _SchemaKeepingParser(FlaskParser):
+    """webargs' parser, making one instance of each schema class it is given: flask-smorest's
+    pagination hands it a class, which webargs would otherwise make anew on every request."""
+
+    def __init__(self):
+        super().__init__()
+        self._made = {}
+
+    def _get_schema(self, argmap, req):
+        if isinstance(argmap, type):
+            made = self._made.get(argmap)
+            if made is None:
+                made = self._made[argmap] = super()._get_schema(argmap, req)
+            return made
+        return super()._get_schema(argmap, req)
+
+
 class Blueprint(SmorestBlueprint):
     """flask-smorest's blueprint, with the API's paging: 50 a page by default, 1000 at most,
     and the `X-Pagination` figures of the contract (total, total_pages, page, page_size,
@@ -124,6 +142,8 @@ class Blueprint(SmorestBlueprint):
             doc = sys.modules[import_name].__doc__ or ""
             kwargs["description"] = " ".join(doc.split())
         super().__init__(name, import_name, **kwargs)
+
+    PAGINATION_ARGUMENTS_PARSER = _SchemaKeepingParser()
 
     DEFAULT_PAGINATION_PARAMETERS = {
         "page": 1,
