@@ -1,9 +1,12 @@
 """Records read from the database (service.storage.models.BaseModel's shortcut for the rows
-peewee reads) are the records peewee's own constructor makes from the same rows."""
+peewee reads, and its DateTimeField) are the records peewee itself makes from the same rows."""
 
+from datetime import datetime
+
+import peewee
 from peewee import Model
 
-from service.storage.models import Incident, Involvement, Officer, Source
+from service.storage.models import DateTimeField, Incident, Involvement, Officer, Source
 
 
 def peewees_own(model, row):
@@ -32,3 +35,21 @@ def test_rows_read_are_the_records_peewee_makes(app, make):
     (involvement,) = list(Involvement.select(Involvement, Officer).join(Officer))
     assert involvement.officer.name == officer["name"]
     assert involvement.__data__["officer"] == officer["id"]
+
+
+def test_dates_are_read_as_peewee_reads_them():
+    ours, peewees = DateTimeField(), peewee.DateTimeField()
+    for text in (
+        "2026-01-24 15:00:00",
+        "2026-01-24 15:00:00.123456",
+        "2026-01-24T15:00:00",
+        "2026-01-24 15:00:00+02:00",
+        "2026-01-24T15:00:00Z",
+        "2026-01-24",
+        "24/01/2026",  # not a date peewee can read: the text as it is
+        "",
+        None,
+    ):
+        assert ours.python_value(text) == peewees.python_value(text), text
+    now = datetime(2026, 1, 24, 15, 0, 0, 7)  # PostgreSQL's driver gives datetimes
+    assert ours.python_value(now) is now
