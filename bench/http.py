@@ -537,7 +537,7 @@ def report(results, options, driver_name):
                 f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | "
                 f"{r['errors'] + r['non2xx']} |"
             )
-        lines += targets(result["reads"]) + [""]
+        lines += [""] + targets(result["reads"]) + [""]
         for w in result["writes"]:
             extra = (
                 f", chain valid: {w['chain'].get('valid')}"
