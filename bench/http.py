@@ -11,6 +11,11 @@ numbers depend on the machine (printed first). The writes phase creates sources 
 clients at once (and appends custody events to one chain when the custody API exists) and
 counts errors: any 5xx or failed connection is one.
 
+A read the service records in the audit log is also measured, in the same round, on a
+second server on the same database that records no successful read (bench/unaudited.py, the
+same service started by the benchmark with that one change): the ratio of the two is what
+the audit entry costs. The report ends each backend with issue 14's targets, met or missed.
+
 PostgreSQL runs need EVIDENCE_BENCH_POSTGRES_URL or EVIDENCE_TEST_POSTGRES_URL (a server
 where a throwaway database can be created; it is dropped at the end).
 """
@@ -183,7 +188,7 @@ def drain(server, limit=120):
     probe.close()
 
 
-def read_endpoints(server, incident_ids):
+def read_endpoints(server):
     """(label, path template) for the read endpoints this server has."""
     _, _, spec = Client(server.url).request("GET", "/api/v1/openapi.json")
     paths = spec["paths"]
@@ -215,22 +220,51 @@ def read_endpoints(server, incident_ids):
     ]
 
 
-def measure_reads(server, incident_ids, options, driver):
+def audited_reads(url, templates):
+    """The path templates whose successful GET the service records in its audit log, as
+    their views declare it (service/web/access.py), asked of the app itself."""
+    from service.web import access, create_app
+
+    app = create_app({"DATABASE_URL": url})
+    found = set()
+    for template in templates:
+        with app.test_request_context(template.replace("{id}", "1")):
+            if access.current().audited_reads:
+                found.add(template)
+    return found
+
+
+def measure_reads(server, unaudited, incident_ids, options, driver):
     """Every endpoint in turn, `rounds` times over (the machine's other load drifts, so each
-    round compares an endpoint with /health measured just before it); medians per endpoint."""
+    round compares an endpoint with /health measured just before it); medians per endpoint.
+
+    An audited read is measured twice in each round: on `server`, then on `unaudited` (the
+    same service on the same database, except that it records no successful read: see
+    bench/unaudited.py); the second run's `audit_ratio` is the first's requests per second
+    over its own, the share of throughput the audit entry leaves."""
     token = server.tokens["oversight"]
-    endpoints = [("health (trivial)", "/health")] + read_endpoints(server, incident_ids)
-    runs = {label: [] for label, _ in endpoints}
+    reads = read_endpoints(server)
+    twinned = audited_reads(server.database_url, [t for _, t in reads]) if unaudited else set()
+    endpoints = [("health (trivial)", "/health", server)]
+    for label, template in reads:
+        endpoints.append((label, template, server))
+        if template in twinned:
+            endpoints.append((f"{label}, without its audit entry", template, unaudited))
+    runs = {label: [] for label, _, _ in endpoints}
     for round_number in range(1, options.rounds + 1):
-        for label, template in endpoints:
+        previous = None
+        for label, template, target in endpoints:
             ids = incident_ids if "{id}" in template else []
             if round_number == 1:
-                driver(server, token, template, ids, options.connections, 2)  # warm up
-                drain(server)
-            result = driver(server, token, template, ids, options.connections, options.seconds)
-            drain(server)
+                driver(target, token, template, ids, options.connections, 2)  # warm up
+                drain(target)
+            result = driver(target, token, template, ids, options.connections, options.seconds)
+            drain(target)
             runs[label].append(result)
             result["ratio"] = result["rps"] / runs["health (trivial)"][-1]["rps"]
+            if target is unaudited:
+                result["audit_ratio"] = previous["rps"] / result["rps"]
+            previous = result
             print(
                 f"  round {round_number} {label:34} {result['rps']:7.1f} req/s "
                 f"(x{result['ratio']:.2f})  p50 {result['p50_ms']:7.1f} ms  "
@@ -244,6 +278,10 @@ def measure_reads(server, incident_ids, options, driver):
             key: statistics.median(r[key] for r in results)
             for key in ("rps", "ratio", "p50_ms", "p95_ms", "p99_ms")
         }
+        if "audit_ratio" in results[0]:
+            row["audit_ratio"] = statistics.median(r["audit_ratio"] for r in results)
+            row["audit_ratio_min"] = min(r["audit_ratio"] for r in results)
+            row["audit_ratio_max"] = max(r["audit_ratio"] for r in results)
         row.update(
             label=label,
             ratio_min=min(r["ratio"] for r in results),
@@ -259,9 +297,14 @@ def measure_reads(server, incident_ids, options, driver):
 # ---------------------------------------------------------------- many writers
 
 
-def source_total(client):
-    _, headers, _ = client.request("GET", "sources?page_size=1")
-    return json.loads(headers["X-Pagination"])["total"]
+def source_total(client, writers):
+    """The sources of the writers' devices: each a short filtered list, counted exactly (the
+    whole list's total is an estimate past EXACT_COUNT_LIMIT rows)."""
+    total = 0
+    for writer in range(writers):
+        _, headers, _ = client.request("GET", f"sources?device_id=BENCH-{writer}&page_size=1")
+        total += json.loads(headers["X-Pagination"])["total"]
+    return total
 
 
 def measure_writes(server, incident_ids, clients, each):
@@ -298,7 +341,7 @@ def measure_writes(server, incident_ids, clients, each):
         client.close()
 
     reader = server.client("oversight")
-    before = source_total(reader)
+    before = source_total(reader, clients)
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(create, range(clients)))
@@ -308,7 +351,7 @@ def measure_writes(server, incident_ids, clients, each):
         "requests": clients * each,
         "seconds": elapsed,
         **counts,
-        "stored": source_total(reader) - before,
+        "stored": source_total(reader, clients) - before,
     }
     print(
         f"  {result['what']}: {result['requests'] / elapsed:.1f} writes/s, "
@@ -400,27 +443,66 @@ def run_backend(backend, url, options, driver, workdir):
     )
     seed(url, options.incidents, options.sources, options.seed)
     tokens = prepare_database(url)
-    server = LiveServer(
-        url,
-        tokens,
-        workdir,
-        workers=options.workers,
-        threads=options.threads,
-        env={"EVIDENCE_DATABASE_POOL_SIZE": str(options.threads)},
-    )
-    server.start(wait=120)
+    servers = [
+        LiveServer(
+            url,
+            tokens,
+            workdir,
+            workers=options.workers,
+            threads=options.threads,
+            env={"EVIDENCE_DATABASE_POOL_SIZE": str(options.threads)},
+            module=module,
+        )
+        for module in ("service.cli", "bench.unaudited")
+    ]
+    server, unaudited = servers
     try:
+        for each in servers:
+            each.start(wait=120)
         incident_ids, total = incident_sample(server)
         print(
             f"  {total} incidents served by {options.workers} workers x {options.threads} "
             f"threads; {options.connections} connections, {options.seconds} s each",
             flush=True,
         )
-        reads = measure_reads(server, incident_ids, options, driver)
+        reads = measure_reads(server, unaudited, incident_ids, options, driver)
+        unaudited.stop()  # idle from here on
         writes = measure_writes(server, incident_ids, options.writers, options.writes_each)
     finally:
-        server.stop()
+        for each in servers:
+            each.stop()
     return {"backend": backend, "reads": reads, "writes": writes}
+
+
+# Issue 14's targets: (what, the row, the figure of that row, at least).
+TARGETS = [
+    ("one incident, to /health", "one incident", "ratio", 0.6),
+    ("a page of 50 sources, to /health", "source list (audited read)", "ratio", 0.4),
+]
+AUDIT_TARGET = 0.8
+
+
+def targets(rows):
+    """The targets' lines for one backend's read rows: each figure, met or missed."""
+    by_label = {r["label"]: r for r in rows}
+    checks = [
+        (what, by_label[label][key], least)
+        for what, label, key, least in TARGETS
+        if label in by_label
+    ]
+    checks += [
+        (
+            f"{r['label'].removesuffix(', without its audit entry')}: audited over unaudited",
+            r["audit_ratio"],
+            AUDIT_TARGET,
+        )
+        for r in rows
+        if "audit_ratio" in r
+    ]
+    return [
+        f"- target {what} >= {least}: {value:.2f}, {'met' if value >= least else 'missed'}"
+        for what, value, least in checks
+    ]
 
 
 def report(results, options, driver_name):
@@ -443,13 +525,19 @@ def report(results, options, driver_name):
             "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for r in result["reads"]:
+            audit = (
+                f"; audited/unaudited {r['audit_ratio']:.2f} "
+                f"({r['audit_ratio_min']:.2f}-{r['audit_ratio_max']:.2f})"
+                if "audit_ratio" in r
+                else ""
+            )
             lines.append(
                 f"| {r['label']} | {r['rps']:.0f} | {r['ratio']:.2f} "
-                f"({r['ratio_min']:.2f}-{r['ratio_max']:.2f}) | "
+                f"({r['ratio_min']:.2f}-{r['ratio_max']:.2f}){audit} | "
                 f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | "
                 f"{r['errors'] + r['non2xx']} |"
             )
-        lines.append("")
+        lines += [""] + targets(result["reads"]) + [""]
         for w in result["writes"]:
             extra = (
                 f", chain valid: {w['chain'].get('valid')}"

@@ -1,7 +1,8 @@
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from service.domain.vocabulary import JURISDICTIONS
 
+from .base import Schema
 from .common import Choice, FullMatch, PageArgs, Text
 
 AGENCY_CODE = FullMatch(

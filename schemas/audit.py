@@ -1,7 +1,8 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from service.domain.vocabulary import MAX_ID
 
+from .base import Schema
 from .common import Choice, KeysetArgs, PageArgs, Text, UTCDateTime
 
 

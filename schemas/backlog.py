@@ -1,8 +1,9 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from service.domain.backlog import REASONS
 from service.domain.vocabulary import SOURCE_KINDS
 
+from .base import Schema
 from .common import Choice, PageArgs, QueryId, UTCDateTime
 from .source import SourceSchema
 

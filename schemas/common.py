@@ -1,9 +1,11 @@
 """Fields and schemas shared by every resource."""
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from service.domain.time import isoformat_z, to_naive_utc
 from service.domain.vocabulary import MAX_ID
+
+from .base import Schema
 
 MAX_PAGE = 1_000_000
 MAX_PAGE_SIZE = 1000

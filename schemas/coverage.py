@@ -1,6 +1,6 @@
 """The coverage questions' parameters and answers (docs/coverage.md defines each number)."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from service.domain.vocabulary import (
     COUNTING,
@@ -10,6 +10,7 @@ from service.domain.vocabulary import (
     SOURCE_KINDS,
 )
 
+from .base import Schema
 from .common import Choice, Id, KeysetArgs, PageArgs, QueryId, UTCDateTime
 from .incident import IncidentFilters
 from .source import SourceSchema

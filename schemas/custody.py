@@ -1,7 +1,8 @@
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from service.domain.vocabulary import CUSTODY_ACTIONS, CUSTODY_STATUSES, INTEGRITY_STATES
 
+from .base import Schema
 from .common import Choice, FormatChoice, Id, KeysetArgs, Text, UTCDateTime
 from .source import SHA256
 

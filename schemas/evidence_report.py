@@ -1,7 +1,8 @@
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from service.domain.vocabulary import CUSTODY_STATUSES, INTEGRITY_STATES, REVIEW_STATUSES
 
+from .base import Schema
 from .common import FormatChoice, Id, UTCDateTime
 from .custody import CustodyEventSchema, CustodyVerificationSchema
 from .hold import LegalHoldSchema

@@ -1,7 +1,7 @@
 """Evidence governance: retention rules, disposal requests, disclosure rules, requests and
 decisions."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from service.domain.vocabulary import (
     COUNTED_FROM,
@@ -13,6 +13,7 @@ from service.domain.vocabulary import (
     REQUESTER_KINDS,
 )
 
+from .base import Schema
 from .common import Choice, Id, PageArgs, QueryId, Text, UTCDateTime
 from .incident import IncidentFilters
 

@@ -1,7 +1,8 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from service.domain.holds import MAX_LISTED_SOURCES
 
+from .base import Schema
 from .common import Id, PageArgs, QueryId, Text, UTCDateTime
 
 

@@ -1,8 +1,9 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from service.domain.vocabulary import INCIDENT_KINDS, INCIDENT_STATUSES, INCIDENT_TAGS
 
 from .agency import AGENCY_CODE
+from .base import Schema
 from .common import (
     Choice,
     Id,

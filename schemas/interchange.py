@@ -1,5 +1,6 @@
-from marshmallow import Schema, fields
+from marshmallow import fields
 
+from .base import Schema
 from .common import FormatChoice
 
 

@@ -1,8 +1,9 @@
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from service.domain.vocabulary import INVOLVEMENT_ROLES
 
 from .agency import AgencyCode
+from .base import Schema
 from .common import Choice, Id, PageArgs, Text
 
 

@@ -1,7 +1,6 @@
 """Moments of an incident: annotations ("shots fired"), not evidence."""
 
-from marshmallow import Schema
-
+from .base import Schema
 from .common import Id, PageArgs, Text, UTCDateTime
 
 

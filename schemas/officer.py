@@ -1,6 +1,7 @@
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from .agency import AGENCY_CODE, AgencyCode
+from .base import Schema
 from .common import Id, ListArgs, Text
 
 

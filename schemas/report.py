@@ -1,10 +1,11 @@
 """The coverage report's parameters and its JSON form."""
 
-from marshmallow import Schema, fields
+from marshmallow import fields
 
 from service.domain.vocabulary import REPORT_FORMATS as FORMATS
 from service.domain.vocabulary import REPORT_TABLES as TABLES
 
+from .base import Schema
 from .common import Choice, UTCDateTime
 from .coverage import LackingIncidentSchema, OfficerCoverageSchema, SummaryArgs, SummaryRowSchema
 

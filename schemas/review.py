@@ -1,8 +1,9 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from service.domain.reviews import VERDICTS
 from service.domain.vocabulary import REVIEW_FLAGS
 
+from .base import Schema
 from .common import Choice, Id, PageArgs, Text, UTCDateTime
 
 

@@ -2,8 +2,9 @@
 
 import math
 
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import ValidationError, fields, validates_schema
 
+from .base import Schema
 from .common import QueryId, Text, UTCDateTime
 
 MAX_RADIUS_M = 20_100_000  # half the Earth's circumference: every point

@@ -1,4 +1,4 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from service.domain.vocabulary import (
     CUSTODY_STATUSES,
@@ -9,6 +9,7 @@ from service.domain.vocabulary import (
     SOURCE_KINDS,
 )
 
+from .base import Schema
 from .common import (
     Choice,
     DayDate,

@@ -130,9 +130,20 @@ class Client:
 
 
 class LiveServer:
-    """`evidence serve` on `database_url`, in its own process group."""
+    """`evidence serve` on `database_url`, in its own process group (`module`: another
+    `python -m MODULE serve` with the same options, such as a benchmark's variant)."""
 
-    def __init__(self, database_url, tokens, workdir, workers=3, threads=4, env=None, user=None):
+    def __init__(
+        self,
+        database_url,
+        tokens,
+        workdir,
+        workers=3,
+        threads=4,
+        env=None,
+        user=None,
+        module="service.cli",
+    ):
         self.database_url = database_url
         self.tokens = tokens
         self.workdir = str(workdir)
@@ -140,6 +151,7 @@ class LiveServer:
         self.threads = threads
         self.env = env or {}
         self.user = user
+        self.module = module  # run as `python -m MODULE serve ...`
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
@@ -155,7 +167,7 @@ class LiveServer:
             [
                 sys.executable,
                 "-m",
-                "service.cli",
+                self.module,
                 "serve",
                 "--port",
                 str(self.port),

@@ -34,8 +34,9 @@ def entry_fields(entry):
 
 
 def record(**fields):
-    """Record one entry with its Merkle leaf hash; call inside a transaction. Nothing is
-    locked and no other entry is read: the sequencer gives it its place in the tree."""
+    """Record one entry with its Merkle leaf hash: one INSERT, inside a write's transaction
+    or alone (it commits by itself). Nothing is locked and no other entry is read: the
+    sequencer gives it its place in the tree."""
     entry = AuditEntry(**fields)
     entry.prev_hash = auditlog.MERKLE
     entry.hash = auditlog.leaf_of(entry_fields(entry))

@@ -15,7 +15,7 @@ from service.domain.holds import (
     refresh_legal_hold,
     refuse_move_under_hold,
 )
-from service.domain.records import get_one
+from service.domain.records import get_by_id, get_one
 from service.domain.time import utcnow
 from service.storage.db import attach, for_update, grouped
 from service.storage.models import Agency, Incident, IncidentAgency, Involvement, Officer, Source
@@ -24,7 +24,7 @@ from service.storage.models import Agency, Incident, IncidentAgency, Involvement
 
 
 def _get(model, ident, what, lock=False):
-    return get_one(model, model.id == ident, f"{what} {ident} not found", lock)
+    return get_by_id(model, ident, f"{what} {ident} not found", lock)
 
 
 def _other_row_id(model, condition, own_id=None):

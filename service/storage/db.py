@@ -177,6 +177,43 @@ def checkpoint_if_due(db, every=SQLITE_CHECKPOINT_SECONDS):
         _checkpoints["lock"].release()
 
 
+class Prepared:
+    """A read of fixed shape whose SQL is composed once per kind of database, then run with
+    new values: peewee composes a query's SQL anew on every run, which costs more than
+    running a short indexed read (the token of each request, a record by its id).
+
+    `build(*values)` makes the query; `sample` are values to build it with once, each
+    distinct and each sent as a parameter (the composed SQL is checked to take them in
+    order). `rows(*values)` runs it and gives its rows as the query would; `first(*values)`
+    the first row or None.
+    """
+
+    def __init__(self, build, *sample):
+        self._build = build
+        self._sample = list(sample)
+        self._composed = {}
+
+    def _compose(self, db):
+        query = self._build(*self._sample)
+        sql, params = query.sql()
+        given = len(self._sample)
+        if list(params[:given]) != self._sample:
+            raise ValueError(f"the query does not take its values as parameters: {sql}")
+        # What follows the values is constant (a LIMIT).
+        composed = self._composed[type(db)] = (query, sql, list(params[given:]))
+        return composed
+
+    def rows(self, *values):
+        db = database.obj
+        query, sql, constants = self._composed.get(type(db)) or self._compose(db)
+        cursor = db.execute_sql(sql, [*values, *constants])
+        return query._get_cursor_wrapper(cursor)
+
+    def first(self, *values):
+        found = list(self.rows(*values))  # read to the end: no statement left open
+        return found[0] if found else None
+
+
 def bulk_insert(model, fields, rows, db=None):
     """Insert `rows` (sequences of database values, in the order of `fields`) into `model`'s
     table in one go: COPY on PostgreSQL, one prepared statement (executemany) on SQLite.

@@ -6,14 +6,19 @@ events, reviews and holds, and are updated in the same transaction as those.
 Custody events, reviews and audit entries are append-only.
 """
 
+import inspect
+from datetime import datetime
+
+import peewee
 from peewee import (
     BigIntegerField,
     BooleanField,
     CharField,
     CompositeKey,
     DateField,
-    DateTimeField,
     DoubleField,
+    FieldAccessor,
+    ForeignKeyAccessor,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -22,7 +27,7 @@ from peewee import (
     TextField,
 )
 
-from service.storage.db import database, utcnow
+from service.storage.db import Prepared, database, utcnow
 
 
 class NameListField(TextField):
@@ -39,10 +44,60 @@ class NameListField(TextField):
         return [name for name in (value or "").split(self.SEPARATOR) if name]
 
 
+class DateTimeField(peewee.DateTimeField):
+    """peewee's, reading the text SQLite stores with `datetime.fromisoformat` at once: peewee
+    tries the same call first, after rewriting the text in ways Python 3.11's fromisoformat
+    no longer needs (several times slower, over every date of every row). Text it cannot
+    read goes to peewee's own parsing."""
+
+    def python_value(self, value):
+        if type(value) is str:
+            try:
+                return datetime.fromisoformat(value)
+            except ValueError:
+                pass
+        return super().python_value(value)
+
+
 class BaseModel(Model):
     class Meta:
         database = database
         legacy_table_names = False
+
+    def __init__(self, *args, **kwargs):
+        if args or not kwargs.get("__no_default__"):
+            super().__init__(*args, **kwargs)
+            return
+        # A row peewee has read (its cursor makes each record with __no_default__): the values
+        # of plain fields and foreign keys go straight into the record's data, where their
+        # accessors would put them on a new record (nothing cached to drop), saving a
+        # descriptor call per field and row; anything else is set as peewee sets it.
+        del kwargs["__no_default__"]
+        self.__data__ = data = {}
+        self._dirty = set()
+        self.__rel__ = {}
+        direct = _DIRECT_FIELDS.get(type(self)) or _direct_fields(type(self))
+        for name, value in kwargs.items():
+            if name in direct and not isinstance(value, Model):
+                data[name] = value
+            else:
+                setattr(self, name, value)
+        self._dirty.update(data)
+
+
+# {model: names of its fields whose accessor only stores the value}: see BaseModel.__init__.
+_DIRECT_FIELDS = {}
+
+
+def _direct_fields(model):
+    plain = (FieldAccessor, ForeignKeyAccessor)
+    names = {
+        name
+        for name in model._meta.fields
+        if type(inspect.getattr_static(model, name, None)) in plain
+    }
+    _DIRECT_FIELDS[model] = names
+    return names
 
 
 class Agency(BaseModel):
@@ -98,14 +153,7 @@ class Incident(BaseModel):
         """The codes of the agencies that took part, A to Z (lists load them for a whole
         page at once: service.domain.inventory.with_agencies)."""
         if "_agency_codes" not in self.__dict__:
-            self._agency_codes = [
-                code
-                for (code,) in Agency.select(Agency.code)
-                .join(IncidentAgency)
-                .where(IncidentAgency.incident == self.id)
-                .order_by(Agency.code)
-                .tuples()
-            ]
+            self._agency_codes = [code for (code,) in _AGENCY_CODES.rows(self.id)]
         return self._agency_codes
 
     @property
@@ -113,13 +161,7 @@ class Incident(BaseModel):
         """The incident's classification tags, A to Z (lists load them for a whole page at
         once: service.domain.retention.with_tags)."""
         if "_tags" not in self.__dict__:
-            self._tags = [
-                tag
-                for (tag,) in IncidentTag.select(IncidentTag.tag)
-                .where(IncidentTag.incident == self.id)
-                .order_by(IncidentTag.tag)
-                .tuples()
-            ]
+            self._tags = [tag for (tag,) in _TAGS.rows(self.id)]
         return self._tags
 
     class Meta:
@@ -154,6 +196,29 @@ class IncidentTag(BaseModel):
     class Meta:
         primary_key = CompositeKey("incident", "tag")
         indexes = ((("tag", "incident"), False),)
+
+
+# One incident's agency codes and tags, A to Z (Incident.agencies, Incident.tags): their SQL
+# composed once.
+_AGENCY_CODES = Prepared(
+    lambda incident_id: (
+        Agency.select(Agency.code)
+        .join(IncidentAgency)
+        .where(IncidentAgency.incident == incident_id)
+        .order_by(Agency.code)
+        .tuples()
+    ),
+    7_654_321,
+)
+_TAGS = Prepared(
+    lambda incident_id: (
+        IncidentTag.select(IncidentTag.tag)
+        .where(IncidentTag.incident == incident_id)
+        .order_by(IncidentTag.tag)
+        .tuples()
+    ),
+    7_654_321,
+)
 
 
 class Involvement(BaseModel):

@@ -15,7 +15,6 @@ from service.domain import audit, auth
 from service.domain.vocabulary import MAX_ID
 from service.storage.db import (
     RequestTransaction,
-    database,
     open_connection,
     release_connection,
 )
@@ -208,8 +207,10 @@ def finish_request(response):
             if tx is not None:
                 tx.rollback()
             if audited:
-                with database.atomic():
-                    audit.record(**_audit_fields(response))
+                # One INSERT, which commits by itself: no transaction around it, so that on
+                # SQLite the write lock is held for the statement only, not while Python
+                # composes it (audited reads from every worker take turns on that lock).
+                audit.record(**_audit_fields(response))
     except (DatabaseError, MaxConnectionsExceeded) as error:
         log.warning("could not save the request's changes or its audit entry: %s", error)
         if tx is not None:

@@ -12,8 +12,9 @@ import json
 import math
 import sys
 
-from flask import current_app, request
+from flask import current_app, jsonify, request
 from flask_smorest import Blueprint as SmorestBlueprint
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from schemas.common import MAX_PAGE_SIZE
@@ -23,7 +24,10 @@ from service.web.paging import DEFAULT_PAGE_SIZE, QueryPage
 
 def etag_of(schema, record):
     """The ETag of `record` as `schema` shows it."""
-    shown = _instance(schema).dump(record)
+    return _etag_of_shown(_instance(schema).dump(record))
+
+
+def _etag_of_shown(shown):
     body = json.dumps(shown, sort_keys=True, default=str)
     return '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
 
@@ -45,8 +49,18 @@ def check_if_match(schema, current):
         )
 
 
+# One instance of each schema class, made once: building a marshmallow schema costs more
+# than dumping a record with it (dumping keeps no state on the instance).
+_INSTANCES = {}
+
+
 def _instance(schema):
-    return schema() if isinstance(schema, type) else schema
+    if not isinstance(schema, type):
+        return schema
+    found = _INSTANCES.get(schema)
+    if found is None:
+        found = _INSTANCES[schema] = schema()
+    return found
 
 
 def location_of(record):
@@ -70,10 +84,13 @@ def _answered_with_etag(schema, status, location=None):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             record = view(*args, **kwargs)
-            headers = {"ETag": etag_of(schema, record)}
+            # Dumped once, for the ETag and the body both (the response decorator passes a
+            # ready response through, with this status and these headers).
+            shown = _instance(schema).dump(record)
+            headers = {"ETag": _etag_of_shown(shown)}
             if status == 201:
                 headers["Location"] = (location or location_of)(record)
-            return record, status, headers
+            return jsonify(shown), status, headers
 
         return wrapper
 
@@ -94,6 +111,23 @@ def _refusing_empty_changes(view):
     return wrapper
 
 
+class _SchemaKeepingParser(FlaskParser):
+    """webargs' parser, making one instance of each schema class it is given: flask-smorest's
+    pagination hands it a class, which webargs would otherwise make anew on every request."""
+
+    def __init__(self):
+        super().__init__()
+        self._made = {}
+
+    def _get_schema(self, argmap, req):
+        if isinstance(argmap, type):
+            made = self._made.get(argmap)
+            if made is None:
+                made = self._made[argmap] = super()._get_schema(argmap, req)
+            return made
+        return super()._get_schema(argmap, req)
+
+
 class Blueprint(SmorestBlueprint):
     """flask-smorest's blueprint, with the API's paging: 50 a page by default, 1000 at most,
     and the `X-Pagination` figures of the contract (total, total_pages, page, page_size,
@@ -109,6 +143,8 @@ class Blueprint(SmorestBlueprint):
             kwargs["description"] = " ".join(doc.split())
         super().__init__(name, import_name, **kwargs)
 
+    PAGINATION_ARGUMENTS_PARSER = _SchemaKeepingParser()
+
     DEFAULT_PAGINATION_PARAMETERS = {
         "page": 1,
         "page_size": DEFAULT_PAGE_SIZE,
@@ -123,7 +159,7 @@ class Blueprint(SmorestBlueprint):
         def decorator(view):
             view = self.paginate()(view)
             view = self.response(200, _instance(schema).__class__(many=True))(view)
-            return self.arguments(args, location="query")(view)
+            return self.arguments(_instance(args), location="query")(view)
 
         return decorator
 

@@ -1,0 +1,55 @@
+"""Records read from the database (service.storage.models.BaseModel's shortcut for the rows
+peewee reads, and its DateTimeField) are the records peewee itself makes from the same rows."""
+
+from datetime import datetime
+
+import peewee
+from peewee import Model
+
+from service.storage.models import DateTimeField, Incident, Involvement, Officer, Source
+
+
+def peewees_own(model, row):
+    record = model.__new__(model)
+    Model.__init__(record, __no_default__=1, **row)
+    return record
+
+
+def test_rows_read_are_the_records_peewee_makes(app, make):
+    make.agency("CBP")
+    officer = make.officer("CBP")
+    incident = make.incident(agencies=["CBP"], location={"city": "Minneapolis"})
+    make.involve(incident["id"], officer["id"])
+    make.source(incident["id"], officer_id=officer["id"], device_id="AXN-1", notes="n")
+    for model in (Incident, Source, Involvement):
+        order = model._meta.sorted_fields
+        rows = list(model.select().order_by(*order).dicts())
+        records = list(model.select().order_by(*order))
+        assert rows and len(rows) == len(records)
+        for row, record in zip(rows, records, strict=True):
+            own = peewees_own(model, row)
+            assert record.__data__ == own.__data__
+            assert (record._dirty, record.__rel__) == (set(), {})
+            assert own._dirty == set(row)  # peewee marks every field set (its cursor clears it)
+    # A joined row: the related record is attached by peewee after the shortcut.
+    (involvement,) = list(Involvement.select(Involvement, Officer).join(Officer))
+    assert involvement.officer.name == officer["name"]
+    assert involvement.__data__["officer"] == officer["id"]
+
+
+def test_dates_are_read_as_peewee_reads_them():
+    ours, peewees = DateTimeField(), peewee.DateTimeField()
+    for text in (
+        "2026-01-24 15:00:00",
+        "2026-01-24 15:00:00.123456",
+        "2026-01-24T15:00:00",
+        "2026-01-24 15:00:00+02:00",
+        "2026-01-24T15:00:00Z",
+        "2026-01-24",
+        "24/01/2026",  # not a date peewee can read: the text as it is
+        "",
+        None,
+    ):
+        assert ours.python_value(text) == peewees.python_value(text), text
+    now = datetime(2026, 1, 24, 15, 0, 0, 7)  # PostgreSQL's driver gives datetimes
+    assert ours.python_value(now) is now

@@ -1,0 +1,93 @@
+"""The API's schemas (schemas.base.Schema) dump records exactly as marshmallow does: they
+only read the records' attributes by a shorter path."""
+
+from types import SimpleNamespace
+
+import marshmallow
+from marshmallow import fields
+
+from schemas.base import Schema
+from schemas.incident import IncidentSchema
+from schemas.involvement import InvolvementSchema
+from schemas.source import SourceSchema
+from service.storage.models import Incident, Involvement, Source
+
+
+def marshmallows_own(schema, record):
+    """`record` as marshmallow's own Schema dumps it with `schema`'s fields."""
+    return marshmallow.Schema._serialize(schema, record)
+
+
+def test_records_dump_as_marshmallow_dumps_them(app, make):
+    make.agency("CBP")
+    make.agency("ICE")
+    officer = make.officer("CBP")
+    incident = make.incident(
+        agencies=["ICE", "CBP"],
+        tags=["firearm_discharge", "complaint"],
+        location={"address": "1 Main St", "city": "Minneapolis", "state": "MN", "latitude": 44.9},
+        description="seen from the street",
+    )
+    make.incident(title="Bare incident")
+    make.involve(incident["id"], officer["id"])
+    make.source(
+        incident["id"],
+        officer_id=officer["id"],
+        device_id="AXN-1",
+        recording_started_at="2026-01-24T09:00:00-06:00",
+        recording_ended_at="2026-01-24T09:10:00-06:00",
+        clock_offset_seconds=-30,
+        sha256="a" * 64,
+        size_bytes=123,
+        storage_uri="s3://bucket/a.mp4",
+        obtained_via="agency_upload",
+        retain_until="2033-01-24",
+        notes="first copy",
+    )
+    make.source(incident["id"], kind="bystander")
+    cases = [
+        (IncidentSchema(), list(Incident.select())),
+        (SourceSchema(), list(Source.select())),
+        (InvolvementSchema(), list(Involvement.select())),  # dotted attributes: officer.name
+    ]
+    for schema, records in cases:
+        assert len(records) >= 1
+        for record in records:
+            assert schema.dump(record) == marshmallows_own(schema, record)
+        assert schema.dump(records, many=True) == [marshmallows_own(schema, r) for r in records]
+    # A search answer carries each row's distance; a plain list does not (the key is left out).
+    source = cases[1][1][0]
+    assert "distance_m" not in SourceSchema().dump(source)
+    source.distance_m = 12.5
+    assert (
+        SourceSchema().dump(source)["distance_m"]
+        == marshmallows_own(SourceSchema(), source)["distance_m"]
+    )
+
+
+class Sample(Schema):
+    name = fields.String()
+    count = fields.Integer(dump_default=3)
+    made = fields.Integer(dump_default=lambda: 4)
+    renamed = fields.String(attribute="other", data_key="shown")
+    inner_value = fields.String(attribute="inner.value")
+    constant = fields.Constant("always")
+
+
+def test_defaults_renames_and_missing_attributes_dump_as_marshmallow_dumps_them():
+    full = SimpleNamespace(name="a", count=1, made=2, other="b", inner=SimpleNamespace(value="c"))
+    empty = SimpleNamespace()
+    as_dict = {"name": "a", "other": "b", "inner": {"value": "c"}}
+    schema = Sample()
+    assert schema.dump(full) == {
+        "name": "a",
+        "count": 1,
+        "made": 2,
+        "shown": "b",
+        "inner_value": "c",
+        "constant": "always",
+    }
+    assert schema.dump(empty) == {"count": 3, "made": 4, "constant": "always"}
+    for record in (full, empty, as_dict):
+        assert schema.dump(record) == marshmallows_own(schema, record)
+    assert Sample(only=("name",)).dump(full) == {"name": "a"}
