@@ -242,6 +242,14 @@ def one_of(column, values):
     return NodeList((column, SQL("IN (SELECT value FROM json_each(?))", [json.dumps(values)])))
 
 
+def unnest(types, rows):
+    """PostgreSQL: `unnest(%s::T1[], %s::T2[], ...)` and its parameters, one array per column
+    of `rows`: many rows in one statement and one round trip (executemany makes one per
+    row)."""
+    columns = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in types]
+    return f"unnest({', '.join(f'%s::{t}[]' for t in types)})", columns
+
+
 def execute_many(sql, rows, db=None):
     """One statement (its parameters written `database.param`) run for each of `rows`, as
     one prepared statement, inside whatever transaction is open."""
