@@ -14,6 +14,7 @@ and by hand-written SQL producing the same facts. Both answers are compared
 before anything is timed. Reports the median of --runs runs and the ratio.
 """
 
+import functools
 import json
 import os
 import platform
@@ -56,10 +57,10 @@ HAND_SOURCE_COUNTS = (
     f"WHERE s.incident_id IN ({{ids}}) AND {COUNTED} "
     f"GROUP BY s.incident_id, s.kind"
 )
-# Sources and involvements aggregated per incident in derived tables, then by state:
-# the way one writes it by hand (and a different formulation from the service's).
-HAND_SUMMARY_BY_STATE = f"""
-SELECT i.state,
+# Sources and involvements aggregated per incident in derived tables, then by the group's
+# key: the way one writes it by hand (and a different formulation from the service's).
+HAND_SUMMARY = f"""
+SELECT {{key}},
        COUNT(*),
        SUM(COALESCE(f.bodycam, 0)),
        SUM(COALESCE(f.sources, 0)),
@@ -67,6 +68,7 @@ SELECT i.state,
        SUM(COALESCE(o.expected, 0)),
        SUM(COALESCE(o.covered, 0))
 FROM incident i
+{{joins}}
 LEFT JOIN (
     SELECT s.incident_id,
            COUNT(*) AS sources,
@@ -83,8 +85,25 @@ LEFT JOIN (
                                  AND {COUNTED}) THEN 1 ELSE 0 END) AS covered
     FROM involvement v WHERE v.camera_expected GROUP BY v.incident_id
 ) o ON o.incident_id = i.id
-GROUP BY i.state
+GROUP BY {{key}}
 """
+# group_by: (the key, joins it needs). An incident of two agencies counts in both rows, one
+# of none in the NULL row. Months are YYYY-MM of started_at in each database's dialect.
+GROUPS = {
+    "state": ("i.state", ""),
+    "agency": (
+        "a.code",
+        "LEFT JOIN incident_agency ia ON ia.incident_id = i.id "
+        "LEFT JOIN agency a ON a.id = ia.agency_id",
+    ),
+    "month": (
+        {
+            "sqlite": "strftime('%Y-%m', i.started_at)",
+            "postgresql": "to_char(i.started_at, 'YYYY-MM')",
+        },
+        "",
+    ),
+}
 
 
 def _rows(sql):
@@ -116,10 +135,13 @@ def hand_lacking():
     return total, items
 
 
-def hand_summary():
-    """Coverage per state in plain SQL: (state, incidents, with_bodycam, sources, reviewed,
-    officers_expected, officers_covered) rows."""
-    return _rows(HAND_SUMMARY_BY_STATE)
+def hand_summary(group_by):
+    """Coverage per `group_by` (a key of GROUPS) in plain SQL: (key, incidents, with_bodycam,
+    sources, reviewed, officers_expected, officers_covered) rows."""
+    key, joins = GROUPS[group_by]
+    if isinstance(key, dict):
+        key = key[backend_name()]
+    return _rows(HAND_SUMMARY.format(key=key, joins=joins))
 
 
 class Service:
@@ -144,37 +166,46 @@ class Service:
         response = self.get(f"/api/v1/coverage/incidents?lacking=bodycam&page_size={PAGE_SIZE}")
         return json.loads(response.headers["X-Pagination"])["total"], response.get_json()
 
-    def summary(self):
-        return self.get("/api/v1/coverage/summary?group_by=state").get_json()
+    def summary(self, group_by):
+        return self.get(f"/api/v1/coverage/summary?group_by={group_by}").get_json()
 
 
 def check_same_answers(app, service):
-    """Refuse to time two sides that do not answer the same question."""
+    """Refuse to time two sides that do not answer the same question; returns the lacking
+    total and {group_by: number of rows}."""
     total, items = service.lacking()
     with app.app_context():
         hand_total, hand_items = hand_lacking()
-        hand_rows = hand_summary()
     assert total == hand_total, (total, hand_total)
     assert [i["id"] for i in items] == [i["id"] for i in hand_items]
     for mine, theirs in zip(items, hand_items, strict=True):
         assert mine["agencies"] == theirs["agencies"], (mine, theirs)
         assert mine["source_counts"] == theirs["source_counts"], (mine, theirs)
-    by_key = {row["key"]: row for row in service.summary()}
-    assert len(by_key) == len(hand_rows)
-    for state, *numbers in hand_rows:
-        # PostgreSQL sums are Decimals
-        incidents, bodycam, sources, reviewed, expected, covered = (int(n) for n in numbers)
-        row = by_key[state]
-        reviewed_rate = round(reviewed / sources, 4) if sources else None
-        assert (
-            row["incidents"],
-            row["with_bodycam"],
-            row["sources"],
-            row["reviewed_rate"],
-            row["officers_expected"],
-            row["officers_covered"],
-        ) == (incidents, bodycam, sources, reviewed_rate, expected, covered), (row, state)
-    return total, len(by_key)
+    groups = {}
+    for group_by in GROUPS:
+        with app.app_context():
+            hand_rows = hand_summary(group_by)
+        by_key = {row["key"]: row for row in service.summary(group_by)}
+        assert len(by_key) == len(hand_rows), (group_by, len(by_key), len(hand_rows))
+        for key, *numbers in hand_rows:
+            # PostgreSQL sums are Decimals
+            incidents, bodycam, sources, reviewed, expected, covered = (int(n) for n in numbers)
+            row = by_key[key]
+            reviewed_rate = round(reviewed / sources, 4) if sources else None
+            assert (
+                row["incidents"],
+                row["with_bodycam"],
+                row["sources"],
+                row["reviewed_rate"],
+                row["officers_expected"],
+                row["officers_covered"],
+            ) == (incidents, bodycam, sources, reviewed_rate, expected, covered), (
+                group_by,
+                row,
+                key,
+            )
+        groups[group_by] = len(by_key)
+    return total, groups
 
 
 def timed(fn, app=None):
@@ -191,10 +222,12 @@ def timed(fn, app=None):
 
 def measure(app, service, runs):
     """Median seconds per question for each side, runs interleaved."""
-    questions = {
-        "lacking=bodycam, page 1 + total": (service.lacking, hand_lacking),
-        "summary?group_by=state": (service.summary, hand_summary),
-    }
+    questions = {"lacking=bodycam, page 1 + total": (service.lacking, hand_lacking)}
+    for group_by in GROUPS:
+        questions[f"summary?group_by={group_by}"] = (
+            functools.partial(service.summary, group_by),
+            functools.partial(hand_summary, group_by),
+        )
     results = {}
     for name, (by_service, by_hand) in questions.items():
         timed(by_service)  # warm the page cache for both sides
@@ -255,8 +288,9 @@ def report(results, environment, runs, total, groups):
         )
     lines.append("")
     lines.append(
-        f"The lacking=bodycam total was {total:,} incidents; the summary had "
-        f"{groups} state rows. All runs (seconds):"
+        f"The lacking=bodycam total was {total:,} incidents; the summaries had "
+        + ", ".join(f"{n} {group_by} rows" for group_by, n in groups.items())
+        + ". All runs (seconds):"
     )
     lines.append("")
     for name, r in results.items():
