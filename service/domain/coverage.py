@@ -27,7 +27,9 @@ from service.storage.models import (
     Incident,
     IncidentAgency,
     IncidentCounters,
+    Involvement,
     Moment,
+    Officer,
     Source,
 )
 
@@ -356,8 +358,24 @@ def _officers(incident, sources, window_end, disposed_bodycams=()):
                 spans.get(involvement.officer_id, []), incident.started_at, window_end
             ),
         )
-        for involvement in inventory.involvements_query(incident)
+        for involvement in inventory.involvements_query(incident).select(*OFFICER_ENTRY_COLUMNS)
     ]
+
+
+# What `officer_entry` reads of an involvement, its officer and the officer's agency.
+OFFICER_ENTRY_COLUMNS = (
+    Involvement.id,
+    Involvement.officer,
+    Involvement.role,
+    Involvement.camera_expected,
+    Involvement.not_recorded_reason,
+    Officer.id,
+    Officer.name,
+    Officer.badge_number,
+    Officer.agency,
+    Agency.id,
+    Agency.code,
+)
 
 
 def officer_entry(involvement, own, disposed, activation_fields):
@@ -407,6 +425,31 @@ def _has_span(source):
     return source.corrected_started_at is not None and source.corrected_ended_at is not None
 
 
+def _footage(incident_id, counting):
+    """(counted sources, disposed sources) of an incident, each ordered by id, in one query:
+    light rows (id, kind, officer_id, corrected_started_at, corrected_ended_at), whether a
+    row counts being decided in SQL by `counted` itself."""
+    is_counted = counted(counting)
+    disposed = Source.custody_status == "disposed"
+    rows = (
+        Source.select(
+            Source.id,
+            Source.kind,
+            Source.officer.alias("officer_id"),
+            Source.corrected_started_at,
+            Source.corrected_ended_at,
+            is_counted.alias("is_counted"),
+        )
+        .where((Source.incident == incident_id) & (is_counted | disposed))
+        .order_by(Source.id)
+        .namedtuples()
+    )
+    counted_rows, disposed_rows = [], []
+    for row in rows:
+        (counted_rows if row.is_counted else disposed_rows).append(row)
+    return counted_rows, disposed_rows
+
+
 def incident_coverage(incident_id, counting="any"):
     """The coverage of one incident: its window, officers, timeline per kind, gaps, ratio.
 
@@ -415,17 +458,7 @@ def incident_coverage(incident_id, counting="any"):
     ids are listed in `sources_without_span`.
     """
     incident = inventory.get_incident(incident_id)
-    sources = list(
-        Source.select(
-            Source.id,
-            Source.kind,
-            Source.officer,
-            Source.corrected_started_at,
-            Source.corrected_ended_at,
-        )
-        .where((Source.incident == incident.id) & counted(counting))
-        .order_by(Source.id)
-    )
+    sources, disposed = _footage(incident.id, counting)
     spans = [(s.corrected_started_at, s.corrected_ended_at, s.id) for s in sources if _has_span(s)]
     start, end = incident_window(incident.started_at, incident.ended_at, spans)
     by_kind = {}
@@ -440,11 +473,6 @@ def incident_coverage(incident_id, counting="any"):
         counts[source.kind] = counts.get(source.kind, 0) + 1
     covered = covered_seconds(start, end, merged)
     window_seconds = (end - start).total_seconds()
-    disposed = list(
-        Source.select(Source.id, Source.kind, Source.officer)
-        .where((Source.incident == incident.id) & (Source.custody_status == "disposed"))
-        .order_by(Source.id)
-    )
     disposed_counts = dict.fromkeys(SOURCE_KINDS, 0)
     for source in disposed:
         disposed_counts[source.kind] += 1
