@@ -351,36 +351,31 @@ def _officers(incident, sources, window_end, disposed_bodycams=()):
             destroyed.setdefault(source.officer_id, []).append(source.id)
     return [
         officer_entry(
-            involvement,
-            sorted(bodycams.get(involvement.officer_id, [])),
-            sorted(destroyed.get(involvement.officer_id, [])),
+            officer,
+            sorted(bodycams.get(officer["officer_id"], [])),
+            sorted(destroyed.get(officer["officer_id"], [])),
             activation.activation_of(
-                spans.get(involvement.officer_id, []), incident.started_at, window_end
+                spans.get(officer["officer_id"], []), incident.started_at, window_end
             ),
         )
-        for involvement in inventory.involvements_query(incident).select(*OFFICER_ENTRY_COLUMNS)
+        for officer in inventory.involvements_query(incident).select(*OFFICER_COLUMNS).dicts()
     ]
 
 
-# What `officer_entry` reads of an involvement, its officer and the officer's agency.
-OFFICER_ENTRY_COLUMNS = (
-    Involvement.id,
-    Involvement.officer,
+# Who an officer entry is about, as columns of an involvement joined to its officer and agency.
+OFFICER_COLUMNS = (
+    Involvement.officer.alias("officer_id"),
+    Officer.name,
+    Officer.badge_number,
+    Agency.code.alias("agency"),
     Involvement.role,
     Involvement.camera_expected,
     Involvement.not_recorded_reason,
-    Officer.id,
-    Officer.name,
-    Officer.badge_number,
-    Officer.agency,
-    Agency.id,
-    Agency.code,
 )
 
 
-def officer_entry(involvement, own, disposed, activation_fields):
-    """An officer's part in an incident's coverage, as every answer shows it: who, their
-    role, their own counted bodycams (`own`) and disposed ones, and their activation."""
+def officer_fields(involvement):
+    """OFFICER_COLUMNS of an Involvement model (its officer and agency loaded)."""
     officer = involvement.officer
     return {
         "officer_id": officer.id,
@@ -389,10 +384,19 @@ def officer_entry(involvement, own, disposed, activation_fields):
         "agency": officer.agency.code,
         "role": involvement.role,
         "camera_expected": involvement.camera_expected,
+        "not_recorded_reason": involvement.not_recorded_reason,
+    }
+
+
+def officer_entry(officer, own, disposed, activation_fields):
+    """An officer's part in an incident's coverage, as every answer shows it: who, their
+    role (`officer`: a dict of OFFICER_COLUMNS), their own counted bodycams (`own`) and
+    disposed ones, and their activation."""
+    return {
+        **officer,
         "bodycam_source_ids": own,
         "covered": bool(own),
         "disposed_bodycam_source_ids": disposed,
-        "not_recorded_reason": involvement.not_recorded_reason,
         **activation_fields,
     }
 
