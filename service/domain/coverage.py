@@ -404,7 +404,12 @@ def officer_entry(officer, own, disposed, activation_fields):
 def _moments(incident, sources, officers):
     """Each moment of the incident with the sources and expected officers recording at it."""
     answers = []
-    for moment in Moment.select().where(Moment.incident == incident).order_by(Moment.at, Moment.id):
+    moments = (
+        Moment.select(Moment.id, Moment.label, Moment.at)
+        .where(Moment.incident == incident)
+        .order_by(Moment.at, Moment.id)
+    )
+    for moment in moments:
         recording = [
             s
             for s in sources
@@ -461,7 +466,9 @@ def incident_coverage(incident_id, counting="any"):
     as footage (source_counts, officers) but cannot be placed on the timeline; their
     ids are listed in `sources_without_span`.
     """
-    incident = inventory.get_incident(incident_id)
+    incident = inventory.get_incident(
+        incident_id, columns=(Incident.id, Incident.started_at, Incident.ended_at)
+    )
     sources, disposed = _footage(incident.id, counting)
     spans = [(s.corrected_started_at, s.corrected_ended_at, s.id) for s in sources if _has_span(s)]
     start, end = incident_window(incident.started_at, incident.ended_at, spans)
