@@ -172,5 +172,10 @@ def main(*, db, incidents, sources, seed, runs, reuse, write_docs):
     )
     print(text)
     if write_docs:
-        write_section(write_docs, "incident_coverage", "## Per-incident coverage\n\n" + text)
+        backend = "SQLite" if db.startswith("sqlite") else "PostgreSQL"
+        write_section(
+            write_docs,
+            f"incident_coverage-{backend.lower()}",
+            f"### Per-incident coverage: {backend}\n\n{text}",
+        )
         print(f"written to {write_docs}")
