@@ -86,7 +86,9 @@ COMMANDS = [
         catalogue_options(
             db="sqlite:///var/bench.db", db_help="database URL (a SQLite file is replaced)"
         ),
-        click.option("--analyze", is_flag=True, help="run ANALYZE afterwards"),
+        click.option(
+            "--analyze/--no-analyze", default=True, help="run ANALYZE afterwards (default)"
+        ),
     ),
     benchmark(
         "coverage",

@@ -27,7 +27,9 @@ from service.storage.models import (
     Incident,
     IncidentAgency,
     IncidentCounters,
+    Involvement,
     Moment,
+    Officer,
     Source,
 )
 
@@ -349,20 +351,31 @@ def _officers(incident, sources, window_end, disposed_bodycams=()):
             destroyed.setdefault(source.officer_id, []).append(source.id)
     return [
         officer_entry(
-            involvement,
-            sorted(bodycams.get(involvement.officer_id, [])),
-            sorted(destroyed.get(involvement.officer_id, [])),
+            officer,
+            sorted(bodycams.get(officer["officer_id"], [])),
+            sorted(destroyed.get(officer["officer_id"], [])),
             activation.activation_of(
-                spans.get(involvement.officer_id, []), incident.started_at, window_end
+                spans.get(officer["officer_id"], []), incident.started_at, window_end
             ),
         )
-        for involvement in inventory.involvements_query(incident)
+        for officer in inventory.involvements_query(incident).select(*OFFICER_COLUMNS).dicts()
     ]
 
 
-def officer_entry(involvement, own, disposed, activation_fields):
-    """An officer's part in an incident's coverage, as every answer shows it: who, their
-    role, their own counted bodycams (`own`) and disposed ones, and their activation."""
+# Who an officer entry is about, as columns of an involvement joined to its officer and agency.
+OFFICER_COLUMNS = (
+    Involvement.officer.alias("officer_id"),
+    Officer.name,
+    Officer.badge_number,
+    Agency.code.alias("agency"),
+    Involvement.role,
+    Involvement.camera_expected,
+    Involvement.not_recorded_reason,
+)
+
+
+def officer_fields(involvement):
+    """OFFICER_COLUMNS of an Involvement model (its officer and agency loaded)."""
     officer = involvement.officer
     return {
         "officer_id": officer.id,
@@ -371,10 +384,19 @@ def officer_entry(involvement, own, disposed, activation_fields):
         "agency": officer.agency.code,
         "role": involvement.role,
         "camera_expected": involvement.camera_expected,
+        "not_recorded_reason": involvement.not_recorded_reason,
+    }
+
+
+def officer_entry(officer, own, disposed, activation_fields):
+    """An officer's part in an incident's coverage, as every answer shows it: who, their
+    role (`officer`: a dict of OFFICER_COLUMNS), their own counted bodycams (`own`) and
+    disposed ones, and their activation."""
+    return {
+        **officer,
         "bodycam_source_ids": own,
         "covered": bool(own),
         "disposed_bodycam_source_ids": disposed,
-        "not_recorded_reason": involvement.not_recorded_reason,
         **activation_fields,
     }
 
@@ -382,7 +404,12 @@ def officer_entry(involvement, own, disposed, activation_fields):
 def _moments(incident, sources, officers):
     """Each moment of the incident with the sources and expected officers recording at it."""
     answers = []
-    for moment in Moment.select().where(Moment.incident == incident).order_by(Moment.at, Moment.id):
+    moments = (
+        Moment.select(Moment.id, Moment.label, Moment.at)
+        .where(Moment.incident == incident)
+        .order_by(Moment.at, Moment.id)
+    )
+    for moment in moments:
         recording = [
             s
             for s in sources
@@ -407,6 +434,31 @@ def _has_span(source):
     return source.corrected_started_at is not None and source.corrected_ended_at is not None
 
 
+def _footage(incident_id, counting):
+    """(counted sources, disposed sources) of an incident, each ordered by id, in one query:
+    light rows (id, kind, officer_id, corrected_started_at, corrected_ended_at), whether a
+    row counts being decided in SQL by `counted` itself."""
+    is_counted = counted(counting)
+    disposed = Source.custody_status == "disposed"
+    rows = (
+        Source.select(
+            Source.id,
+            Source.kind,
+            Source.officer.alias("officer_id"),
+            Source.corrected_started_at,
+            Source.corrected_ended_at,
+            is_counted.alias("is_counted"),
+        )
+        .where((Source.incident == incident_id) & (is_counted | disposed))
+        .order_by(Source.id)
+        .namedtuples()
+    )
+    counted_rows, disposed_rows = [], []
+    for row in rows:
+        (counted_rows if row.is_counted else disposed_rows).append(row)
+    return counted_rows, disposed_rows
+
+
 def incident_coverage(incident_id, counting="any"):
     """The coverage of one incident: its window, officers, timeline per kind, gaps, ratio.
 
@@ -414,18 +466,10 @@ def incident_coverage(incident_id, counting="any"):
     as footage (source_counts, officers) but cannot be placed on the timeline; their
     ids are listed in `sources_without_span`.
     """
-    incident = inventory.get_incident(incident_id)
-    sources = list(
-        Source.select(
-            Source.id,
-            Source.kind,
-            Source.officer,
-            Source.corrected_started_at,
-            Source.corrected_ended_at,
-        )
-        .where((Source.incident == incident.id) & counted(counting))
-        .order_by(Source.id)
+    incident = inventory.get_incident(
+        incident_id, columns=(Incident.id, Incident.started_at, Incident.ended_at)
     )
+    sources, disposed = _footage(incident.id, counting)
     spans = [(s.corrected_started_at, s.corrected_ended_at, s.id) for s in sources if _has_span(s)]
     start, end = incident_window(incident.started_at, incident.ended_at, spans)
     by_kind = {}
@@ -440,11 +484,6 @@ def incident_coverage(incident_id, counting="any"):
         counts[source.kind] = counts.get(source.kind, 0) + 1
     covered = covered_seconds(start, end, merged)
     window_seconds = (end - start).total_seconds()
-    disposed = list(
-        Source.select(Source.id, Source.kind, Source.officer)
-        .where((Source.incident == incident.id) & (Source.custody_status == "disposed"))
-        .order_by(Source.id)
-    )
     disposed_counts = dict.fromkeys(SOURCE_KINDS, 0)
     for source in disposed:
         disposed_counts[source.kind] += 1

@@ -80,7 +80,10 @@ def represent(involvements, counting="any"):
                 "incident_title": incident.title,
                 "started_at": incident.started_at,
                 **coverage.officer_entry(
-                    involvement, own.get(key, []), disposed.get(key, []), footage[key][1]
+                    coverage.officer_fields(involvement),
+                    own.get(key, []),
+                    disposed.get(key, []),
+                    footage[key][1],
                 ),
             }
         )
