@@ -2,12 +2,14 @@
 the coverage lists and summary, checked against a recomputation from scratch.
 
 The property test applies random sequences of writes through the API (sources recorded,
-imported, moved and changed; custody events including disposal; reviews; officers involved
-and their expectations changed) and then compares the stored counters with a
+with or without a recording span, imported, moved and changed; custody events including
+disposal; reviews; officers involved and their expectations changed; incidents' starts
+moved) and then compares the stored counters with a
 recomputation, and the lacking list with an answer worked out from the API's own lists.
 """
 
 import json
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,7 +25,13 @@ STATUSES = ("in_review", "reviewed", "flagged", "excluded")
 
 index = st.integers(0, 5)
 operation = st.one_of(
-    st.tuples(st.just("source"), index, st.sampled_from(KINDS), st.one_of(st.none(), index)),
+    st.tuples(
+        st.just("source"),
+        index,
+        st.sampled_from(KINDS),
+        st.one_of(st.none(), index),
+        st.one_of(st.none(), st.integers(-3, 3)),  # its span: tens of minutes from 15:00
+    ),
     st.tuples(st.just("import"), index, st.sampled_from(KINDS), st.one_of(st.none(), index)),
     st.tuples(st.just("custody"), index, st.sampled_from(ACTIONS)),
     st.tuples(st.just("review"), index, st.sampled_from(STATUSES)),
@@ -32,7 +40,15 @@ operation = st.one_of(
     st.tuples(st.just("wearer"), index, st.one_of(st.none(), index)),
     st.tuples(st.just("involve"), index, index, st.booleans()),
     st.tuples(st.just("incident")),
+    st.tuples(st.just("start"), index, st.integers(-3, 3)),  # an incident's started_at moved
 )
+# Incidents start at 15:00 UTC (conftest's make.incident); recordings and moves are tens of
+# minutes around it, so that cameras are recording at the start or not (activation).
+BASE = datetime(2026, 1, 24, 15, 0, tzinfo=UTC)
+
+
+def _at(tens_of_minutes):
+    return (BASE + timedelta(minutes=10 * tens_of_minutes)).isoformat()
 
 
 class World:
@@ -57,9 +73,15 @@ class World:
         self.n += 1
         if name == "incident":
             self.incidents.append(self.make.incident()["id"])
+        elif name == "start":
+            _, i, moved = op
+            api.patch(f"/incidents/{self.pick(self.incidents, i)}", json={"started_at": _at(moved)})
         elif name == "source":
-            _, i, kind, o = op
+            _, i, kind, o, span = op
             body = {"kind": kind}
+            if span is not None:
+                body["recording_started_at"] = _at(span)
+                body["recording_ended_at"] = _at(span + 2)
             if o is not None:
                 body["officer_id"] = self.pick(self.officers, o)
             r = api.post(f"/incidents/{self.pick(self.incidents, i)}/sources", json=body)
@@ -218,3 +240,35 @@ def test_an_older_database_gets_its_counters_filled_by_the_migration(api, make, 
     lacking = api.get("/coverage/incidents?lacking=bodycam", role="oversight").get_json()
     assert [i["id"] for i in lacking] == [bare["id"]]
     assert runner.invoke(main, ["check-counters"]).exit_code == 0
+
+
+def test_activation_is_kept_with_the_counters_and_follows_the_incidents_start(api, make, runner):
+    from service.storage.models import InvolvementActivation
+
+    make.agency("CBP")
+    incident = make.incident(agencies=["CBP"], location={"state": "MN"})
+    officer = make.officer("CBP")
+    make.involve(incident["id"], officer["id"], camera_expected=True)
+    make.source(
+        incident["id"],
+        kind="bodycam",
+        officer_id=officer["id"],
+        recording_started_at=_at(-1),  # 14:50 to 15:10 around a 15:00 start
+        recording_ended_at=_at(1),
+    )
+
+    def figures():
+        (row,) = api.get("/coverage/summary?group_by=state", role="oversight").get_json()
+        return row["activation_rate"], row["median_activation_delay_seconds"]
+
+    assert figures() == (1.0, -600.0)
+    api.patch(f"/incidents/{incident['id']}", json={"started_at": _at(2)})  # 15:20
+    assert figures() == (0.0, -1800.0)
+    assert counters.check()["drifted"] == 0
+    # A kept row changed behind the service's back: check-counters names it, --repair mends it.
+    InvolvementActivation.update(at_start_counted=True).execute()
+    assert figures()[0] == 1.0
+    result = runner.invoke(main, ["check-counters"])
+    assert result.exit_code == 1 and "activation of involvement" in result.output, result.output
+    assert runner.invoke(main, ["check-counters", "--repair"]).exit_code in (0, 1)
+    assert figures() == (0.0, -1800.0) and counters.check()["drifted"] == 0

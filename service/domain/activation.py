@@ -17,12 +17,20 @@ definitions (`group_figures`, `late_activations`).
 
 from datetime import datetime
 
-from peewee import JOIN, SQL, Case, Expression, fn
+from peewee import JOIN, SQL, Case, fn
 
 from service.domain import inventory
 from service.domain.footage import counted, incident_window
-from service.storage.db import is_postgresql
-from service.storage.models import Agency, Incident, IncidentAgency, Involvement, Officer, Source
+from service.storage.counters import earliest_start, seconds_between
+from service.storage.models import (
+    Agency,
+    Incident,
+    IncidentAgency,
+    Involvement,
+    InvolvementActivation,
+    Officer,
+    Source,
+)
 
 FIELDS = ("activation_delay_seconds", "recording_at_start", "deactivated_before_end")
 
@@ -47,35 +55,10 @@ def activation_of(spans, started_at, window_end):
 # ---------------------------------------------------------------- in SQL
 
 
-def _bodycams(counting, incident=Involvement.incident, officer=Involvement.officer):
-    return Source.select(SQL("1")).where(
-        (Source.incident == incident)
-        & (Source.officer == officer)
-        & (Source.kind == "bodycam")
-        & counted(counting)
-    )
-
-
 def _earliest_start(counting):
-    """Correlated subquery on an Involvement row: its officer's earliest bodycam start."""
-    return _bodycams(counting).select(fn.MIN(Source.corrected_started_at))
-
-
-def _recording_at_start(counting):
-    return fn.EXISTS(
-        _bodycams(counting).where(
-            (Source.corrected_started_at <= Incident.started_at)
-            & (Source.corrected_ended_at >= Incident.started_at)
-        )
-    )
-
-
-def _seconds_between(later, earlier):
-    """later - earlier in seconds, in each backend's dialect (to the millisecond)."""
-    if is_postgresql():
-        # (a subquery's `-` would be EXCEPT in peewee: the difference is spelled out)
-        return fn.ROUND(fn.date_part("epoch", Expression(later, "-", earlier)).cast("numeric"), 3)
-    return fn.ROUND((fn.julianday(later) - fn.julianday(earlier)) * 86400.0, 3)
+    """Correlated subquery on an Involvement row: its officer's earliest counted bodycam
+    start (the definition the counters keep: service/storage/counters.py)."""
+    return earliest_start(counted(counting))
 
 
 def _as_datetime(value):
@@ -89,22 +72,21 @@ def group_figures(group_by, filters, key):
 
     Computed in SQL, the same on both databases: one row per expected involvement of the
     filtered incidents (its group key, whether the officer's camera covered started_at, the
-    delay of their earliest one; an incident of two agencies counts in both agencies'
-    groups, as in the summary), then one aggregate query for the rates and one for the
-    medians (window functions number each group's delays; the median is the middle one, or
-    the mean of the middle two). Only one row per group reaches Python.
+    delay of their earliest one, as kept with the counters in InvolvementActivation: no
+    source is read; an incident of two agencies counts in both agencies' groups, as in the
+    summary), then one aggregate query for the rates and one for the medians (window
+    functions number each group's delays; the median is the middle one, or the mean of the
+    middle two). Only one row per group reaches Python.
     """
     counting = filters.get("counting") or "any"
-    delay = _seconds_between(_earliest_start(counting), Incident.started_at)
-    per = (
-        Involvement.select(
-            key.alias("key"),
-            Case(None, [(_recording_at_start(counting), 1)], 0).alias("at_start"),
-            delay.alias("delay"),
-        )
-        .join(Incident, on=Involvement.incident == Incident.id)
-        .where(Involvement.camera_expected == True)  # noqa: E712
-    )
+    held = counting == "in_custody"
+    kept = InvolvementActivation  # one row per expected involvement
+    at_start = kept.at_start_held if held else kept.at_start_counted
+    per = kept.select(
+        key.alias("key"),
+        Case(None, [(at_start == True, 1)], 0).alias("at_start"),  # noqa: E712
+        (kept.delay_held if held else kept.delay_counted).alias("delay"),
+    ).join(Incident, on=kept.incident == Incident.id)
     if group_by == "agency":
         per = per.join(
             IncidentAgency, JOIN.LEFT_OUTER, on=IncidentAgency.incident == Incident.id
@@ -145,7 +127,7 @@ def late_activations(late_by, filters):
     which starts that late. Candidates for the `late_activation` review flag. A peewee query
     of Involvement rows, most late first; `represent` turns a page into answers."""
     counting = filters.get("counting") or "any"
-    delay = _seconds_between(_earliest_start(counting), Incident.started_at)
+    delay = seconds_between(_earliest_start(counting), Incident.started_at)
     query = (
         Involvement.select(
             Involvement.incident,
@@ -319,7 +301,7 @@ def delay_distribution(filters):
     per_officer = (
         Involvement.select(
             Agency.code.alias("agency"),
-            _seconds_between(_earliest_start(counting), Incident.started_at).alias("delay"),
+            seconds_between(_earliest_start(counting), Incident.started_at).alias("delay"),
         )
         .join(Incident, on=Involvement.incident == Incident.id)
         .switch(Involvement)

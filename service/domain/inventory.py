@@ -305,6 +305,8 @@ def update_incident(incident, changes):
         retention.recompute_incidents([incident.id])
     if "title" in columns or "description" in columns:
         search.index_incident(incident)
+    if "started_at" in columns:  # whose cameras were recording at it (activation)
+        counters.changed([incident.id])
     return incident
 
 

@@ -8,10 +8,16 @@ custody_status, review_status) index, so keeping the counters costs a few index 
 write.
 """
 
-from peewee import JOIN, SQL, Case, DateTimeField, fn
+from peewee import JOIN, SQL, BooleanField, Case, DateTimeField, Expression, fn
 
 from service.storage.db import database, execute_many, for_update, is_postgresql, one_of, unnest
-from service.storage.models import Incident, IncidentCounters, Involvement, Source
+from service.storage.models import (
+    Incident,
+    IncidentCounters,
+    Involvement,
+    InvolvementActivation,
+    Source,
+)
 
 # Custody states in which the service holds the file itself, and review states in which a
 # reviewer has reached a verdict (coverage.py asks its questions with the same sets).
@@ -80,6 +86,111 @@ def computed(where):
     )
 
 
+# ---------------------------------------------------------------- activation
+
+
+ACTIVATION_FIELDS = [
+    f.name for f in InvolvementActivation._meta.sorted_fields if f.name not in ("involvement",)
+]
+
+
+def _own_bodycams(condition):
+    """Correlated on an Involvement row: its officer's own bodycams in its incident."""
+    return Source.select(SQL("1")).where(
+        (Source.incident == Involvement.incident)
+        & (Source.officer == Involvement.officer)
+        & (Source.kind == "bodycam")
+        & condition
+    )
+
+
+def _recording_at_start(condition):
+    return fn.EXISTS(
+        _own_bodycams(condition).where(
+            (Source.corrected_started_at <= Incident.started_at)
+            & (Source.corrected_ended_at >= Incident.started_at)
+        )
+    )
+
+
+def earliest_start(condition):
+    """Correlated on an Involvement row: its officer's earliest own bodycam start."""
+    return _own_bodycams(condition).select(fn.MIN(Source.corrected_started_at))
+
+
+def seconds_between(later, earlier):
+    """later - earlier in seconds, in each backend's dialect (to the millisecond)."""
+    if is_postgresql():
+        # (a subquery's `-` would be EXCEPT in peewee: the difference is spelled out)
+        return fn.ROUND(fn.date_part("epoch", Expression(later, "-", earlier)).cast("numeric"), 3)
+    return fn.ROUND((fn.julianday(later) - fn.julianday(earlier)) * 86400.0, 3)
+
+
+def activation_computed(where):
+    """A query of the InvolvementActivation rows of the expected involvements of the incidents
+    matching `where` (a condition on Incident), as the sources say now: the one definition
+    (docs/coverage.md, "Activation"; service/domain/activation.py reads them)."""
+    counted = Source.custody_status != DISPOSED
+    held = Source.custody_status.in_(HELD)
+    return (
+        Involvement.select(
+            Involvement.id,
+            Involvement.incident,
+            _recording_at_start(counted),
+            _recording_at_start(held),
+            seconds_between(earliest_start(counted), Incident.started_at),
+            seconds_between(earliest_start(held), Incident.started_at),
+        )
+        .join(Incident, on=(Involvement.incident == Incident.id))
+        .where(where & (Involvement.camera_expected == True))  # noqa: E712
+    )
+
+
+def _store_activation(where, stored):
+    """Replace the activation rows of the incidents matching `where` (on Incident; `stored`:
+    the same incidents as a condition on InvolvementActivation)."""
+    InvolvementActivation.delete().where(stored).execute()
+    fields = [InvolvementActivation.involvement] + [
+        getattr(InvolvementActivation, name) for name in ACTIVATION_FIELDS
+    ]
+    InvolvementActivation.insert_from(activation_computed(where), fields).execute()
+
+
+def _activation_value(field, value):
+    if isinstance(field, BooleanField):
+        return bool(value)
+    return None if value is None else float(value)
+
+
+def _activation_drift(low, high):
+    """{involvement id: (incident id, [(field, stored, computed)])} for the incidents
+    low..high whose activation rows differ from a recomputation."""
+    stored = {
+        row["involvement"]: row
+        for row in InvolvementActivation.select()
+        .where((InvolvementActivation.incident >= low) & (InvolvementActivation.incident <= high))
+        .dicts()
+    }
+    fields = [getattr(InvolvementActivation, name) for name in ACTIVATION_FIELDS]
+    differences, incidents = {}, {}
+    computed = activation_computed((Incident.id >= low) & (Incident.id <= high)).tuples()
+    for involvement_id, incident_id, *values in computed:
+        values = [incident_id, *values]
+        incidents[involvement_id] = incident_id
+        have = stored.pop(involvement_id, None)
+        for field, value in zip(fields, values, strict=True):
+            value = value if field.name == "incident" else _activation_value(field, value)
+            mine = None if have is None else have[field.name]
+            if field.name != "incident" and mine is not None:
+                mine = _activation_value(field, mine)
+            if have is None or mine != value:
+                differences.setdefault(involvement_id, []).append((field.name, mine, value))
+    for involvement_id, row in stored.items():  # rows of involvements no longer expected
+        incidents[involvement_id] = row["incident"]
+        differences.setdefault(involvement_id, []).append(("involvement", involvement_id, None))
+    return {i: (incidents[i], bad) for i, bad in differences.items()}
+
+
 def _rows(where):
     rows = []
     for row in computed(where).dicts():
@@ -114,6 +225,7 @@ def recompute(incident_ids):
             )
         )
         _store(_rows(one_of(Incident.id, chunk)))
+        _store_activation(one_of(Incident.id, chunk), one_of(InvolvementActivation.incident, chunk))
 
 
 def start(incident_ids):
@@ -169,6 +281,10 @@ def rebuild():
         with database.atomic():
             rows = _rows((Incident.id >= low) & (Incident.id <= high))
             _store(rows)
+            _store_activation(
+                (Incident.id >= low) & (Incident.id <= high),
+                (InvolvementActivation.incident >= low) & (InvolvementActivation.incident <= high),
+            )
             total += len(rows)
     return total
 
@@ -192,4 +308,10 @@ def drift(limit=100):
             if bad:
                 differing += 1
                 found.extend((row["incident"], *b) for b in bad[: max(0, limit - len(found))])
+        for involvement_id, (incident_id, bad) in _activation_drift(low, high).items():
+            differing += 1
+            found.extend(
+                (incident_id, f"activation of involvement {involvement_id}: {name}", mine, theirs)
+                for name, mine, theirs in bad[: max(0, limit - len(found))]
+            )
     return checked, found, differing

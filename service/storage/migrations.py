@@ -278,6 +278,14 @@ def store_audit_subtrees(migrator):
     merkle.store_subtrees(completed)
 
 
+def keep_activation_with_the_counters(migrator):
+    """The summary's activation figures read what each expected involvement's bodycams did
+    at the incident's start (involvement_activation, made by `upgrade` as a new table) instead
+    of asking the sources for every involvement on every request: computed here for the
+    incidents already recorded, then kept by every write with the other counters."""
+    counters.rebuild()
+
+
 # (version, function), in the order they apply; never renumber or remove one that shipped.
 MIGRATIONS = [
     (1, index_sources_by_file_and_device),
@@ -296,6 +304,7 @@ MIGRATIONS = [
     (19, build_search_index),
     (20, widen_incident_coordinates),
     (21, store_audit_subtrees),
+    (22, keep_activation_with_the_counters),
 ]
 
 

@@ -614,6 +614,26 @@ class AuditTreeHead(BaseModel):
         table_name = "audit_tree_head"
 
 
+class InvolvementActivation(BaseModel):
+    """For each expected involvement (camera_expected), what the summary's activation figures
+    read: whether one of the officer's own bodycams covered the incident's started_at, and the
+    earliest corrected start of one, each for counted footage (not disposed) and for held
+    footage (in_custody, checked_out); recomputed when the incident's start moves. Derived data,
+    kept with the counters by
+    service/storage/counters.py in the transaction of every write that changes them."""
+
+    involvement = ForeignKeyField(Involvement, primary_key=True, on_delete="CASCADE")
+    incident = ForeignKeyField(Incident, index=True, on_delete="CASCADE")
+    at_start_counted = BooleanField(default=False)
+    at_start_held = BooleanField(default=False)
+    # Seconds from the incident's started_at to the earliest start (null without one).
+    delay_counted = DoubleField(null=True)
+    delay_held = DoubleField(null=True)
+
+    class Meta:
+        table_name = "involvement_activation"
+
+
 class AuditNode(BaseModel):
     """A perfect subtree of the audit log's Merkle tree: the hash of 2**level leaves from leaf
     index * 2**level (level 1 and up; the leaves are the entries' hashes). Written by the
@@ -701,6 +721,7 @@ ALL_MODELS = [
     IncidentCounters,
     AuditTreeHead,
     AuditNode,
+    InvolvementActivation,
 ]
 
 
