@@ -10,6 +10,11 @@ def _leaves(n):
     return [merkle.leaf_hash(f"entry {i}".encode()) for i in range(n)]
 
 
+def _from(leaves):
+    """Perfect subtree hashes computed from the leaves themselves (RFC 6962's MTH)."""
+    return lambda start, size: merkle.tree_hash(leaves[start : start + size])
+
+
 def test_known_values():
     assert merkle.tree_hash([]).hex() == hashlib.sha256(b"").hexdigest()
     a, b, c = _leaves(3)
@@ -26,11 +31,11 @@ def test_frontier_roots_and_proofs_for_every_size_up_to_40():
             assert merkle.root(frontier) == merkle.tree_hash(leaves[: i + 1])
         root = merkle.tree_hash(leaves)
         for m in range(n):
-            path = merkle.inclusion_path(m, leaves)
+            path = merkle.inclusion_path_of(m, n, _from(leaves))
             assert merkle.verify_inclusion(leaves[m], m, n, path, root)
             assert not merkle.verify_inclusion(leaves[m - 1] if m else b"x" * 32, m, n, path, root)
         for m in range(1, n + 1):
-            proof = merkle.consistency_proof(m, leaves)
+            proof = merkle.consistency_proof_of(m, n, _from(leaves))
             first = merkle.tree_hash(leaves[:m])
             assert merkle.verify_consistency(m, n, first, root, proof)
             if m < n:

@@ -748,17 +748,27 @@ class BatchedCreates(RecordKind):
         return "created"
 
 
-def _database_rows(fields, records):
-    """The records' values as the database takes them, in the order of `fields` (a null
-    needs no conversion: most optional columns are null)."""
+def insert_records(model, records, key=None):
+    """Insert unsaved `records` of `model` at once (storage.db.bulk_insert: COPY or one
+    prepared statement). With `key`, a unique field, each record gets its id back (COPY
+    returns none): one lookup by the keys."""
+    records = list(records)
+    fields = [f for f in model._meta.sorted_fields if f.name != "id"]
     converters = [(f.name, f.db_value) for f in fields]
-    return [
+    rows = [
+        # (a null needs no conversion: most optional columns are null)
         [
             None if (value := record.__data__.get(name)) is None else convert(value)
             for name, convert in converters
         ]
         for record in records
     ]
+    bulk_insert(model, fields, rows)
+    if key is not None:
+        keys = [getattr(record, key.name) for record in records]
+        ids = dict(model.select(key, model.id).where(one_of(key, keys)).tuples())
+        for record in records:
+            record.id = ids[getattr(record, key.name)]
 
 
 class IncidentImport(BatchedCreates):
@@ -767,7 +777,6 @@ class IncidentImport(BatchedCreates):
     required_keys = key_fields = ("external_id",)
     create_record = staticmethod(inventory.create_incident)
     update = staticmethod(inventory.update_incident)
-    insert_fields = [f for f in Incident._meta.sorted_fields if f.name != "id"]
 
     def key(self, row):
         return row.values["external_id"]
@@ -790,15 +799,7 @@ class IncidentImport(BatchedCreates):
         return inventory.new_incident(values, facts)
 
     def insert_new(self, new):
-        incidents = [incident for _, _, (incident, _) in new]
-        bulk_insert(Incident, self.insert_fields, _database_rows(self.insert_fields, incidents))
-        ids = dict(
-            Incident.select(Incident.external_id, Incident.id)
-            .where(one_of(Incident.external_id, [i.external_id for i in incidents]))
-            .tuples()
-        )
-        for incident in incidents:
-            incident.id = ids[incident.external_id]
+        insert_records(Incident, (incident for _, _, (incident, _) in new), Incident.external_id)
         links = [
             (incident.id, agency.id) for _, _, (incident, agencies) in new for agency in agencies
         ]
@@ -814,7 +815,6 @@ class InvolvementImport(BatchedCreates):
         Reference("incident", Incident, "incident", required=True),
         OfficerReference(required=True),
     )
-    insert_fields = [f for f in Involvement._meta.sorted_fields if f.name != "id"]
 
     def key(self, row):
         return (row.ids["incident_id"], row.ids["officer_id"])
@@ -843,11 +843,8 @@ class InvolvementImport(BatchedCreates):
         return inventory.new_involvement(row.ids["incident_id"], officer, values)
 
     def insert_new(self, new):
-        involvements = [involvement for _, _, involvement in new]
-        bulk_insert(
-            Involvement, self.insert_fields, _database_rows(self.insert_fields, involvements)
-        )
-        counters.changed(involvement.incident_id for involvement in involvements)
+        insert_records(Involvement, (involvement for _, _, involvement in new))
+        counters.changed(involvement.incident_id for _, _, involvement in new)
 
     def create(self, row, values):
         inventory.involve_officer(inventory.get_incident(row.ids["incident_id"]), values)
@@ -874,7 +871,6 @@ class SourceImport(RecordKind):
         OfficerReference(),
         Reference("derived_from", Source, "source"),
     )
-    insert_fields = [f for f in Source._meta.sorted_fields if f.name != "id"]
 
     def process(self, rows, job):
         for run in self._independent_runs(rows):
@@ -936,24 +932,13 @@ class SourceImport(RecordKind):
         return "updated"
 
     def _insert(self, new, job):
-        """Insert the run's new sources in one go: COPY on PostgreSQL, one prepared
-        statement (executemany) on SQLite. Building a many-row INSERT through the ORM
-        would cost more than the insert itself."""
+        """Insert the run's new sources in one go (insert_records), their search index
+        entries and counters in the same transaction."""
         if not new:
             return
-        rows = _database_rows(self.insert_fields, (source for _, source in new))
         try:
             with database.atomic():
-                bulk_insert(Source, self.insert_fields, rows)
-                # The ids (COPY returns none), then the full-text index, in the same
-                # transaction.
-                ids = dict(
-                    Source.select(Source.external_id, Source.id)
-                    .where(one_of(Source.external_id, [source.external_id for _, source in new]))
-                    .tuples()
-                )
-                for _, source in new:
-                    source.id = ids[source.external_id]
+                insert_records(Source, (source for _, source in new), Source.external_id)
                 search.index_sources(source for _, source in new)
                 counters.changed(source.incident_id for _, source in new)
         except IntegrityError:
@@ -1078,7 +1063,6 @@ class CustodyImport(RecordKind):
     schema_class = CustodyEventSchema
     required_keys = ("occurred_at",)
     references = (Reference("source", Source, "source", required=True),)
-    insert_fields = [f for f in CustodyEvent._meta.sorted_fields if f.name != "id"]
 
     def process(self, rows, job):
         rows = self.resolve_references(rows, job)
@@ -1116,7 +1100,7 @@ class CustodyImport(RecordKind):
             job.count("created", len(new))
 
     def _save(self, events, facts):
-        bulk_insert(CustodyEvent, self.insert_fields, _database_rows(self.insert_fields, events))
+        insert_records(CustodyEvent, events)
         touched = {event.source_id for event in events}
         columns = custody.CHAIN_COLUMNS
         execute_many(
@@ -1129,9 +1113,6 @@ class CustodyImport(RecordKind):
             ],
         )
         counters.changed(facts.sources[i].incident_id for i in touched)
-
-    def upsert(self, row):
-        raise NotImplementedError  # (process appends every row through custody.next_event)
 
 
 class BatchChainFacts(custody.ChainFacts):
@@ -1227,11 +1208,11 @@ def run_import(
     # All or nothing: one transaction, so the counters are recomputed once, at its end, for
     # every incident the import touched (per batch, they would read an incident's sources
     # again for each batch that adds to it). In partial mode each batch commits its own.
-    whole = (database.atomic(), counters.deferred()) if all_or_nothing else ()
     try:
-        with ExitStack() as stack:
-            for context in whole:
-                stack.enter_context(context)
+        with ExitStack() as whole:
+            if all_or_nothing:
+                whole.enter_context(database.atomic())
+                whole.enter_context(counters.deferred())
             for number, batch in enumerate(_batches(rows, importer, job, batch_size), 1):
                 import_batch(importer, job, number, batch, None if all_or_nothing else audit_fields)
                 if not all_or_nothing:

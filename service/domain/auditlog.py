@@ -10,8 +10,9 @@
   signature by a key kept outside the database (var/audit_key.pem or
   EVIDENCE_AUDIT_KEY_FILE). Only one sequencer works at a time (a PostgreSQL advisory lock;
   SQLite's write lock); the others skip that round.
-- `inclusion_proof` and `consistency_proof` answer RFC 6962's audit path and consistency
-  proof; `verify` recomputes every leaf, every tree head's root and signature.
+- `proof` answers an entry's RFC 6962 audit path (and a consistency proof) from the stored
+  perfect subtrees; `verify` recomputes every leaf, every tree head's root and signature,
+  and every stored subtree.
 
 Tamper evidence: an entry is protected from the moment a signed tree head covers it.
 Between its commit and the next seal (about a second) someone able to write the database
@@ -30,7 +31,7 @@ from service.domain import hashchain
 from service.domain.errors import Invalid, NotFound
 from service.domain.time import isoformat_z, utcnow
 from service.storage import merkle
-from service.storage.db import database, is_postgresql
+from service.storage.db import database, execute_many, is_postgresql
 from service.storage.instance import ed25519_key
 from service.storage.models import AuditEntry, AuditNode, AuditTreeHead
 
@@ -119,9 +120,8 @@ def seal(signer, limit=SEAL_BATCH):
         )
         if not pending:
             return None
-        mark = "%s" if is_postgresql() else "?"
-        database.cursor().executemany(
-            f'UPDATE "audit_entry" SET "seq" = {mark} WHERE "id" = {mark}',
+        execute_many(
+            f'UPDATE "audit_entry" SET "seq" = {database.param} WHERE "id" = {database.param}',
             [(size + n, entry_id) for n, (entry_id, _) in enumerate(pending)],
         )
         completed = []

@@ -8,7 +8,7 @@ custody_status, review_status) index, so keeping the counters costs a few index 
 write.
 """
 
-from peewee import JOIN, SQL, BooleanField, Case, DateTimeField, Expression, fn
+from peewee import JOIN, SQL, Case, DateTimeField, Expression, fn
 
 from service.storage.db import database, execute_many, for_update, is_postgresql, one_of, unnest
 from service.storage.models import (
@@ -90,7 +90,7 @@ def computed(where):
 
 
 ACTIVATION_FIELDS = [
-    f.name for f in InvolvementActivation._meta.sorted_fields if f.name not in ("involvement",)
+    f.name for f in InvolvementActivation._meta.sorted_fields if f.name != "involvement"
 ]
 
 
@@ -146,49 +146,48 @@ def activation_computed(where):
     )
 
 
-def _store_activation(where, stored):
-    """Replace the activation rows of the incidents matching `where` (on Incident; `stored`:
-    the same incidents as a condition on InvolvementActivation)."""
-    InvolvementActivation.delete().where(stored).execute()
+def _store_activation(incidents):
+    """Replace the activation rows of some incidents; `incidents(column)` is the condition
+    naming them on an incident id column."""
+    InvolvementActivation.delete().where(incidents(InvolvementActivation.incident)).execute()
     fields = [InvolvementActivation.involvement] + [
         getattr(InvolvementActivation, name) for name in ACTIVATION_FIELDS
     ]
-    InvolvementActivation.insert_from(activation_computed(where), fields).execute()
+    InvolvementActivation.insert_from(activation_computed(incidents(Incident.id)), fields).execute()
 
 
-def _activation_value(field, value):
-    if isinstance(field, BooleanField):
-        return bool(value)
-    return None if value is None else float(value)
+def _comparable(values):
+    """An activation row's (incident, at_start..., delay...) as stored or computed (EXISTS
+    is 0/1 on SQLite; a delay may come as a Decimal on PostgreSQL)."""
+    incident, at_start_counted, at_start_held, delay_counted, delay_held = values
+    return (
+        incident,
+        bool(at_start_counted),
+        bool(at_start_held),
+        None if delay_counted is None else float(delay_counted),
+        None if delay_held is None else float(delay_held),
+    )
 
 
-def _activation_drift(low, high):
-    """{involvement id: (incident id, [(field, stored, computed)])} for the incidents
-    low..high whose activation rows differ from a recomputation."""
-    stored = {
-        row["involvement"]: row
-        for row in InvolvementActivation.select()
-        .where((InvolvementActivation.incident >= low) & (InvolvementActivation.incident <= high))
-        .dicts()
-    }
-    fields = [getattr(InvolvementActivation, name) for name in ACTIVATION_FIELDS]
-    differences, incidents = {}, {}
-    computed = activation_computed((Incident.id >= low) & (Incident.id <= high)).tuples()
-    for involvement_id, incident_id, *values in computed:
-        values = [incident_id, *values]
-        incidents[involvement_id] = incident_id
-        have = stored.pop(involvement_id, None)
-        for field, value in zip(fields, values, strict=True):
-            value = value if field.name == "incident" else _activation_value(field, value)
-            mine = None if have is None else have[field.name]
-            if field.name != "incident" and mine is not None:
-                mine = _activation_value(field, mine)
-            if have is None or mine != value:
-                differences.setdefault(involvement_id, []).append((field.name, mine, value))
-    for involvement_id, row in stored.items():  # rows of involvements no longer expected
-        incidents[involvement_id] = row["incident"]
-        differences.setdefault(involvement_id, []).append(("involvement", involvement_id, None))
-    return {i: (incidents[i], bad) for i, bad in differences.items()}
+def _activation_drift(incidents):
+    """{involvement id: (incident id, [(field, stored, computed)])} for the involvements of
+    `incidents` (as for _store_activation) whose kept row differs from a recomputation (or is
+    missing, or should not be there)."""
+    kept = InvolvementActivation
+    fields = [getattr(kept, name) for name in ACTIVATION_FIELDS]
+    query = kept.select(kept.involvement, *fields).where(incidents(kept.incident))
+    stored = {row[0]: _comparable(row[1:]) for row in query.tuples()}
+    computed = activation_computed(incidents(Incident.id)).tuples()
+    computed = {row[0]: _comparable(row[1:]) for row in computed}
+    differences = {}
+    absent = (None,) * len(ACTIVATION_FIELDS)
+    for involvement_id in sorted(stored.keys() | computed.keys()):
+        mine, theirs = stored.get(involvement_id), computed.get(involvement_id)
+        if mine != theirs:
+            pairs = zip(ACTIVATION_FIELDS, mine or absent, theirs or absent, strict=True)
+            bad = [(name, a, b) for name, a, b in pairs if a != b]
+            differences[involvement_id] = ((theirs or mine)[0], bad)
+    return differences
 
 
 def _rows(where):
@@ -225,7 +224,7 @@ def recompute(incident_ids):
             )
         )
         _store(_rows(one_of(Incident.id, chunk)))
-        _store_activation(one_of(Incident.id, chunk), one_of(InvolvementActivation.incident, chunk))
+        _store_activation(lambda column, chunk=chunk: one_of(column, chunk))
 
 
 def start(incident_ids):
@@ -256,6 +255,11 @@ def _store(rows, replace=True):
         execute_many(f"{insert}VALUES ({marks}){conflict}", values)
 
 
+def _between(low, high):
+    """The incidents low..high, as a condition on an incident id column."""
+    return lambda column: (column >= low) & (column <= high)
+
+
 def _id_ranges():
     last = 0
     while True:
@@ -278,13 +282,11 @@ def rebuild():
     stays flat); returns the number of incidents."""
     total = 0
     for low, high in _id_ranges():
+        incidents = _between(low, high)
         with database.atomic():
-            rows = _rows((Incident.id >= low) & (Incident.id <= high))
+            rows = _rows(incidents(Incident.id))
             _store(rows)
-            _store_activation(
-                (Incident.id >= low) & (Incident.id <= high),
-                (InvolvementActivation.incident >= low) & (InvolvementActivation.incident <= high),
-            )
+            _store_activation(incidents)
             total += len(rows)
     return total
 
@@ -295,9 +297,10 @@ def drift(limit=100):
     incidents that differ)."""
     checked, found, differing = 0, [], 0
     for low, high in _id_ranges():
-        where = (IncidentCounters.incident >= low) & (IncidentCounters.incident <= high)
-        stored = {row["incident"]: row for row in IncidentCounters.select().where(where).dicts()}
-        for row in _rows((Incident.id >= low) & (Incident.id <= high)):
+        incidents = _between(low, high)
+        query = IncidentCounters.select().where(incidents(IncidentCounters.incident))
+        stored = {row["incident"]: row for row in query.dicts()}
+        for row in _rows(incidents(Incident.id)):
             checked += 1
             have = stored.get(row["incident"])
             bad = [
@@ -308,7 +311,7 @@ def drift(limit=100):
             if bad:
                 differing += 1
                 found.extend((row["incident"], *b) for b in bad[: max(0, limit - len(found))])
-        for involvement_id, (incident_id, bad) in _activation_drift(low, high).items():
+        for involvement_id, (incident_id, bad) in _activation_drift(incidents).items():
             differing += 1
             found.extend(
                 (incident_id, f"activation of involvement {involvement_id}: {name}", mine, theirs)

@@ -222,14 +222,14 @@ def bulk_insert(model, fields, rows, db=None):
     db = db if db is not None else database.obj
     table = model._meta.table_name
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    if not isinstance(db, PostgresqlDatabase):
+        marks = ", ".join("?" * len(fields))
+        execute_many(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', rows, db)
+        return
     with __exception_wrapper__:  # driver errors as peewee's
-        if isinstance(db, PostgresqlDatabase):
-            with db.cursor().copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("?" * len(fields))
-            db.cursor().executemany(f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', rows)
+        with db.cursor().copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def one_of(column, values):
@@ -237,7 +237,7 @@ def one_of(column, values):
     array on SQLite) instead of one each: composing a long IN list through the ORM costs
     more than running the query (a thousand ids: about 20 ms)."""
     values = list(values)
-    if isinstance(database.obj, PostgresqlDatabase):
+    if is_postgresql():
         return NodeList((column, SQL("= ANY(%s)", [values])))
     return NodeList((column, SQL("IN (SELECT value FROM json_each(?))", [json.dumps(values)])))
 

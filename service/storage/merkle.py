@@ -80,20 +80,6 @@ def root(frontier):
     return h
 
 
-def inclusion_path(m, leaves):
-    """PATH(m, D[n]): the audit path of leaf m (0-based) in the tree of `leaves`."""
-    return inclusion_path_of(m, len(leaves), _perfect_of(leaves))
-
-
-def consistency_proof(m, leaves):
-    """PROOF(m, D[n]): that the tree of the first m leaves is a prefix of the tree of all."""
-    return consistency_proof_of(m, len(leaves), _perfect_of(leaves))
-
-
-def _perfect_of(leaves):
-    return lambda start, size: tree_hash(leaves[start : start + size])
-
-
 def range_hash(start, length, perfect):
     """MTH of the `length` leaves from `start` (a multiple of the largest power of two not
     above `length`), from the perfect subtrees that make it up."""
