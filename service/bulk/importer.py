@@ -1069,24 +1069,21 @@ class CustodyImport(RecordKind):
         loaded = []
         for row in rows:
             try:
-                values = self.create_load(row.values)
-                loaded.append((row, values, custody.event_values(values)))
+                loaded.append((row, custody.event_values(self.create_load(row.values))))
             except (ValidationError, DomainError) as exc:
                 job.reject(row.number, problems_of(exc, row.separator))
         if not loaded:
             return
-        facts = BatchChainFacts({row.ids["source_id"] for row, _, _ in loaded}, loaded)
+        facts = BatchChainFacts({row.ids["source_id"] for row, _ in loaded}, loaded)
         new = []
-        for row, values, event_values in loaded:
+        for row, event_values in loaded:
             source = facts.sources[row.ids["source_id"]]
             recorded = facts.recorded.get(
                 (source.id, event_values["action"], event_values["occurred_at"])
             )
             try:
                 if recorded is not None:
-                    differ = custody.differences(recorded, values)
-                    if differ:
-                        raise custody.conflict_with(recorded, differ)
+                    custody.refuse_other_account(recorded, event_values)
                     job.count("unchanged")
                     continue
                 event = custody.next_event(source, event_values, self.actor, facts=facts)
@@ -1138,7 +1135,7 @@ class BatchChainFacts(custody.ChainFacts):
             self.last = {event.source_id: event for event in query}
         # The events the batch's rows may name again: same source, action and occurred_at.
         self.recorded = {}
-        times = sorted({values["occurred_at"] for _, _, values in loaded})
+        times = sorted({values["occurred_at"] for _, values in loaded})
         query = (
             CustodyEvent.select()
             .where(one_of(CustodyEvent.source, ids) & CustodyEvent.occurred_at.in_(times))

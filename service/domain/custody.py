@@ -453,21 +453,18 @@ def next_event(source, values, actor, disposal=None, facts=None):
     return event
 
 
-def differences(recorded, values):
-    """The text fields where `values` (as given for an event already recorded: same source,
-    action and occurred_at) differ from `recorded`; events are append-only, so any is a
-    Conflict for the caller to raise (`conflict_with`)."""
-    wanted = event_values(values)
-    return [name for name in TEXT_FIELDS if wanted[name] != getattr(recorded, name)]
-
-
-def conflict_with(recorded, differ):
-    return Conflict(
-        f"custody events are append-only: event {recorded.seq} of source "
-        f"{recorded.source_id} ({recorded.action} at {isoformat_z(recorded.occurred_at)}) was "
-        f"recorded with another {', '.join(differ)}",
-        {"json": {name: ["differs from the recorded event"] for name in differ}},
-    )
+def refuse_other_account(recorded, wanted):
+    """Events are append-only: `wanted` (event values, as event_values makes them) for an
+    event already recorded (same source, action and occurred_at) is a Conflict naming the
+    fields where it says something else."""
+    differ = [name for name in TEXT_FIELDS if wanted[name] != getattr(recorded, name)]
+    if differ:
+        raise Conflict(
+            f"custody events are append-only: event {recorded.seq} of source "
+            f"{recorded.source_id} ({recorded.action} at {isoformat_z(recorded.occurred_at)}) "
+            f"was recorded with another {', '.join(differ)}",
+            {"json": {name: ["differs from the recorded event"] for name in differ}},
+        )
 
 
 def resolve_mismatch(source_id, values, actor):
