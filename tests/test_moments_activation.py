@@ -15,6 +15,8 @@ exactly 15:02, spans are closed), "after" 15:40 (outside the window: nobody).
 """
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from service.storage.models import AuditEntry, Moment
 
@@ -327,3 +329,19 @@ def test_activation_of_unit():
         "recording_at_start": False,
         "deactivated_before_end": None,
     }
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(-500, 500), max_size=40))
+def test_median_of_counts_is_the_median_of_the_values(values):
+    """The summary reads each group's median from (delay, how many) pairs: the same as the
+    median of the list they stand for, whatever the order and the repeats."""
+    import statistics
+    from collections import Counter
+
+    from service.domain.activation import median_of_counts
+
+    pairs = list(Counter(v / 1000 for v in values).items())
+    expected = statistics.median(v / 1000 for v in values) if values else None
+    assert median_of_counts(pairs) == expected
+    assert median_of_counts(list(reversed(pairs))) == expected

@@ -70,55 +70,60 @@ def _as_datetime(value):
 def group_figures(group_by, filters, key):
     """{group key: (activation_rate, median_activation_delay_seconds)} for the summary.
 
-    Computed in SQL, the same on both databases: one row per expected involvement of the
-    filtered incidents (its group key, whether the officer's camera covered started_at, the
-    delay of their earliest one, as kept with the counters in InvolvementActivation: no
-    source is read; an incident of two agencies counts in both agencies' groups, as in the
-    summary), then one aggregate query for the rates and one for the medians (window
-    functions number each group's delays; the median is the middle one, or the mean of the
-    middle two). Only one row per group reaches Python.
+    One query, the same on both databases, over the expected involvements of the filtered
+    incidents as kept with the counters in InvolvementActivation (no source is read; an
+    incident of two agencies counts in both agencies' groups, as in the summary): per group
+    and distinct delay, how many involvements and how many of them had the camera recording
+    at started_at. Delays are kept to the millisecond, so a group has few distinct ones; the
+    rate and the exact median (the middle delay, or the mean of the middle two) are read
+    from those counts here, without sorting every involvement in SQL.
     """
     counting = filters.get("counting") or "any"
     held = counting == "in_custody"
     kept = InvolvementActivation  # one row per expected involvement
     at_start = kept.at_start_held if held else kept.at_start_counted
-    per = kept.select(
+    delay = kept.delay_held if held else kept.delay_counted
+    query = kept.select(
         key.alias("key"),
-        Case(None, [(at_start == True, 1)], 0).alias("at_start"),  # noqa: E712
-        (kept.delay_held if held else kept.delay_counted).alias("delay"),
+        delay.alias("delay"),
+        fn.COUNT(SQL("1")).alias("n"),
+        fn.SUM(Case(None, [(at_start == True, 1)], 0)).alias("at_start"),  # noqa: E712
     ).join(Incident, on=kept.incident == Incident.id)
     if group_by == "agency":
-        per = per.join(
+        query = query.join(
             IncidentAgency, JOIN.LEFT_OUTER, on=IncidentAgency.incident == Incident.id
         ).join(Agency, JOIN.LEFT_OUTER, on=Agency.id == IncidentAgency.agency)
     conditions = inventory.incident_conditions(filters)
     if conditions:
-        per = per.where(*conditions)
-    per = per.alias("per")
-    rates = per.select_from(
-        per.c.key, fn.SUM(per.c.at_start).alias("at_start"), fn.COUNT(SQL("1")).alias("n")
-    ).group_by(per.c.key)
-    ranked = (
-        per.select_from(
-            per.c.key,
-            per.c.delay,
-            fn.ROW_NUMBER().over(partition_by=[per.c.key], order_by=[per.c.delay]).alias("rn"),
-            fn.COUNT(per.c.delay).over(partition_by=[per.c.key]).alias("n"),
-        )
-        .where(per.c.delay.is_null(False))
-        .alias("ranked")
-    )
-    r = ranked.c
-    middle = (r.rn == (r.n + 1) / 2) | (r.rn == (r.n + 2) / 2)  # whole-number division
-    medians = ranked.select_from(r.key, fn.AVG(r.delay).alias("median")).where(middle)
-    medians = dict(medians.group_by(r.key).tuples())
+        query = query.where(*conditions)
+    groups = {}  # key: [involvements, at start, [(delay, n)...]]
+    for k, d, n, at in query.group_by(key, delay).tuples():
+        group = groups.setdefault(k, [0, 0, []])
+        group[0] += n
+        group[1] += int(at or 0)
+        if d is not None:
+            group[2].append((float(d), n))
     return {
-        k: (
-            round(int(at or 0) / n, 4) if n else None,
-            float(medians[k]) if medians.get(k) is not None else None,
-        )
-        for k, at, n in rates.tuples()
+        k: (round(at / n, 4) if n else None, median_of_counts(delays))
+        for k, (n, at, delays) in groups.items()
     }
+
+
+def median_of_counts(counts):
+    """The median of values given as (value, how many times) pairs, in any order: the middle
+    value, or the mean of the two middle ones; None when there are none."""
+    total = sum(n for _, n in counts)
+    if not total:
+        return None
+    low, high = (total - 1) // 2, total // 2  # 0-based positions of the middle one(s)
+    seen, found = 0, []
+    for value, n in sorted(counts):
+        while len(found) < 2 and seen + n > (low, high)[len(found)]:
+            found.append(value)
+        seen += n
+        if len(found) == 2:
+            break
+    return (found[0] + found[1]) / 2
 
 
 def late_activations(late_by, filters):
