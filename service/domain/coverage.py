@@ -223,6 +223,7 @@ def summary(group_by, filters):
         with_bodycam = int(row["with_bodycam"] or 0)
         sources = int(row["sources"] or 0)
         expected = int(row["officers_expected"] or 0)
+        at_start, median_delay = activations.get(row["key"], (0, None))
         rows.append(
             {
                 "key": row["key"],
@@ -235,8 +236,8 @@ def summary(group_by, filters):
                 "officers_covered": expected - int(row["officers_uncovered"] or 0),
                 "reviewed_rate": _rate(int(row["reviewed"] or 0), sources),
                 "disposed_sources": int(row["disposed_sources"] or 0),
-                "activation_rate": activations.get(row["key"], (None, None))[0],
-                "median_activation_delay_seconds": activations.get(row["key"], (None, None))[1],
+                "activation_rate": _rate(at_start, expected),
+                "median_activation_delay_seconds": median_delay,
             }
         )
     figures = _disclosure_figures(group_by, filters)

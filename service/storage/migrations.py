@@ -31,6 +31,7 @@ from service.storage.models import (
     CustodyEvent,
     DashboardSession,
     Incident,
+    InvolvementActivation,
     LegalHold,
     Moment,
     Source,
@@ -286,6 +287,12 @@ def keep_activation_with_the_counters(migrator):
     counters.rebuild()
 
 
+def index_activation_delays(migrator):
+    """The summary's median activation delay reads (incident, delay, recording at start) from
+    two covering partial indexes on involvement_activation (models.py) instead of the table."""
+    InvolvementActivation._schema.create_indexes(safe=True)
+
+
 # (version, function), in the order they apply; never renumber or remove one that shipped.
 MIGRATIONS = [
     (1, index_sources_by_file_and_device),
@@ -305,6 +312,7 @@ MIGRATIONS = [
     (20, widen_incident_coordinates),
     (21, store_audit_subtrees),
     (22, keep_activation_with_the_counters),
+    (23, index_activation_delays),
 ]
 
 

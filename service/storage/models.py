@@ -634,6 +634,23 @@ class InvolvementActivation(BaseModel):
         table_name = "involvement_activation"
 
 
+# Covering partial indexes: the summary's activation figures read, per incident, only the
+# involvements whose officer has a bodycam start (a delay), and those entries alone hold what
+# it needs (the delay and whether the camera was recording at the start), so the table itself
+# is not read.
+for _counting in ("counted", "held"):
+    _delay = getattr(InvolvementActivation, f"delay_{_counting}")
+    InvolvementActivation.add_index(
+        InvolvementActivation.index(
+            InvolvementActivation.incident,
+            _delay,
+            getattr(InvolvementActivation, f"at_start_{_counting}"),
+            where=_delay.is_null(False),
+            name=f"involvement_activation_delay_{_counting}",
+        )
+    )
+
+
 class AuditNode(BaseModel):
     """A perfect subtree of the audit log's Merkle tree: the hash of 2**level leaves from leaf
     index * 2**level (level 1 and up; the leaves are the entries' hashes). Written by the
