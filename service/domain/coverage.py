@@ -44,13 +44,13 @@ def _month_of(column):
 # ---------------------------------------------------------------- incidents lacking coverage
 
 
-def lacking_incidents(lacking, filters):
-    """The incidents lacking `lacking` coverage, newest first, as a peewee query of Incident.
+# A lacking list at least this long is read on SQLite by walking incident(started_at) newest
+# first and probing each incident's counters (a page reads about page size / share lacking
+# incidents); a shorter one from the counters' partial index, sorted (lacking_incidents).
+WALK_FROM = 10_000
 
-    `filters`: `kind`, `state`, `agency`, `from_` (inclusive), `to` (exclusive) on the
-    incident, and `counting` ("any" or "in_custody"). Page it, count it, and turn a page
-    into answers with `represent`.
-    """
+
+def _lacking_condition(lacking, filters):
     counting = filters.get("counting") or "any"
     counted(counting)  # refuses an unknown `counting`
     held = counting == "in_custody"
@@ -58,27 +58,55 @@ def lacking_incidents(lacking, filters):
     # The per-incident counters (service/domain/counters.py) answer without reading
     # sources; each condition matches one of their partial indexes.
     if lacking == "bodycam":
-        condition = (c.bodycam_held if held else c.bodycam_counted) == 0
-    elif lacking == "any":
-        condition = (c.sources_held if held else c.sources_counted) == 0
-    elif lacking == "officer_bodycam":
-        condition = (c.uncovered_held if held else c.uncovered_counted) > 0
-    else:
-        raise Invalid("lacking", f"must be one of: {', '.join(LACKING)}", location="query")
+        return (c.bodycam_held if held else c.bodycam_counted) == 0
+    if lacking == "any":
+        return (c.sources_held if held else c.sources_counted) == 0
+    if lacking == "officer_bodycam":
+        return (c.uncovered_held if held else c.uncovered_counted) > 0
+    raise Invalid("lacking", f"must be one of: {', '.join(LACKING)}", location="query")
+
+
+def lacking_incidents(lacking, filters):
+    """The incidents lacking `lacking` coverage, newest first, as a peewee query of Incident.
+
+    `filters`: `kind`, `state`, `agency`, `from_` (inclusive), `to` (exclusive) on the
+    incident, and `counting` ("any" or "in_custody"). Page it, count it (`lacking_counted`
+    counts it faster when it can), and turn a page into answers with `represent`.
+    """
+    condition = _lacking_condition(lacking, filters)
     # Only what `represent` shows; callers wanting more add columns with .select_extend().
-    return (
-        inventory.list_incidents(filters)
-        .select(
-            Incident.id,
-            Incident.external_id,
-            Incident.title,
-            Incident.kind,
-            Incident.state,
-            Incident.started_at,
-        )
-        .join(IncidentCounters, on=IncidentCounters.incident == Incident.id)
-        .where(condition)
+    query = inventory.list_incidents(filters).select(
+        Incident.id,
+        Incident.external_id,
+        Incident.title,
+        Incident.kind,
+        Incident.state,
+        Incident.started_at,
     )
+    if query._where is None and not is_postgresql() and _at_least(condition, WALK_FROM):
+        # SQLite's planner would read the whole partial index and sort it; PostgreSQL
+        # chooses the walk by itself.
+        mine = IncidentCounters.select(SQL("1")).where(
+            (IncidentCounters.incident == Incident.id) & condition
+        )
+        return query.where(fn.EXISTS(mine))
+    return query.join(IncidentCounters, on=IncidentCounters.incident == Incident.id).where(
+        condition
+    )
+
+
+def _at_least(condition, n):
+    capped = IncidentCounters.select(SQL("1")).where(condition).limit(n)
+    return IncidentCounters.select(fn.COUNT(SQL("*"))).from_(capped.alias("c")).scalar() >= n
+
+
+def lacking_counted(lacking, filters):
+    """The same rows as lacking_incidents' to count, when the counters alone say it (no
+    filter on the incident): one partial index's entries. None otherwise."""
+    condition = _lacking_condition(lacking, filters)
+    if inventory.list_incidents(filters)._where is not None:
+        return None
+    return IncidentCounters.select(SQL("1")).where(condition)
 
 
 def source_counts_by_incident(incident_ids, counting="any"):

@@ -36,7 +36,8 @@ class Listing:
 
     A list that can be walked by cursor also gives `seek(query, after)` (the query past the
     row whose cursor is `after`), `after` (the client's `after=`, or None) and `cursor(row)`
-    (a row's cursor; default its id).
+    (a row's cursor; default its id). `counted`: a query of the same number of rows that is
+    cheaper to count, or None to count `query`.
     """
 
     query: object
@@ -44,6 +45,7 @@ class Listing:
     seek: object = None
     after: object = None
     cursor: object = attrgetter("id")
+    counted: object = None
 
 
 def _exact_count_limit():
@@ -67,7 +69,9 @@ class QueryPage(Page):
     @property
     def item_count(self):
         if self._count is None:
-            query = self.collection.query
+            listing = self.collection
+            # (not `counted or query`: a peewee query's truth value runs it)
+            query = listing.query if listing.counted is None else listing.counted
             if isinstance(query, SelectBase):
                 self._count, estimated = count_rows(query, _exact_count_limit())
             else:  # a list computed in Python (with count and paginate), counted by itself

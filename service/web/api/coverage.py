@@ -33,6 +33,7 @@ class LackingIncidents(MethodView):
         return Listing(
             query,
             lambda page: coverage.represent(page, args["counting"]),
+            counted=coverage.lacking_counted(args["lacking"], args),
             seek=inventory.incidents_after,
             after=args.get("after"),
         )
