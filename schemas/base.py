@@ -6,9 +6,11 @@ before `x.key`) on every field of every record: for a page of 50 sources (28 fie
 that is most of the time the page takes to dump. A record that cannot be indexed (a peewee
 model, any plain object) ends up read by `getattr(record, name)` anyway, so this schema does
 that directly, then gives the value to the field's own `_serialize` and the missing value
-and the dump default the same treatment as `marshmallow.fields.Field.serialize`. Anything
-else (dicts, dotted attributes, fields or schemas that change how values are read) goes
-through marshmallow's own path. tests/test_schemas.py checks both give the same output.
+and the dump default the same treatment as `marshmallow.fields.Field.serialize`. A plain
+dict (the domain's answers: coverage, reports) is read the way marshmallow reads one
+(`d[key]`, else `getattr(d, key)`), also directly. Anything else (other mappings, dotted
+attributes, fields or schemas that change how values are read) goes through marshmallow's
+own path. tests/test_schemas.py checks both give the same output.
 """
 
 import marshmallow
@@ -41,14 +43,18 @@ class Schema(marshmallow.Schema):
     def _serialize(self, obj, *, many=False):
         if many and obj is not None:
             return [self._serialize(d, many=False) for d in obj]
-        if hasattr(obj, "__getitem__"):
+        is_dict = type(obj) is dict
+        if not is_dict and hasattr(obj, "__getitem__"):
             return super()._serialize(obj, many=False)
         ret = self.dict_class()
         for key, name, attribute, field, direct in self._direct_fields():
             if not direct:
                 value = field.serialize(name, obj, accessor=self.get_attribute)
             else:
-                value = getattr(obj, attribute, missing)
+                if is_dict and attribute in obj:
+                    value = obj[attribute]
+                else:  # marshmallow.utils._get_value_for_key's fallback for a dict too
+                    value = getattr(obj, attribute, missing)
                 if value is missing:
                     default = field.dump_default
                     value = default() if callable(default) else default

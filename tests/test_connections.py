@@ -4,6 +4,7 @@ database error."""
 
 import threading
 
+import pytest
 from peewee import OperationalError
 
 from service.domain import inventory
@@ -101,3 +102,31 @@ def test_a_connection_left_inside_a_transaction_is_not_kept(app, api, make):
         ).status_code
         == 201
     )
+
+
+def test_a_prepared_read_is_composed_once_and_takes_its_values_anywhere(app, make):
+    """storage.db.Prepared: the values may sit among constant parameters (a condition in
+    the select list before the WHERE); the SQL is composed once; a sample value the query
+    does not take exactly once is refused when it is composed."""
+    from service.storage.db import Prepared
+    from service.storage.models import Source
+
+    make.agency("CBP")
+    incident = make.incident(agencies=["CBP"])
+    other = make.incident(agencies=["CBP"])
+    kept = make.source(incident["id"])
+    make.source(other["id"])
+    built = []
+
+    def build(incident_id):
+        built.append(incident_id)
+        live = Source.custody_status != "disposed"  # a constant parameter before the value
+        return Source.select(Source.id, live).where(Source.incident == incident_id).tuples()
+
+    prepared = Prepared(build, 9_999_991)
+    assert [row[0] for row in prepared.rows(incident["id"])] == [kept["id"]]
+    assert prepared.first(10**9) is None
+    assert built == [9_999_991]  # composed once, with the sample
+    twice = Prepared(lambda v: Source.select().where((Source.id == v) | (Source.incident == v)), 7)
+    with pytest.raises(ValueError, match="once"):
+        twice.first(1)

@@ -91,3 +91,47 @@ def test_defaults_renames_and_missing_attributes_dump_as_marshmallow_dumps_them(
     for record in (full, empty, as_dict):
         assert schema.dump(record) == marshmallows_own(schema, record)
     assert Sample(only=("name",)).dump(full) == {"name": "a"}
+
+
+def test_answers_made_of_dicts_dump_as_marshmallow_dumps_them(api, make):
+    """The domain's answers are plain dicts (nested lists of dicts): an incident's coverage
+    with officers, moments, a timeline and gaps dumps as marshmallow's own path dumps it."""
+    from schemas.coverage import IncidentCoverageSchema
+    from service.domain.coverage import incident_coverage
+
+    make.agency("CBP")
+    officer = make.officer("CBP")
+    incident = make.incident(agencies=["CBP"], started_at="2026-01-24T15:00:00Z")
+    make.involve(incident["id"], officer["id"])
+    make.source(
+        incident["id"],
+        officer_id=officer["id"],
+        recording_started_at="2026-01-24T14:58:00Z",
+        recording_ended_at="2026-01-24T15:20:00Z",
+    )
+    make.source(incident["id"], kind="bystander")
+    r = api.post(
+        f"/incidents/{incident['id']}/moments",
+        json={"label": "shots", "at": "2026-01-24T15:01:00Z"},
+    )
+    assert r.status_code == 201, r.get_json()
+    answer = incident_coverage(incident["id"])
+    assert answer["officers"] and answer["moments"] and answer["timeline"]
+
+    def slowly(schema, value):
+        if isinstance(value, list):
+            return [slowly(schema, v) for v in value]
+        out = marshmallows_own(schema, value)
+        for name, field in schema.dump_fields.items():
+            inner = getattr(field, "inner", field)
+            if isinstance(inner, fields.Nested) and value.get(name) is not None:
+                out[name] = slowly(inner.schema, value[name])
+            elif isinstance(field, fields.Dict) and isinstance(field.value_field, fields.List):
+                nested = field.value_field.inner.schema
+                out[name] = {k: slowly(nested, v) for k, v in value[name].items()}
+        return out
+
+    schema = IncidentCoverageSchema()
+    assert schema.dump(answer) == slowly(schema, answer)
+    # a key absent from a dict: the dump default, as marshmallow gives it
+    assert Sample().dump({"name": "x"}) == marshmallows_own(Sample(), {"name": "x"})

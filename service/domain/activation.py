@@ -106,7 +106,9 @@ def group_figures(group_by, filters, key):
         query = query.where(*conditions)
     groups = {}  # key: [at start, [(delay, n)...]]
     # The cursor's plain tuples: peewee's row conversion costs more than the query here.
-    for k, d, n, at in database.execute(query.group_by(key, delay)):
+    # Grouped by the output's own names: a month key composed twice would be two different
+    # expressions to PostgreSQL (each with its own format parameter).
+    for k, d, n, at in database.execute(query.group_by(SQL('"key"'), SQL('"delay"'))):
         group = groups.setdefault(k, [0, []])
         group[0] += int(at or 0)
         group[1].append((float(d), n))

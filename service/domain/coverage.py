@@ -10,6 +10,7 @@ Every question uses the clock-corrected spans stored on each source
 `counting="in_custody"` narrows the footage to sources actually held.
 """
 
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,8 +21,8 @@ from service.domain.errors import Invalid
 
 # HELD and incident_window are part of this module's answers (defined with `counted`).
 from service.domain.footage import HELD, counted, incident_window  # noqa: F401
-from service.domain.vocabulary import GROUP_BY, LACKING, SOURCE_KINDS
-from service.storage.db import is_postgresql
+from service.domain.vocabulary import COUNTING, GROUP_BY, LACKING, SOURCE_KINDS
+from service.storage.db import Prepared, is_postgresql
 from service.storage.models import (
     Agency,
     Incident,
@@ -387,7 +388,7 @@ def _officers(incident, sources, window_end, disposed_bodycams=()):
                 spans.get(officer["officer_id"], []), incident.started_at, window_end
             ),
         )
-        for officer in inventory.involvements_query(incident).select(*OFFICER_COLUMNS).dicts()
+        for officer in _OFFICERS.rows(incident.id)
     ]
 
 
@@ -400,6 +401,12 @@ OFFICER_COLUMNS = (
     Involvement.role,
     Involvement.camera_expected,
     Involvement.not_recorded_reason,
+)
+
+
+_OFFICERS = Prepared(
+    lambda incident_id: inventory.involvements_query(incident_id).select(*OFFICER_COLUMNS).dicts(),
+    8_765_432,
 )
 
 
@@ -430,15 +437,20 @@ def officer_entry(officer, own, disposed, activation_fields):
     }
 
 
+_MOMENTS = Prepared(
+    lambda incident_id: (
+        Moment.select(Moment.id, Moment.label, Moment.at)
+        .where(Moment.incident == incident_id)
+        .order_by(Moment.at, Moment.id)
+    ),
+    8_765_433,
+)
+
+
 def _moments(incident, sources, officers):
     """Each moment of the incident with the sources and expected officers recording at it."""
     answers = []
-    moments = (
-        Moment.select(Moment.id, Moment.label, Moment.at)
-        .where(Moment.incident == incident)
-        .order_by(Moment.at, Moment.id)
-    )
-    for moment in moments:
+    for moment in _MOMENTS.rows(incident.id):
         recording = [
             s
             for s in sources
@@ -463,27 +475,45 @@ def _has_span(source):
     return source.corrected_started_at is not None and source.corrected_ended_at is not None
 
 
-def _footage(incident_id, counting):
-    """(counted sources, disposed sources) of an incident, each ordered by id, in one query:
-    light rows (id, kind, officer_id, corrected_started_at, corrected_ended_at), whether a
-    row counts being decided in SQL by `counted` itself."""
+# A source as the coverage of one incident reads it.
+Footage = namedtuple(
+    "Footage", "id kind officer_id corrected_started_at corrected_ended_at is_counted"
+)
+
+
+def _footage_query(counting):
+    """A Prepared read of an incident's sources, the counting's counted ones and the disposed
+    ones, whether a row counts being decided in SQL by `counted` itself."""
     is_counted = counted(counting)
     disposed = Source.custody_status == "disposed"
-    rows = (
-        Source.select(
-            Source.id,
-            Source.kind,
-            Source.officer.alias("officer_id"),
-            Source.corrected_started_at,
-            Source.corrected_ended_at,
-            is_counted.alias("is_counted"),
-        )
-        .where((Source.incident == incident_id) & (is_counted | disposed))
-        .order_by(Source.id)
-        .namedtuples()
+    return Prepared(
+        lambda incident_id: (
+            Source.select(
+                Source.id,
+                Source.kind,
+                Source.officer,
+                Source.corrected_started_at,
+                Source.corrected_ended_at,
+                is_counted,
+            )
+            .where((Source.incident == incident_id) & (is_counted | disposed))
+            .order_by(Source.id)
+            .tuples()
+        ),
+        8_765_431,
     )
+
+
+_FOOTAGE = {counting: _footage_query(counting) for counting in COUNTING}
+
+
+def _footage(incident_id, counting):
+    """(counted sources, disposed sources) of an incident, each ordered by id, in one query of
+    light rows (Footage), composed once (storage.db.Prepared)."""
+    counted(counting)  # refuses an unknown `counting`
     counted_rows, disposed_rows = [], []
-    for row in rows:
+    for row in _FOOTAGE[counting].rows(incident_id):
+        row = Footage._make(row)
         (counted_rows if row.is_counted else disposed_rows).append(row)
     return counted_rows, disposed_rows
 
@@ -495,9 +525,7 @@ def incident_coverage(incident_id, counting="any"):
     as footage (source_counts, officers) but cannot be placed on the timeline; their
     ids are listed in `sources_without_span`.
     """
-    incident = inventory.get_incident(
-        incident_id, columns=(Incident.id, Incident.started_at, Incident.ended_at)
-    )
+    incident = inventory.get_incident(incident_id)  # a read composed once (by id)
     sources, disposed = _footage(incident.id, counting)
     spans = [(s.corrected_started_at, s.corrected_ended_at, s.id) for s in sources if _has_span(s)]
     start, end = incident_window(incident.started_at, incident.ended_at, spans)

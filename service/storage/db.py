@@ -183,9 +183,9 @@ class Prepared:
     running a short indexed read (the token of each request, a record by its id).
 
     `build(*values)` makes the query; `sample` are values to build it with once, each
-    distinct and each sent as a parameter (the composed SQL is checked to take them in
-    order). `rows(*values)` runs it and gives its rows as the query would; `first(*values)`
-    the first row or None.
+    distinct, sent as a parameter and found exactly once among the composed query's
+    parameters (checked); the query's other parameters are constants. `rows(*values)` runs
+    it and gives its rows as the query would; `first(*values)` the first row or None.
     """
 
     def __init__(self, build, *sample):
@@ -196,17 +196,23 @@ class Prepared:
     def _compose(self, db):
         query = self._build(*self._sample)
         sql, params = query.sql()
-        given = len(self._sample)
-        if list(params[:given]) != self._sample:
-            raise ValueError(f"the query does not take its values as parameters: {sql}")
-        # What follows the values is constant (a LIMIT).
-        composed = self._composed[type(db)] = (query, sql, list(params[given:]))
+        params = list(params)
+        places = []
+        for value in self._sample:
+            found = [i for i, p in enumerate(params) if type(p) is type(value) and p == value]
+            if len(found) != 1:
+                raise ValueError(f"the query does not take {value!r} once as a parameter: {sql}")
+            places.append(found[0])
+        composed = self._composed[type(db)] = (query, sql, params, places)
         return composed
 
     def rows(self, *values):
         db = database.obj
-        query, sql, constants = self._composed.get(type(db)) or self._compose(db)
-        cursor = db.execute_sql(sql, [*values, *constants])
+        query, sql, params, places = self._composed.get(type(db)) or self._compose(db)
+        params = list(params)
+        for place, value in zip(places, values, strict=True):
+            params[place] = value
+        cursor = db.execute_sql(sql, params)
         return query._get_cursor_wrapper(cursor)
 
     def first(self, *values):
