@@ -91,11 +91,12 @@ def lacking(api, role="investigator", **params):
 
 @pytest.fixture(params=["walk", "sort"])
 def walk(request, monkeypatch):
-    """Both ways SQLite reads a lacking list (service.domain.coverage.WALK_FROM): walking the
+    """Both ways SQLite reads a lacking list (service.domain.coverage.WALK_SHARE): walking the
     incidents newest first, or the counters' partial index sorted. Same answers."""
     from service.domain import coverage
 
-    monkeypatch.setattr(coverage, "WALK_FROM", 1 if request.param == "walk" else 10**9)
+    threshold = 1 if request.param == "walk" else 10**9
+    monkeypatch.setattr(coverage, "_walk_from", lambda: threshold)
     return request.param
 
 

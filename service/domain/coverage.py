@@ -45,10 +45,11 @@ def _month_of(column):
 # ---------------------------------------------------------------- incidents lacking coverage
 
 
-# A lacking list at least this long is read on SQLite by walking incident(started_at) newest
-# first and probing each incident's counters (a page reads about page size / share lacking
-# incidents); a shorter one from the counters' partial index, sorted (lacking_incidents).
-WALK_FROM = 10_000
+# On SQLite a lacking list is read by walking incident(started_at) newest first and probing
+# each incident's counters when at least one incident in WALK_SHARE lacks (a page then reads
+# about page size x WALK_SHARE incidents at most); a rarer one from the counters' partial
+# index, sorted (at most one incident in WALK_SHARE of them). See lacking_incidents.
+WALK_SHARE = 100
 
 
 def _lacking_condition(lacking, filters):
@@ -84,7 +85,7 @@ def lacking_incidents(lacking, filters):
         Incident.state,
         Incident.started_at,
     )
-    if query._where is None and not is_postgresql() and _at_least(condition, WALK_FROM):
+    if query._where is None and not is_postgresql() and _at_least(condition, _walk_from()):
         # SQLite's planner would read the whole partial index and sort it; PostgreSQL
         # chooses the walk by itself.
         mine = IncidentCounters.select(SQL("1")).where(
@@ -94,6 +95,12 @@ def lacking_incidents(lacking, filters):
     return query.join(IncidentCounters, on=IncidentCounters.incident == Incident.id).where(
         condition
     )
+
+
+def _walk_from():
+    """How many lacking incidents make the walk worth it: one in WALK_SHARE (the highest id
+    stands for the number of incidents: an upper bound, read from the primary key alone)."""
+    return max(1, (Incident.select(fn.MAX(Incident.id)).scalar() or 0) // WALK_SHARE)
 
 
 def _at_least(condition, n):
