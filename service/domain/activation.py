@@ -15,8 +15,6 @@ summary's figures and the list of late starts are computed in SQL over the same
 definitions (`group_figures`, `late_activations`).
 """
 
-from datetime import datetime
-
 from peewee import JOIN, SQL, Case, fn
 
 from service.domain import inventory
@@ -31,6 +29,7 @@ from service.storage.models import (
     InvolvementActivation,
     Officer,
     Source,
+    as_datetime,
 )
 
 FIELDS = ("activation_delay_seconds", "recording_at_start", "deactivated_before_end")
@@ -60,12 +59,6 @@ def _earliest_start(counting):
     """Correlated subquery on an Involvement row: its officer's earliest counted bodycam
     start (the definition the counters keep: service/storage/counters.py)."""
     return earliest_start(counted(counting))
-
-
-def _as_datetime(value):
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
 
 
 def group_figures(group_by, filters, key):
@@ -194,12 +187,12 @@ def represent_late(rows, counting="any"):
         {
             "incident_id": r["incident"],
             "title": r["title"],
-            "started_at": _as_datetime(r["started_at"]),
+            "started_at": as_datetime(r["started_at"]),
             "officer_id": r["officer"],
             "name": r["name"],
             "badge_number": r["badge_number"],
             "agency": r["code"],
-            "first_recording_at": _as_datetime(r["first_recording_at"]),
+            "first_recording_at": as_datetime(r["first_recording_at"]),
             "activation_delay_seconds": float(r["delay"]),
             "bodycam_source_ids": own[(r["incident"], r["officer"])],
             "suggested_flag": "late_activation",

@@ -17,6 +17,7 @@ from service.storage.models import (
     Involvement,
     InvolvementActivation,
     Source,
+    as_datetime,
 )
 
 # Custody states in which the service holds the file itself, and review states in which a
@@ -197,16 +198,9 @@ def _rows(where):
         for name in FIELDS:
             if name != "first_bodycam_at":
                 values[name] = int(values[name] or 0)
-        values["first_bodycam_at"] = _as_datetime(values["first_bodycam_at"])
+        values["first_bodycam_at"] = as_datetime(values["first_bodycam_at"])  # MIN(CASE)
         rows.append({"incident": row["id"], **values})
     return rows
-
-
-def _as_datetime(value):
-    # MIN over a CASE comes back as text on SQLite.
-    if isinstance(value, str):
-        return IncidentCounters.first_bodycam_at.python_value(value)
-    return value
 
 
 def recompute(incident_ids):

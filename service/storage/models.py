@@ -59,6 +59,15 @@ class DateTimeField(peewee.DateTimeField):
         return super().python_value(value)
 
 
+_TIMESTAMP = DateTimeField()
+
+
+def as_datetime(value):
+    """A timestamp read outside a model's field (an aggregate, a subquery's column), where
+    SQLite gives the stored text: as a field of the model would give it."""
+    return _TIMESTAMP.python_value(value)
+
+
 class BaseModel(Model):
     class Meta:
         database = database
