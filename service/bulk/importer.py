@@ -985,13 +985,16 @@ class BatchSourceFacts(inventory.SourceFacts):
         }
         self.sha_owners = {}
         if self.shas and self.incidents:
+            # sha256 first: SQLite then searches the sha256 index for each pair, where by
+            # (incident, sha256) it would search by incident alone, reading every source of
+            # the incident again for each pair.
             pairs = {
-                (row.ids["incident_id"], row.values["sha256"].lower())
+                (row.values["sha256"].lower(), row.ids["incident_id"])
                 for row in rows
                 if isinstance(row.values.get("sha256"), str)
             }
             query = Source.select(Source.id, Source.incident, Source.sha256).where(
-                pair_in((Source.incident, Source.sha256), pairs, ("integer", "text"))
+                pair_in((Source.sha256, Source.incident), pairs, ("text", "integer"))
             )
             self.sha_owners = {(i, sha): ident for ident, i, sha in query.tuples()}
 
