@@ -364,3 +364,15 @@ def test_the_compiled_function_decides_each_field_by_its_validators():
         "names": ["a", None],
         "levels": [1],
     }
+
+
+def test_a_timestamp_is_judged_by_its_validators_too():
+    """Timestamps load through the field's own `_deserialize`, its validators run by the
+    compiled step: an implausible year is the schema's to refuse."""
+    schema = IncidentSchema()
+    loader = compile_load(schema)
+    row = {"title": "t", "started_at": "2025-01-02T10:00:00-05:00"}
+    assert loader(row)["started_at"] == datetime(2025, 1, 2, 15, 0)
+    for started_at in ("1850-01-02T10:00:00Z", "2025-01-02T10:00:00", "2025-13-01T00:00:00Z"):
+        assert_same(schema, loader, {**row, "started_at": started_at})
+    assert (loader.fast, loader.asked) == (1, 3)
