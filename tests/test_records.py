@@ -1,12 +1,19 @@
 """Records read from the database (service.storage.models.BaseModel's shortcut for the rows
-peewee reads, and its DateTimeField) are the records peewee itself makes from the same rows."""
+peewee reads, and its DateTimeField) are the records peewee itself makes from the same rows;
+new records too."""
 
 from datetime import datetime
 
 import peewee
 from peewee import Model
 
-from service.storage.models import DateTimeField, Incident, Involvement, Officer, Source
+from service.storage.models import (
+    DateTimeField,
+    Incident,
+    Involvement,
+    Officer,
+    Source,
+)
 
 
 def peewees_own(model, row):
@@ -53,3 +60,28 @@ def test_dates_are_read_as_peewee_reads_them():
         assert ours.python_value(text) == peewees.python_value(text), text
     now = datetime(2026, 1, 24, 15, 0, 0, 7)  # PostgreSQL's driver gives datetimes
     assert ours.python_value(now) is now
+
+
+def test_new_records_are_the_records_peewee_makes():
+    incident = Incident(id=3, title="t", started_at=datetime(2026, 1, 24), city="Austin")
+    officer = Officer(agency=2, badge_number="17")
+    values = {
+        "incident": incident,  # a record: set through its accessor
+        "officer_id": 5,  # an id accessor
+        "kind": "bodycam",
+        "sha256": None,
+        "clock_offset_seconds": 2.5,
+    }
+    for record, kwargs in (
+        (Source(**values), values),
+        (incident, {"id": 3, "title": "t", "started_at": datetime(2026, 1, 24), "city": "Austin"}),
+        (officer, {"agency": 2, "badge_number": "17"}),
+    ):
+        model = type(record)
+        own = model.__new__(model)
+        Model.__init__(own, **kwargs)
+        for data in (record.__data__, own.__data__):  # (the clock moved on meanwhile)
+            data.pop("created_at", None), data.pop("updated_at", None)
+        assert record.__data__ == own.__data__
+        assert record._dirty == own._dirty and record.__rel__ == own.__rel__
+    assert Source(**values).incident is incident
