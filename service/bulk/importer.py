@@ -43,6 +43,7 @@ from service.storage.db import (
     for_update,
     is_postgresql,
     one_of,
+    stored_as_is,
 )
 from service.storage.models import (
     Agency,
@@ -754,12 +755,14 @@ def insert_records(model, records, key=None):
     returns none): one lookup by the keys."""
     records = list(records)
     fields = [f for f in model._meta.sorted_fields if f.name != "id"]
-    converters = [(f.name, f.db_value) for f in fields]
+    converters = [(f.name, f.db_value, stored_as_is(f)) for f in fields]
     rows = [
-        # (a null needs no conversion: most optional columns are null)
+        # (a null, and a value the field stores as it is, need no conversion)
         [
-            None if (value := record.__data__.get(name)) is None else convert(value)
-            for name, convert in converters
+            value
+            if (value := record.__data__.get(name)) is None or type(value) is same
+            else convert(value)
+            for name, convert, same in converters
         ]
         for record in records
     ]

@@ -11,9 +11,10 @@ import json
 import os
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, unquote, urlparse
 
+import peewee
 from peewee import (
     SQL,
     DatabaseError,
@@ -237,6 +238,29 @@ def bulk_insert(model, fields, rows, db=None):
         with db.cursor().copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row(row)
+
+
+# What peewee's own fields' `adapt` gives back unchanged: values of exactly this type.
+_ADAPTED_AS_IS = {
+    peewee._StringField.adapt: str,
+    peewee.IntegerField.adapt: int,
+    peewee.FloatField.adapt: float,
+    peewee.BooleanField.adapt: bool,
+    peewee.DateTimeField.adapt: datetime,
+    peewee.DateField.adapt: date,
+}
+
+
+def stored_as_is(field):
+    """The type whose values `field.db_value` returns unchanged (so a bulk insert need not
+    call it for them), or None: a field of peewee's own that converts only through `adapt`,
+    or a foreign key to one (given its id)."""
+    kind = type(field)
+    if kind.db_value is peewee.ForeignKeyField.db_value:
+        return stored_as_is(field.rel_field)  # (a record would not be of a plain type)
+    if kind.db_value is not peewee.Field.db_value:
+        return None
+    return _ADAPTED_AS_IS.get(kind.adapt)
 
 
 def one_of(column, values):
