@@ -266,11 +266,22 @@ def stored_as_is(field):
 def one_of(column, values):
     """`column IN values`, the values bound as one parameter (an array on PostgreSQL, a JSON
     array on SQLite) instead of one each: composing a long IN list through the ORM costs
-    more than running the query (a thousand ids: about 20 ms)."""
+    more than running the query (a thousand ids: about 20 ms).
+
+    PostgreSQL, a text column: `IN (SELECT unnest(array))`, which it answers by searching
+    the column's index for each value; for `= ANY(array)` it estimates a thousand searches
+    of a text index dearer than reading the whole table, up to some 100,000 rows (a batch
+    of an import read every source to look up its 1,000 external ids: 19 ms, by the index
+    3.7 ms)."""
     values = list(values)
     if is_postgresql():
+        if values and getattr(column, "field_type", None) in _TEXT_FIELD_TYPES:
+            return NodeList((column, SQL("IN (SELECT unnest(%s::text[]))", [values])))
         return NodeList((column, SQL("= ANY(%s)", [values])))
     return NodeList((column, SQL("IN (SELECT value FROM json_each(?))", [json.dumps(values)])))
+
+
+_TEXT_FIELD_TYPES = {"VARCHAR", "TEXT", "CHAR"}
 
 
 def unnest(types, rows):
