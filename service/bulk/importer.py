@@ -39,11 +39,11 @@ from service.domain.errors import DomainError, Invalid
 from service.storage.db import (
     bulk_insert,
     database,
+    db_rows,
     execute_many,
     for_update,
     is_postgresql,
     one_of,
-    stored_as_is,
 )
 from service.storage.models import (
     Agency,
@@ -755,18 +755,7 @@ def insert_records(model, records, key=None):
     returns none): one lookup by the keys."""
     records = list(records)
     fields = [f for f in model._meta.sorted_fields if f.name != "id"]
-    converters = [(f.name, f.db_value, stored_as_is(f)) for f in fields]
-    rows = [
-        # (a null, and a value the field stores as it is, need no conversion)
-        [
-            value
-            if (value := record.__data__.get(name)) is None or type(value) is same
-            else convert(value)
-            for name, convert, same in converters
-        ]
-        for record in records
-    ]
-    bulk_insert(model, fields, rows)
+    bulk_insert(model, fields, db_rows(fields, (record.__data__ for record in records)))
     if key is not None:
         keys = [getattr(record, key.name) for record in records]
         ids = dict(model.select(key, model.id).where(one_of(key, keys)).tuples())

@@ -263,6 +263,23 @@ def stored_as_is(field):
     return _ADAPTED_AS_IS.get(kind.adapt)
 
 
+def db_rows(fields, rows, defaults=None):
+    """The database values of `fields` for each of `rows` (dicts by field name; a missing
+    value is its entry in `defaults`, or None): each field's db_value, not called for a null
+    nor for a value the field stores as it is (`stored_as_is`), most of a bulk insert's."""
+    defaults = defaults or {}
+    converters = [(f.name, f.db_value, stored_as_is(f), defaults.get(f.name)) for f in fields]
+    return [
+        [
+            value
+            if (value := row.get(name, default)) is None or type(value) is same
+            else convert(value)
+            for name, convert, same, default in converters
+        ]
+        for row in rows
+    ]
+
+
 def one_of(column, values):
     """`column IN values`, the values bound as one parameter (an array on PostgreSQL, a JSON
     array on SQLite) instead of one each: composing a long IN list through the ORM costs
