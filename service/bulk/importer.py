@@ -262,9 +262,11 @@ class Reference:
 
     def take(self, values, required=None):
         """Remove the reference's columns from `values`; (column, key) or None."""
-        given = {c: values.pop(c) for c in self.columns if c in values and _given(values[c])}
+        given = {}
         for column in self.columns:
-            values.pop(column, None)
+            value = values.pop(column, None)
+            if _given(value):
+                given[column] = value
         if len(given) > 1:
             raise RowRejected(
                 [(self.external_column, f"give one of {', '.join(sorted(given))}, not both")]
