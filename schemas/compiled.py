@@ -156,6 +156,8 @@ def _converter(field, key, partial):
     elif convert is None and type(field) is fields.Nested:
         if not field.many and isinstance(field.nested, (type, Schema)):
             convert = _nested(field, partial)
+    if convert is None and _plain_deserialize(field):
+        convert = _own_conversion(field, key, partial)
     if convert is None:
         return _generic(field, key, partial), None  # (its validators included)
     return convert, check
@@ -246,6 +248,33 @@ def _nested(field, partial):
 
     def convert(value, data):
         return _run(steps, known, value)
+
+    return convert
+
+
+def _plain_deserialize(field):
+    """Whether the field loads a non-null value as marshmallow's Field.deserialize does: its
+    `_deserialize`, then its validators (nothing of its own around them)."""
+    kind = type(field)
+    return (
+        kind.deserialize is fields.Field.deserialize
+        and kind._validate is fields.Field._validate
+        and kind._validate_all is fields.Field._validate_all
+    )
+
+
+def _own_conversion(field, key, partial):
+    """The field's own `_deserialize` (any field type, e.g. a timestamp), a refusal handed to
+    the schema; its validators are the step's check (Field.deserialize would build an `And`
+    of them on every call)."""
+    kwargs = {"partial": partial} if partial is not None else {}
+    deserialize = field._deserialize
+
+    def convert(value, data):
+        try:
+            return deserialize(value, key, data, **kwargs)
+        except ValidationError as exc:
+            raise _Unsure() from exc
 
     return convert
 

@@ -294,3 +294,85 @@ def test_every_import_kind_loads_through_compiled_steps():
         importer = kind("csv")
         assert importer.create_load.steps is not None, kind.name
         assert importer.update_load.steps is not None, kind.name
+
+
+class Inner(Schema):
+    label = fields.String(validate=validate.Length(max=5))
+    weight = fields.Float(allow_none=True, validate=validate.Range(0, 1))
+
+
+class EveryShape(Schema):
+    """Each shape of field the compiled steps take beyond those of the import schemas:
+    exact and minimum lengths, exclusive bounds, a validator answering False, nullable list
+    items, whole numbers that are not strict, booleans, a nested schema, callable and plain
+    defaults, a data key and an attribute of their own."""
+
+    code = fields.String(validate=validate.Length(equal=3))
+    title = fields.String(required=True)
+    share = fields.Float(
+        load_default=0.5,
+        validate=validate.Range(0, 1, min_inclusive=False, max_inclusive=False),
+    )
+    count = fields.Integer(validate=[validate.Range(max=10), lambda v: v != 7])
+    flag = fields.Boolean(load_default=False)
+    names = fields.List(
+        fields.String(allow_none=True, validate=validate.OneOf(["a", "b"])),
+        validate=validate.Length(min=1),
+    )
+    levels = fields.List(fields.Integer(validate=validate.Range(1, 3)), load_default=list)
+    inner = fields.Nested(Inner, allow_none=True)
+    renamed = fields.String(data_key="other-name", attribute="renamed_to")
+
+
+def test_every_compiled_shape_gets_the_schemas_answers():
+    for schema in (EveryShape(), EveryShape(partial=True)):
+        loader = compile_load(schema)
+        assert loader.steps is not None
+        compare_on_generated_rows(schema, loader)
+        assert loader.fast > 0 and loader.asked > 0, (loader.fast, loader.asked)
+
+
+def test_the_compiled_function_decides_each_field_by_its_validators():
+    schema = EveryShape()
+    loader = compile_load(schema)
+    valid = {
+        "title": "t",
+        "code": "abc",
+        "share": "0.25",
+        "count": 3,
+        "names": ["a", None],
+        "levels": [1],
+    }
+    for row in (
+        valid,
+        {**valid, "code": "abcd"},  # Length(equal=3)
+        {**valid, "share": 1.0},  # an exclusive bound
+        {**valid, "count": 7},  # a validator answering False
+        {**valid, "names": []},  # Length(min=1) of a list
+        {**valid, "names": ["c"]},  # OneOf of an item
+        {**valid, "levels": [4]},  # Range of an item
+        {**valid, "inner": {"label": "toolong"}},  # a nested field's validator
+    ):
+        assert_same(schema, loader, row)
+    assert (loader.fast, loader.asked) == (1, 7)
+    assert loader(valid) == {
+        "title": "t",
+        "code": "abc",
+        "share": 0.25,
+        "count": 3,
+        "flag": False,
+        "names": ["a", None],
+        "levels": [1],
+    }
+
+
+def test_a_timestamp_is_judged_by_its_validators_too():
+    """Timestamps load through the field's own `_deserialize`, its validators run by the
+    compiled step: an implausible year is the schema's to refuse."""
+    schema = IncidentSchema()
+    loader = compile_load(schema)
+    row = {"title": "t", "started_at": "2025-01-02T10:00:00-05:00"}
+    assert loader(row)["started_at"] == datetime(2025, 1, 2, 15, 0)
+    for started_at in ("1850-01-02T10:00:00Z", "2025-01-02T10:00:00", "2025-13-01T00:00:00Z"):
+        assert_same(schema, loader, {**row, "started_at": started_at})
+    assert (loader.fast, loader.asked) == (1, 3)

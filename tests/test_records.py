@@ -1,12 +1,22 @@
 """Records read from the database (service.storage.models.BaseModel's shortcut for the rows
-peewee reads, and its DateTimeField) are the records peewee itself makes from the same rows."""
+peewee reads, and its DateTimeField) are the records peewee itself makes from the same rows;
+new records too; and the values a bulk insert passes as they are (storage.db.stored_as_is)
+are those peewee would store unchanged."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 import peewee
 from peewee import Model
 
-from service.storage.models import DateTimeField, Incident, Involvement, Officer, Source
+from service.storage.db import stored_as_is
+from service.storage.models import (
+    ALL_MODELS,
+    DateTimeField,
+    Incident,
+    Involvement,
+    Officer,
+    Source,
+)
 
 
 def peewees_own(model, row):
@@ -53,3 +63,50 @@ def test_dates_are_read_as_peewee_reads_them():
         assert ours.python_value(text) == peewees.python_value(text), text
     now = datetime(2026, 1, 24, 15, 0, 0, 7)  # PostgreSQL's driver gives datetimes
     assert ours.python_value(now) is now
+
+
+def test_new_records_are_the_records_peewee_makes():
+    incident = Incident(id=3, title="t", started_at=datetime(2026, 1, 24), city="Austin")
+    officer = Officer(agency=2, badge_number="17")
+    values = {
+        "incident": incident,  # a record: set through its accessor
+        "officer_id": 5,  # an id accessor
+        "kind": "bodycam",
+        "sha256": None,
+        "clock_offset_seconds": 2.5,
+    }
+    for record, kwargs in (
+        (Source(**values), values),
+        (incident, {"id": 3, "title": "t", "started_at": datetime(2026, 1, 24), "city": "Austin"}),
+        (officer, {"agency": 2, "badge_number": "17"}),
+    ):
+        model = type(record)
+        own = model.__new__(model)
+        Model.__init__(own, **kwargs)
+        for data in (record.__data__, own.__data__):  # (the clock moved on meanwhile)
+            data.pop("created_at", None), data.pop("updated_at", None)
+        assert record.__data__ == own.__data__
+        assert record._dirty == own._dirty and record.__rel__ == own.__rel__
+    assert Source(**values).incident is incident
+
+
+def test_values_stored_as_they_are_are_those_peewee_stores_unchanged():
+    samples = {
+        str: "text",
+        int: 7,
+        float: 2.5,
+        bool: True,
+        datetime: datetime(2026, 1, 24, 15, 0, 0, 7),
+        date: date(2026, 1, 24),
+    }
+    kinds = set()
+    for model in ALL_MODELS:
+        for field in model._meta.sorted_fields:
+            same = stored_as_is(field)
+            if same is None:
+                continue
+            kinds.add(same)
+            assert field.db_value(samples[same]) is samples[same], (model, field.name)
+    assert kinds == set(samples)
+    review_flags = next(m for m in ALL_MODELS if m.__name__ == "Review")._meta.fields["flags"]
+    assert stored_as_is(review_flags) is None  # a list kept as text: always converted

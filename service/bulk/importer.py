@@ -39,6 +39,7 @@ from service.domain.errors import DomainError, Invalid
 from service.storage.db import (
     bulk_insert,
     database,
+    db_rows,
     execute_many,
     for_update,
     is_postgresql,
@@ -261,9 +262,11 @@ class Reference:
 
     def take(self, values, required=None):
         """Remove the reference's columns from `values`; (column, key) or None."""
-        given = {c: values.pop(c) for c in self.columns if c in values and _given(values[c])}
+        given = {}
         for column in self.columns:
-            values.pop(column, None)
+            value = values.pop(column, None)
+            if _given(value):
+                given[column] = value
         if len(given) > 1:
             raise RowRejected(
                 [(self.external_column, f"give one of {', '.join(sorted(given))}, not both")]
@@ -754,16 +757,7 @@ def insert_records(model, records, key=None):
     returns none): one lookup by the keys."""
     records = list(records)
     fields = [f for f in model._meta.sorted_fields if f.name != "id"]
-    converters = [(f.name, f.db_value) for f in fields]
-    rows = [
-        # (a null needs no conversion: most optional columns are null)
-        [
-            None if (value := record.__data__.get(name)) is None else convert(value)
-            for name, convert in converters
-        ]
-        for record in records
-    ]
-    bulk_insert(model, fields, rows)
+    bulk_insert(model, fields, db_rows(fields, (record.__data__ for record in records)))
     if key is not None:
         keys = [getattr(record, key.name) for record in records]
         ids = dict(model.select(key, model.id).where(one_of(key, keys)).tuples())
@@ -985,13 +979,16 @@ class BatchSourceFacts(inventory.SourceFacts):
         }
         self.sha_owners = {}
         if self.shas and self.incidents:
+            # sha256 first: SQLite then searches the sha256 index for each pair, where by
+            # (incident, sha256) it would search by incident alone, reading every source of
+            # the incident again for each pair.
             pairs = {
-                (row.ids["incident_id"], row.values["sha256"].lower())
+                (row.values["sha256"].lower(), row.ids["incident_id"])
                 for row in rows
                 if isinstance(row.values.get("sha256"), str)
             }
             query = Source.select(Source.id, Source.incident, Source.sha256).where(
-                pair_in((Source.incident, Source.sha256), pairs, ("integer", "text"))
+                pair_in((Source.sha256, Source.incident), pairs, ("text", "integer"))
             )
             self.sha_owners = {(i, sha): ident for ident, i, sha in query.tuples()}
 

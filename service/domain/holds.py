@@ -10,7 +10,7 @@ here, in the same transaction as the hold is placed or released, and by
 from service.domain.errors import Conflict, Invalid
 from service.domain.records import get_one
 from service.domain.time import utcnow
-from service.storage.db import attach, for_update, grouped, one_of
+from service.storage.db import attach, for_update, grouped, is_postgresql, one_of
 from service.storage.models import HoldSource, Incident, LegalHold, Source
 
 MAX_LISTED_SOURCES = 10_000
@@ -29,12 +29,9 @@ def lock_incidents(incident_ids):
     whole database.
     """
     ids = sorted(set(incident_ids))
-    if ids:
-        list(
-            for_update(
-                Incident.select(Incident.id).where(one_of(Incident.id, ids)).order_by(Incident.id)
-            )
-        )
+    if ids and is_postgresql():
+        query = Incident.select(Incident.id).where(one_of(Incident.id, ids)).order_by(Incident.id)
+        list(for_update(query).tuples())
 
 
 def incident_is_on_hold(incident_id):

@@ -99,25 +99,29 @@ def incident_facts(incident_ids):
     ids = list(incident_ids)
     if not ids:
         return {}
-    jurisdictions = grouped(
-        ids,
-        IncidentAgency.select(IncidentAgency.incident, Agency.jurisdiction)
-        .join(Agency)
-        .where(one_of(IncidentAgency.incident, ids)),
-    )
-    codes = grouped(
-        ids,
-        IncidentAgency.select(IncidentAgency.incident, Agency.code)
+    # Each incident's agencies as (code, jurisdiction) pairs, by code.
+    agencies = {i: [] for i in ids}
+    query = (
+        IncidentAgency.select(IncidentAgency.incident, Agency.code, Agency.jurisdiction)
         .join(Agency)
         .where(one_of(IncidentAgency.incident, ids))
-        .order_by(Agency.code),
+        .order_by(Agency.code)
     )
+    for incident_id, code, jurisdiction in query.tuples():
+        agencies[incident_id].append((code, jurisdiction))
     tags = tags_by_incident(ids)
     rows = Incident.select(Incident.id, Incident.state, Incident.started_at).where(
         one_of(Incident.id, ids)
     )
     return {
-        i: IncidentFacts(i, state, started, jurisdictions[i], tags[i], codes[i])
+        i: IncidentFacts(
+            i,
+            state,
+            started,
+            [jurisdiction for _, jurisdiction in agencies[i]],
+            tags[i],
+            [code for code, _ in agencies[i]],
+        )
         for i, state, started in rows.tuples()
     }
 

@@ -5,7 +5,7 @@ Everything looks the time up at call time (never at import), so freezegun can mo
 
 from datetime import UTC
 
-from service.storage.db import utcnow
+from service.storage.db import utcnow, without_zone
 
 __all__ = ["isoformat_z", "to_naive_utc", "utcnow"]
 
@@ -13,7 +13,7 @@ __all__ = ["isoformat_z", "to_naive_utc", "utcnow"]
 def to_naive_utc(value):
     """An aware datetime converted to naive UTC; naive values are taken as UTC already."""
     if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
+        value = without_zone(value.astimezone(UTC))
     return value
 
 

@@ -10,7 +10,15 @@ write.
 
 from peewee import JOIN, SQL, Case, DateTimeField, Expression, fn
 
-from service.storage.db import database, execute_many, for_update, is_postgresql, one_of, unnest
+from service.storage.db import (
+    database,
+    db_rows,
+    execute_many,
+    for_update,
+    is_postgresql,
+    one_of,
+    unnest,
+)
 from service.storage.models import (
     Incident,
     IncidentCounters,
@@ -234,8 +242,7 @@ def _store(rows, replace=True):
     columns = [f.column_name for f in fields]
     updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns[1:])
     action = f"UPDATE SET {updates}" if replace else "NOTHING"
-    defaults = {f.name: f.default for f in fields}
-    values = [[f.db_value(row.get(f.name, defaults[f.name])) for f in fields] for row in rows]
+    values = db_rows(fields, rows, {f.name: f.default for f in fields})
     if not values:
         return
     insert = f'INSERT INTO "{IncidentCounters._meta.table_name}" ({", ".join(columns)}) '

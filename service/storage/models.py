@@ -74,24 +74,27 @@ class BaseModel(Model):
         legacy_table_names = False
 
     def __init__(self, *args, **kwargs):
-        if args or not kwargs.get("__no_default__"):
+        if args:
             super().__init__(*args, **kwargs)
             return
-        # A row peewee has read (its cursor makes each record with __no_default__): the values
-        # of plain fields and foreign keys go straight into the record's data, where their
-        # accessors would put them on a new record (nothing cached to drop), saving a
-        # descriptor call per field and row; anything else is set as peewee sets it.
-        del kwargs["__no_default__"]
-        self.__data__ = data = {}
-        self._dirty = set()
+        # The values of plain fields and foreign keys go straight into the record's data, where
+        # their accessors would put them (a new record, or a row peewee has read and makes with
+        # __no_default__, has nothing cached to drop), saving a descriptor call per field and
+        # row; anything else is set as peewee sets it.
+        if kwargs.pop("__no_default__", None):
+            self.__data__ = data = {}
+            self._dirty = dirty = set()
+        else:
+            self.__data__ = data = self._meta.get_default_dict()
+            self._dirty = dirty = set(data)
         self.__rel__ = {}
         direct = _DIRECT_FIELDS.get(type(self)) or _direct_fields(type(self))
         for name, value in kwargs.items():
             if name in direct and not isinstance(value, Model):
                 data[name] = value
+                dirty.add(name)
             else:
                 setattr(self, name, value)
-        self._dirty.update(data)
 
 
 # {model: names of its fields whose accessor only stores the value}: see BaseModel.__init__.
