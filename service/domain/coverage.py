@@ -189,35 +189,28 @@ def _group_key(group_by):
     raise Invalid("group_by", f"must be one of: {', '.join(GROUP_BY)}", location="query")
 
 
-def summary_query(group_by, filters):
-    """One row per group: key, incidents, with_bodycam, sources, reviewed, officers_*.
-
-    The inner query makes one row per filtered incident from its counters (no source or
-    involvement is read); the outer query groups those rows by `key`.
-    """
-    counting = filters.get("counting") or "any"
-    counted(counting)  # refuses an unknown `counting`
-    held = counting == "in_custody"
-    key = _group_key(group_by)
+def _per_incident_figures(held):
+    """The summary's figures of one incident, from its counters (no source or involvement is
+    read), as columns of a query joined to IncidentCounters."""
     c = IncidentCounters
     bodycams = c.bodycam_held if held else c.bodycam_counted
-    per_incident = Incident.select(
-        Incident.id.alias("incident_id"),
+    return [
         Case(None, [(bodycams > 0, 1)], 0).alias("has_bodycam"),
         (c.sources_held if held else c.sources_counted).alias("sources"),
         (c.reviewed_held if held else c.reviewed_counted).alias("reviewed"),
         c.officers_expected.alias("officers_expected"),
         (c.uncovered_held if held else c.uncovered_counted).alias("officers_uncovered"),
         c.sources_disposed.alias("disposed"),
-    ).join(IncidentCounters, on=IncidentCounters.incident == Incident.id)
-    if group_by != "agency":
-        per_incident = per_incident.select_extend(key.alias("key"))
-    conditions = inventory.incident_conditions(filters)
-    if conditions:
-        per_incident = per_incident.where(*conditions)
+    ]
+
+
+def _grouped(per_incident):
+    """One row per `key` of a query of (key, _per_incident_figures) rows: key, incidents,
+    with_bodycam, sources, reviewed, officers_expected, officers_uncovered, disposed_sources."""
     per_incident = per_incident.alias("per_incident")
     c = per_incident.c
-    query = per_incident.select_from(
+    return per_incident.select_from(
+        c.key,
         fn.COUNT(SQL("1")).alias("incidents"),
         fn.SUM(c.has_bodycam).alias("with_bodycam"),
         fn.SUM(c.sources).alias("sources"),
@@ -225,20 +218,53 @@ def summary_query(group_by, filters):
         fn.SUM(c.officers_expected).alias("officers_expected"),
         fn.SUM(c.officers_uncovered).alias("officers_uncovered"),
         fn.SUM(c.disposed).alias("disposed_sources"),
-    )
-    if group_by == "agency":
-        # An incident of several agencies counts once in each agency's row.
-        query = query.join(
-            IncidentAgency, JOIN.LEFT_OUTER, on=IncidentAgency.incident == c.incident_id
-        ).join(Agency, JOIN.LEFT_OUTER, on=Agency.id == IncidentAgency.agency)
-        key = Agency.code
+    ).group_by(c.key)
+
+
+def _filtered(query, filters, joined_on):
+    """`query` narrowed by the incident filters (joining Incident on `joined_on` for them)."""
+    conditions = inventory.incident_conditions(filters)
+    if not conditions:
+        return query
+    return query.join(Incident, on=Incident.id == joined_on).where(*conditions)
+
+
+def summary_rows(group_by, filters):
+    """One dict per group, ordered by key, the group without a value (None) last: key,
+    incidents, with_bodycam, sources, reviewed, officers_expected, officers_uncovered,
+    disposed_sources, each summed from the filtered incidents' counters.
+
+    By agency an incident counts once in each of its agencies' rows: the rows are read from
+    the links (incident_agency, in agency order, each probing its incident's counters) and
+    the incidents of no agency apart; agencies are named by code afterwards.
+    """
+    counting = filters.get("counting") or "any"
+    counted(counting)  # refuses an unknown `counting`
+    figures = _per_incident_figures(counting == "in_custody")
+    if group_by != "agency":
+        per_incident = Incident.select(_group_key(group_by).alias("key"), *figures).join(
+            IncidentCounters, on=IncidentCounters.incident == Incident.id
+        )
+        conditions = inventory.incident_conditions(filters)
+        if conditions:
+            per_incident = per_incident.where(*conditions)
+        rows = list(_grouped(per_incident).dicts())
     else:
-        key = c.key
-    return (
-        query.select_extend(key.alias("key"))
-        .group_by(key)
-        .order_by(Case(None, [(key.is_null(), 1)], 0), key)
-    )
+        links = IncidentAgency.select(IncidentAgency.agency.alias("key"), *figures).join(
+            IncidentCounters, on=IncidentCounters.incident == IncidentAgency.incident
+        )
+        linked = _filtered(links, filters, IncidentAgency.incident)
+        codes = dict(Agency.select(Agency.id, Agency.code).tuples())
+        rows = [{**row, "key": codes[row["key"]]} for row in _grouped(linked).dicts()]
+        alone = IncidentCounters.select(SQL("NULL").alias("key"), *figures).where(
+            ~fn.EXISTS(
+                IncidentAgency.select(SQL("1")).where(
+                    IncidentAgency.incident == IncidentCounters.incident
+                )
+            )
+        )
+        rows += list(_grouped(_filtered(alone, filters, IncidentCounters.incident)).dicts())
+    return sorted(rows, key=lambda row: (row["key"] is None, row["key"] or ""))
 
 
 def _rate(part, whole):
@@ -254,7 +280,7 @@ def summary(group_by, filters):
     """
     rows = []
     activations = activation.group_figures(group_by, filters, _group_key(group_by))
-    for row in summary_query(group_by, filters).dicts():
+    for row in summary_rows(group_by, filters):
         incidents = row["incidents"]
         with_bodycam = int(row["with_bodycam"] or 0)
         sources = int(row["sources"] or 0)
