@@ -224,6 +224,35 @@ def test_summary_rows_carry_disclosure_figures(api, world):
     assert mn["median_days_to_release"] == 12.0
 
 
+@freeze_time(NOW)
+@pytest.mark.parametrize("batch", [1, 2, 1000])
+def test_summary_figures_are_the_same_in_batches(api, world, monkeypatch, batch):
+    """A summary row may stand for every incident of a large catalogue: its disclosure figures
+    are gathered BATCH incidents at a time, with the same answer whatever the batch."""
+    from service.domain import disclosure
+
+    monkeypatch.setattr(disclosure, "BATCH", batch)
+    rows = {r["key"]: r for r in api.get("/coverage/summary?group_by=state").get_json()}
+    assert (rows["MN"]["disclosure_on_time_rate"], rows["MN"]["median_days_to_release"]) == (
+        0.3333,
+        12.0,
+    )
+
+
+@freeze_time(NOW)
+def test_figures_over_more_incidents_than_a_statement_binds(app, world):
+    """More incident ids than SQLite (32,766) or PostgreSQL (65,535) takes as parameters of
+    one statement: no error, and ids without an incident change nothing."""
+    from service.domain import disclosure
+    from service.storage.db import database
+
+    ids = list(world["i"].values()) + list(range(10**7, 10**7 + 70_000))
+    with app.app_context():
+        database.connect(reuse_if_open=True)
+        assert disclosure.figures(ids) == disclosure.figures(list(world["i"].values()))
+        assert disclosure.figures(ids)["disclosure_on_time_rate"] == 0.3333
+
+
 def test_the_demo_tells_the_disclosure_story(runner, api):
     from service.cli import main
 

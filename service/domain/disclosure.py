@@ -24,6 +24,7 @@ from service.domain.errors import Invalid, NotFound
 from service.domain.retention import incident_facts, rule_matches
 from service.domain.rulebook import RuleBook
 from service.domain.time import utcnow
+from service.storage.db import one_of
 from service.storage.models import (
     Disclosure,
     DisclosureRequest,
@@ -33,6 +34,8 @@ from service.storage.models import (
 )
 
 RELEASES = ("released", "released_redacted")
+# Incidents read at a time when a question spans many (the coverage list, a summary's figures).
+BATCH = 1000
 STATUS_ORDER = {"overdue": 0, "due": 1, "late": 2, "met": 3, "no_rule": 4}
 
 # ---------------------------------------------------------------- rules
@@ -212,13 +215,13 @@ def obligations(incidents, now=None):
     requests = _by_incident(
         ids,
         DisclosureRequest.select()
-        .where(DisclosureRequest.incident.in_(ids))
+        .where(one_of(DisclosureRequest.incident, ids))
         .order_by(DisclosureRequest.id),
     )
     decisions = _by_incident(
         ids,
         Disclosure.select()
-        .where(Disclosure.incident.in_(ids))
+        .where(one_of(Disclosure.incident, ids))
         .order_by(Disclosure.decided_at, Disclosure.id),
     )
     rows = []
@@ -279,8 +282,8 @@ def coverage(filters, status=None, now=None):
     # `status` here is the obligation's, not the incident's (open, closed...)
     query = inventory.list_incidents({k: v for k, v in filters.items() if k != "status"})
     rows = []
-    for batch_start in range(0, 10**9, 1000):
-        batch = list(query.paginate(batch_start // 1000 + 1, 1000))
+    for batch_start in range(0, 10**9, BATCH):
+        batch = list(query.paginate(batch_start // BATCH + 1, BATCH))
         if not batch:
             break
         rows += obligations(batch, now)
@@ -331,24 +334,31 @@ def rule_states():
 def figures(incident_ids, now=None):
     """For summary rows: on-time rate of the obligations whose deadline has passed or that
     were released (met / (met + late + overdue)), and the median days from the incident to
-    the first release."""
+    the first release. The incidents are read BATCH at a time (a summary row may stand for
+    every incident of the catalogue)."""
     ids = list(incident_ids)
     if not ids:
         return dict(NO_FIGURES)
-    incidents = list(Incident.select().where(Incident.id.in_(ids)))
-    rows = obligations(incidents, now)
-    decided = [r for r in rows if r["status"] in ("met", "late", "overdue")]
-    met = sum(1 for r in decided if r["status"] == "met")
-    started = {i.id: i.started_at for i in incidents}
-    first_release = {}
-    for d in Disclosure.select(Disclosure.incident, Disclosure.decided_at).where(
-        Disclosure.incident.in_(ids) & Disclosure.kind.in_(RELEASES)
-    ):
-        at = first_release.get(d.incident_id)
-        first_release[d.incident_id] = d.decided_at if at is None else min(at, d.decided_at)
-    days = [(at - started[i]).total_seconds() / 86400 for i, at in first_release.items()]
+    met = decided = 0
+    days = []
+    for start in range(0, len(ids), BATCH):
+        batch = ids[start : start + BATCH]
+        incidents = list(Incident.select().where(one_of(Incident.id, batch)))
+        for row in obligations(incidents, now):
+            if row["status"] in ("met", "late", "overdue"):
+                decided += 1
+                met += row["status"] == "met"
+        started = {i.id: i.started_at for i in incidents}
+        first_release = {}
+        releases = Disclosure.select(Disclosure.incident, Disclosure.decided_at).where(
+            one_of(Disclosure.incident, batch) & Disclosure.kind.in_(RELEASES)
+        )
+        for incident_id, at in releases.tuples():
+            earlier = first_release.get(incident_id)
+            first_release[incident_id] = at if earlier is None else min(earlier, at)
+        days += [(at - started[i]).total_seconds() / 86400 for i, at in first_release.items()]
     return {
-        "disclosure_on_time_rate": round(met / len(decided), 4) if decided else None,
+        "disclosure_on_time_rate": round(met / decided, 4) if decided else None,
         "median_days_to_release": round(statistics.median(days), 1) if days else None,
     }
 
