@@ -169,9 +169,20 @@ def test_json_lists_more_than_one_page_of_incidents(api, make, monkeypatch):
     make.agency("CBP")
     for day in range(1, 6):
         make.incident(title=f"day {day}", started_at=f"2026-03-{day:02d}T10:00:00Z")
+    # two more at the same time as day 3: a page may end between them (keyset on time, id)
+    for title in ("tie a", "tie b"):
+        make.incident(title=title, started_at="2026-03-03T10:00:00Z")
     body = api.get(REPORT).get_json()
-    assert [item["title"] for item in body["incidents"]] == [f"day {d}" for d in (5, 4, 3, 2, 1)]
-    assert len(parse_csv(api.get(f"{REPORT}?format=csv"))) == 5
+    assert [item["title"] for item in body["incidents"]] == [
+        "day 5",
+        "day 4",
+        "tie b",
+        "tie a",
+        "day 3",
+        "day 2",
+        "day 1",
+    ]
+    assert len(parse_csv(api.get(f"{REPORT}?format=csv"))) == 7
 
 
 def test_empty_report(api):

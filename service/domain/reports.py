@@ -9,7 +9,7 @@ never all at once.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from service.domain import coverage, disclosure, officer_coverage
+from service.domain import coverage, disclosure, inventory, officer_coverage
 from service.domain.time import utcnow
 
 # Incidents read from the database at a time while a report is written.
@@ -48,12 +48,19 @@ class CoverageReport:
         return a_page_at_a_time(query, lambda rows: officer_coverage.represent(rows, counting))
 
 
-def a_page_at_a_time(query, represent):
+def a_page_at_a_time(query, represent, seek=None):
     """Every row of `query` as `represent` answers it, read PAGE_SIZE rows at a time (a
-    report may list every incident: never all of them in memory)."""
-    page = 1
+    report may list every incident: never all of them in memory). With `seek(query, row
+    id)` (the query past that row: a keyset cursor) each page starts where the last one
+    ended instead of counting past every row before it (an OFFSET)."""
+    page, after = 1, None
     while True:
-        rows = represent(query.paginate(page, PAGE_SIZE))
+        if seek is None:
+            rows = represent(query.paginate(page, PAGE_SIZE))
+        else:
+            records = list((query if after is None else seek(query, after)).limit(PAGE_SIZE))
+            after = records[-1].id if records else None
+            rows = represent(records)
         yield from rows
         if len(rows) < PAGE_SIZE:
             return
@@ -66,7 +73,9 @@ def coverage_report(filters, group_by, generated_by, now=None):
     counting = filters.get("counting") or "any"
 
     def lacking():
-        return a_page_at_a_time(query, lambda rows: coverage.represent(rows, counting))
+        return a_page_at_a_time(
+            query, lambda rows: coverage.represent(rows, counting), inventory.incidents_after
+        )
 
     return CoverageReport(
         filters=filters,
