@@ -23,11 +23,8 @@ from service.storage.models import Agency, Incident, IncidentAgency, Involvement
 # ---------------------------------------------------------------- helpers
 
 
-def _get(model, ident, what, lock=False, columns=()):
-    missing = f"{what} {ident} not found"
-    if columns:
-        return get_one(model, model.id == ident, missing, lock, columns)
-    return get_by_id(model, ident, missing, lock)
+def _get(model, ident, what, lock=False):
+    return get_by_id(model, ident, f"{what} {ident} not found", lock)
 
 
 def _other_row_id(model, condition, own_id=None):
@@ -186,9 +183,8 @@ def with_agencies(incidents):
     return attach(incidents, "_agency_codes", agency_codes_by_incident)
 
 
-def get_incident(incident_id, lock=False, columns=()):
-    """The incident (NotFound if there is none); with `columns`, only those are read."""
-    return _get(Incident, incident_id, "incident", lock, columns)
+def get_incident(incident_id, lock=False):
+    return _get(Incident, incident_id, "incident", lock)
 
 
 def incident_conditions(filters):

@@ -7,10 +7,10 @@ from service.storage.db import Prepared, for_update
 _BY_ID = {}
 
 
-def get_one(model, condition, missing, lock=False, columns=()):
+def get_one(model, condition, missing, lock=False):
     """The `model` row matching `condition` (locked for a write when `lock`), or NotFound
-    with the message `missing` ("incident 7 not found"). With `columns`, only those are read."""
-    query = model.select(*columns).where(condition)
+    with the message `missing` ("incident 7 not found")."""
+    query = model.select().where(condition)
     row = (for_update(query) if lock else query).first()
     if row is None:
         raise NotFound(missing)

@@ -42,18 +42,12 @@ def _sum(condition):
 
 
 def _uncovered(condition, name):
-    own_bodycam = Source.select(SQL("1")).where(
-        (Source.incident == Involvement.incident)
-        & (Source.officer == Involvement.officer)
-        & (Source.kind == "bodycam")
-        & condition
-    )
     return (
         Involvement.select(fn.COUNT(SQL("*")))
         .where(
             (Involvement.incident == Incident.id)
             & (Involvement.camera_expected == True)  # noqa: E712
-            & ~fn.EXISTS(own_bodycam)
+            & ~fn.EXISTS(_own_bodycams(condition))
         )
         .alias(name)
     )

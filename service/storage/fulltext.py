@@ -67,17 +67,10 @@ def write(index, entries):
             execute_many(f'INSERT INTO "{table}" (rowid, document) VALUES (?, ?)', chunk)
 
 
-def reindex(index, ids=None, batch_size=2000):
-    """(Re)build the index rows of the records `ids` (all records when None), reading
-    them a batch at a time."""
+def reindex(index, batch_size=2000):
+    """(Re)build the index rows of every record, reading them a batch at a time."""
     model, columns, document = DOCUMENTS[index]
     query = model.select(model.id, *columns).order_by(model.id)
-    if ids is not None:
-        ids = list(ids)
-        for chunk in chunked(ids, 500):
-            rows = query.where(one_of(model.id, chunk)).tuples()
-            write(index, [(row[0], document(*row[1:])) for row in rows])
-        return
     last = 0
     while True:
         rows = list(query.where(model.id > last).limit(batch_size).tuples())
