@@ -8,7 +8,7 @@ from datetime import date, datetime
 import peewee
 from peewee import Model
 
-from service.storage.db import stored_as_is
+from service.storage.db import plain_rows, read_as_is, stored_as_is
 from service.storage.models import (
     ALL_MODELS,
     DateTimeField,
@@ -110,3 +110,71 @@ def test_values_stored_as_they_are_are_those_peewee_stores_unchanged():
     assert kinds == set(samples)
     review_flags = next(m for m in ALL_MODELS if m.__name__ == "Review")._meta.fields["flags"]
     assert stored_as_is(review_flags) is None  # a list kept as text: always converted
+
+
+def test_plain_rows_hold_what_the_records_hold(app, api, make):
+    """storage.db.plain_rows (a list page's rows without records) gives each field's value
+    as the model's records hold it, for every model with rows: nulls, foreign keys (under
+    their `_id` name), timestamps, dates, booleans, numbers and lists of names alike."""
+    make.agency("CBP")
+    officer = make.officer("CBP", camera_issued=True)
+    incident = make.incident(
+        agencies=["CBP"], tags=["complaint"], started_at="2026-01-24T15:00:00Z"
+    )
+    make.involve(incident["id"], officer["id"])
+    full = make.source(
+        incident["id"],
+        officer_id=officer["id"],
+        device_id="AXN-1",
+        recording_started_at="2026-01-24T09:00:00.250-06:00",
+        recording_ended_at="2026-01-24T09:10:00-06:00",
+        clock_offset_seconds=-30.5,
+        sha256="a" * 64,
+        size_bytes=2**40,
+        retain_until="2033-01-24",
+        notes="first copy",
+    )
+    make.source(incident["id"], kind="bystander")
+    r = api.post(
+        f"/sources/{full['id']}/reviews",
+        json={"status": "reviewed", "flags": ["muted", "late_upload"]},
+    )
+    assert r.status_code == 201, r.get_json()
+    checked = 0
+    for model in ALL_MODELS:
+        order = model._meta.sorted_fields
+        records = list(model.select().order_by(*order))
+        rows = plain_rows(model.select().order_by(*order))
+        assert rows is not None and len(rows) == len(records), model
+        for row, record in zip(rows, records, strict=True):
+            names = [getattr(f, "object_id_name", f.name) for f in model._meta.sorted_fields]
+            assert list(row) == names
+            for name in names:
+                value = getattr(record, name)
+                assert row[name] == value and type(row[name]) is type(value), (model, name)
+                checked += value is not None
+    assert checked > 100
+    # Not a select of the model's own fields alone: left to the records' path.
+    assert plain_rows(Source.select(Source.id, Incident.title).join(Incident)) is None
+    assert plain_rows(Source.select(Source.id, Source.size_bytes * 2)) is None
+    assert plain_rows(Source.select().where(Source.id == full["id"])) == plain_rows(
+        Source.select().where(Source.id == full["id"])
+    )
+
+
+def test_values_read_as_is_are_those_peewee_reads_unchanged():
+    samples = {
+        str: "text",
+        int: 7,
+        float: 2.5,
+        bool: True,
+        datetime: datetime(2026, 1, 24, 9),
+        date: date(2026, 1, 24),
+    }
+    for model in ALL_MODELS:
+        for field in model._meta.sorted_fields:
+            same = read_as_is(field)
+            if same is not None:
+                value = samples[same]
+                assert field.python_value(value) is value, (model, field.name)
+                assert field.python_value(None) is None, (model, field.name)

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import marshmallow
 from marshmallow import fields
 
-from schemas.base import Schema
+from schemas.base import _ANY, Schema, _given_back
 from schemas.incident import IncidentSchema
 from schemas.involvement import InvolvementSchema
 from schemas.source import SourceSchema
@@ -135,3 +135,59 @@ def test_answers_made_of_dicts_dump_as_marshmallow_dumps_them(api, make):
     assert schema.dump(answer) == slowly(schema, answer)
     # a key absent from a dict: the dump default, as marshmallow gives it
     assert Sample().dump({"name": "x"}) == marshmallows_own(Sample(), {"name": "x"})
+
+
+def test_values_given_back_unchanged_are_those_marshmallow_gives_back():
+    """schemas.base skips a field's `_serialize` for a null and for a value of the type the
+    field gives back unchanged: marshmallow's own answer for each is that very value."""
+    samples = [None, "text", "", 0, 7, -(2**40), 2.5, float("inf"), True, False]
+    checked = 0
+    for schema in (SourceSchema(), IncidentSchema(), InvolvementSchema(), Sample()):
+        for field in schema.dump_fields.values():
+            same = _given_back(field)
+            if same is None:
+                continue
+            for value in samples:
+                if value is None or same is _ANY or type(value) is same:
+                    assert field._serialize(value, "x", None) is value, (field, value)
+                    checked += 1
+    assert checked > 50
+    # Fields that change what they are given are called for every value.
+    assert _given_back(fields.Integer(as_string=True)) is None
+    assert _given_back(fields.DateTime()) is None
+    assert _given_back(fields.Decimal()) is None
+
+
+def test_list_pages_dump_as_the_records_do(api, make):
+    """A list of sources reads its page as plain rows (storage.db.plain_rows): each item is
+    what a read of that source answers, whichever way the page is asked for."""
+    make.agency("CBP")
+    officer = make.officer("CBP")
+    incident = make.incident(agencies=["CBP"])
+    make.involve(incident["id"], officer["id"])
+    make.source(
+        incident["id"],
+        officer_id=officer["id"],
+        recording_started_at="2026-01-24T09:00:00.5-06:00",
+        recording_ended_at="2026-01-24T09:10:00-06:00",
+        clock_offset_seconds=12,
+        sha256="b" * 64,
+        size_bytes=99,
+        retain_until="2033-01-24",
+        notes="n",
+    )
+    for kind in ("bystander", "dashcam", "surveillance"):
+        make.source(incident["id"], kind=kind)
+    pages = [
+        api.get("/sources").get_json(),
+        api.get(f"/incidents/{incident['id']}/sources").get_json(),
+        api.get("/sources?page_size=2").get_json()
+        + api.get("/sources?page=2&page_size=2").get_json(),
+        api.get("/sources?after=0&page_size=3").get_json(),
+        api.get("/sources?kind=bodycam").get_json(),
+    ]
+    for page in pages:
+        assert page
+        for item in page:
+            assert item == api.get(f"/sources/{item['id']}").get_json()
+    assert len(pages[0]) == len(pages[2]) == 4

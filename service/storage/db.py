@@ -286,6 +286,71 @@ def db_rows(fields, rows, defaults=None):
     ]
 
 
+# What peewee's own fields' `python_value` gives back unchanged: values of exactly this type
+# (a field class with a python_value of its own registers it here: storage.models).
+READ_AS_IS = {}
+
+
+def read_as_is(field):
+    """The type whose values `field.python_value` returns unchanged (what the driver gives
+    for most columns), or None: `stored_as_is`'s counterpart for reading."""
+    kind = type(field)
+    if kind.python_value is peewee.ForeignKeyField.python_value:
+        return read_as_is(field.rel_field)  # (a record of the related model is not read)
+    if kind.python_value is not peewee.Field.python_value:
+        return READ_AS_IS.get(kind.python_value)
+    return _ADAPTED_AS_IS.get(kind.adapt)
+
+
+# {(database kind, model, field names): (the select list's SQL, [(name, python_value, as is)])}
+_PLAIN_SELECTIONS = {}
+
+
+def plain_rows(query):
+    """The rows of `query` as dicts {attribute: value} holding what its records would hold
+    (a foreign key under its `_id` name), without making records, or None when `query` is
+    not a select of its model's own fields from its table alone (no joins, no expressions).
+
+    A page of a list spends most of its time making records and composing the select list
+    (peewee renders each column anew for every query): here the list is composed once per
+    model and fields, each value goes through its field's `python_value` only when the
+    driver did not already give it as the field would (`read_as_is`), and a row becomes a
+    dict in one step."""
+    model = getattr(query, "model", None)
+    returning = getattr(query, "_returning", None)
+    if (
+        model is None
+        or getattr(query, "_joins", None)
+        or getattr(query, "_from_list", None) != [model]
+        or not returning
+        or not all(isinstance(f, peewee.Field) and f.model is model for f in returning)
+    ):
+        return None
+    db = database.obj
+    key = (type(db), model, tuple(f.name for f in returning))
+    selection = _PLAIN_SELECTIONS.get(key)
+    if selection is None:
+        sql, _ = db.get_sql_context().sql(peewee.CommaNodeList(returning)).query()
+        converters = [
+            (getattr(f, "object_id_name", f.name), f.python_value, read_as_is(f)) for f in returning
+        ]
+        selection = _PLAIN_SELECTIONS[key] = (SQL(sql), converters)
+    columns, converters = selection
+    sql, params = query.select(columns).sql()
+    fetched = db.execute_sql(sql, params).fetchall()
+    if not fetched:
+        return []
+    columns = list(zip(*fetched, strict=True))
+    for i, (_, python_value, same) in enumerate(converters):
+        values = columns[i]
+        if same is None:  # (a field whose reading is unknown sees every value, null included)
+            columns[i] = [python_value(v) for v in values]
+        elif any(v is not None and type(v) is not same for v in values):
+            columns[i] = [v if v is None or type(v) is same else python_value(v) for v in values]
+    names = [name for name, _, _ in converters]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
 def one_of(column, values):
     """`column IN values`, the values bound as one parameter (an array on PostgreSQL, a JSON
     array on SQLite) instead of one each: composing a long IN list through the ORM costs

@@ -27,7 +27,7 @@ from peewee import (
     TextField,
 )
 
-from service.storage.db import Prepared, database, utcnow
+from service.storage.db import READ_AS_IS, Prepared, database, utcnow
 
 
 class NameListField(TextField):
@@ -59,6 +59,7 @@ class DateTimeField(peewee.DateTimeField):
         return super().python_value(value)
 
 
+READ_AS_IS[DateTimeField.python_value] = datetime
 _TIMESTAMP = DateTimeField()
 
 

@@ -93,6 +93,7 @@ class IncidentSources(MethodView):
             inventory.list_sources({**args, "incident_id": incident_id}),
             seek=inventory.sources_after,
             after=args.get("after"),
+            plain=True,
         )
 
     @blp.creates(SourceSchema, location=lambda source: f"/api/v1/sources/{source.id}")

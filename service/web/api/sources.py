@@ -18,7 +18,10 @@ class Sources(MethodView):
     def get(self, args):
         """List sources"""
         return Listing(
-            inventory.list_sources(args), seek=inventory.sources_after, after=args.get("after")
+            inventory.list_sources(args),
+            seek=inventory.sources_after,
+            after=args.get("after"),
+            plain=True,
         )
 
     @blp.creates(SourceSchema)
