@@ -9,6 +9,7 @@ reports, exports, the audit log itself and the dashboard's pages.
 
 from service.domain import auditlog, hashchain
 from service.domain.time import isoformat_z
+from service.storage.db import bulk_insert, db_rows
 from service.storage.models import AuditEntry
 
 EXPORT_FIELDS = (
@@ -33,14 +34,21 @@ def entry_fields(entry):
     return {name: getattr(entry, name) for name in HASHED_FIELDS}
 
 
+# The columns a new entry fills (its id is the database's, its place in the tree the
+# sequencer's).
+_RECORDED = [f for f in AuditEntry._meta.sorted_fields if f.name not in ("id", "seq")]
+
+
 def record(**fields):
     """Record one entry with its Merkle leaf hash: one INSERT, inside a write's transaction
     or alone (it commits by itself). Nothing is locked and no other entry is read: the
-    sequencer gives it its place in the tree."""
+    sequencer gives it its place in the tree. The statement is written once
+    (`storage.db.bulk_insert`), not composed by the ORM for every request (about half of an
+    audited read's own cost). Returns the entry (without its id)."""
     entry = AuditEntry(**fields)
     entry.prev_hash = auditlog.MERKLE
     entry.hash = auditlog.leaf_of(entry_fields(entry))
-    entry.save(force_insert=True)
+    bulk_insert(AuditEntry, _RECORDED, db_rows(_RECORDED, [entry.__data__]))
     return entry
 
 
