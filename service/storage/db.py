@@ -396,7 +396,8 @@ def count_rows(query, exact_up_to=None):
     a b-tree's entries without reading rows; PostgreSQL would read every row). Otherwise,
     with `exact_up_to`, at most that many rows are counted: a longer list is answered with
     an estimate, the planner's (PostgreSQL) or the number of rows counted (a lower bound),
-    never less than `exact_up_to + 1`.
+    never less than `exact_up_to + 1`. On PostgreSQL a whole table that its catalogue
+    already sizes past `exact_up_to` is not counted at all: that size is the estimate.
     """
     simple = not (
         query._group_by or query._having or query._distinct or query._limit or query._offset
@@ -404,6 +405,13 @@ def count_rows(query, exact_up_to=None):
     whole_table = simple and not getattr(query, "_joins", None) and query._where is None
     if whole_table and not is_postgresql():
         return query.select(fn.COUNT(SQL("*"))).order_by().scalar() or 0, False
+    if whole_table and exact_up_to is not None:
+        # PostgreSQL keeps a table's size (as of its last VACUUM or ANALYZE: rows are added
+        # since, seldom removed) in its catalogue: past the limit, no need to read the
+        # limit's worth of rows on every page to find that the total is an estimate.
+        estimate = _table_estimate(query.model)
+        if estimate > exact_up_to:
+            return estimate, True
     if not simple:
         return query.count(), False
     if exact_up_to is None:
@@ -413,6 +421,15 @@ def count_rows(query, exact_up_to=None):
     if counted <= exact_up_to:
         return counted, False
     return max(counted, _planner_estimate(query)), True
+
+
+def _table_estimate(model):
+    """PostgreSQL's figure for the rows of `model`'s table (-1 when it has none yet)."""
+    row = database.execute_sql(
+        "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
+        [f'"{model._meta.table_name}"'],
+    ).fetchone()
+    return int(row[0]) if row else -1
 
 
 def _planner_estimate(query):
