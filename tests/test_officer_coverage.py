@@ -119,6 +119,33 @@ def test_reports_list_the_uncovered_officers(api, make, scene):
     assert f'data-officer-id="{b["id"]}"' in html and f'data-officer-id="{a["id"]}"' not in html
 
 
+def test_the_reports_officers_table_reads_a_page_at_a_time(api, make, scene, monkeypatch):
+    """Pages of 2 rows by keyset (incident time, incident, officer): a page may end between
+    two officers of one incident, or between two incidents of the same time."""
+    from service.domain import reports
+
+    monkeypatch.setattr(reports, "PAGE_SIZE", 2)
+    incident, a, b, c = scene  # three uncovered officers at 09:00
+    tie = make.incident(title="Same time", started_at="2026-01-24T09:00:00Z")
+    later = make.incident(title="Later", started_at="2026-01-25T09:00:00Z")
+    for other in (tie, later):
+        for officer in (a, c):
+            make.involve(other["id"], officer["id"], camera_expected=True)
+    doc = api.get("/reports/coverage?format=json&table=officers", role="oversight").get_json()
+    rows = [(row["incident_id"], row["officer_id"]) for row in doc["officers"]]
+    assert rows == [
+        (later["id"], a["id"]),
+        (later["id"], c["id"]),
+        (tie["id"], a["id"]),
+        (tie["id"], c["id"]),
+        (incident["id"], a["id"]),
+        (incident["id"], b["id"]),
+        (incident["id"], c["id"]),
+    ]
+    listed = api.get("/coverage/officers?uncovered=true&page_size=100").get_json()
+    assert rows == [(row["incident_id"], row["officer_id"]) for row in listed]
+
+
 def test_officer_coverage_carries_activation(api, make, scene):
     """Avery's camera started 90 s before the incident (device clock 30 s slow: true start
     08:59:00), Blake's 2 min after it, Casey has none: delays -60, 120 and null."""

@@ -49,6 +49,26 @@ def officer_rows(filters):
     return query.where(*conditions) if conditions else query
 
 
+def after(query, last):
+    """`query` (officer_rows) past the involvement `last`, read from it: a keyset cursor on
+    the rows' order (incident newest first, then incident id, then officer)."""
+    started_at, incident_id, officer_id = (
+        last.incident.started_at,
+        last.incident.id,
+        last.officer.id,
+    )
+    return query.where(
+        (Incident.started_at < started_at)
+        | (
+            (Incident.started_at == started_at)
+            & (
+                (Incident.id < incident_id)
+                | ((Incident.id == incident_id) & (Officer.id > officer_id))
+            )
+        )
+    )
+
+
 def represent(involvements, counting="any"):
     """A page of officer_rows as answers."""
     involvements = list(involvements)

@@ -45,26 +45,24 @@ class CoverageReport:
         involved in, one row per involvement, newest incident first (a page at a time)."""
         query = officer_coverage.officer_rows({**self.filters, "uncovered": True})
         counting = self.filters.get("counting") or "any"
-        return a_page_at_a_time(query, lambda rows: officer_coverage.represent(rows, counting))
+        return a_page_at_a_time(
+            query, lambda rows: officer_coverage.represent(rows, counting), officer_coverage.after
+        )
 
 
-def a_page_at_a_time(query, represent, seek=None):
+def a_page_at_a_time(query, represent, seek):
     """Every row of `query` as `represent` answers it, read PAGE_SIZE rows at a time (a
-    report may list every incident: never all of them in memory). With `seek(query, row
-    id)` (the query past that row: a keyset cursor) each page starts where the last one
+    report may list every incident: never all of them in memory). `seek(query, last)` is
+    the query past the record `last` (a keyset cursor): each page starts where the last one
     ended instead of counting past every row before it (an OFFSET)."""
-    page, after = 1, None
+    last = None
     while True:
-        if seek is None:
-            rows = represent(query.paginate(page, PAGE_SIZE))
-        else:
-            records = list((query if after is None else seek(query, after)).limit(PAGE_SIZE))
-            after = records[-1].id if records else None
-            rows = represent(records)
+        records = list((query if last is None else seek(query, last)).limit(PAGE_SIZE))
+        rows = represent(records)
         yield from rows
-        if len(rows) < PAGE_SIZE:
+        if len(records) < PAGE_SIZE:
             return
-        page += 1
+        last = records[-1]
 
 
 def coverage_report(filters, group_by, generated_by, now=None):
@@ -74,7 +72,9 @@ def coverage_report(filters, group_by, generated_by, now=None):
 
     def lacking():
         return a_page_at_a_time(
-            query, lambda rows: coverage.represent(rows, counting), inventory.incidents_after
+            query,
+            lambda rows: coverage.represent(rows, counting),
+            lambda query, last: inventory.incidents_after(query, last.id),
         )
 
     return CoverageReport(
