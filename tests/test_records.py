@@ -8,11 +8,12 @@ from datetime import date, datetime
 import peewee
 from peewee import Model
 
-from service.storage.db import plain_rows, read_as_is, stored_as_is
+from service.storage.db import Prepared, plain_rows, read_as_is, stored_as_is
 from service.storage.models import (
     ALL_MODELS,
     DateTimeField,
     Incident,
+    IncidentTag,
     Involvement,
     Officer,
     Source,
@@ -178,3 +179,28 @@ def test_values_read_as_is_are_those_peewee_reads_unchanged():
                 value = samples[same]
                 assert field.python_value(value) is value, (model, field.name)
                 assert field.python_value(None) is None, (model, field.name)
+
+
+def test_prepared_reads_make_the_records_peewee_makes(app, make):
+    """A Prepared read of a model's own fields makes its records (or tuples) itself, without
+    peewee's cursor wrapper: the same records, clean, and the same tuples."""
+    make.agency("CBP")
+    incident = make.incident(agencies=["CBP"], tags=["complaint", "deadly_force"])
+    source = make.source(incident["id"], recording_started_at="2026-01-24T09:00:00.5Z")
+    for model, ident in ((Incident, incident["id"]), (Source, source["id"])):
+        read = Prepared(lambda value, model=model: model.select().where(model.id == value), 987)
+        (record,) = read.rows(ident)
+        (own,) = list(model.select().where(model.id == ident))
+        assert type(record) is model and record.__data__ == own.__data__
+        assert (record._dirty, record.__rel__) == (set(), {})
+        assert read.first(ident + 1000) is None
+    tags = Prepared(
+        lambda value: (
+            IncidentTag.select(IncidentTag.tag)
+            .where(IncidentTag.incident == value)
+            .order_by(IncidentTag.tag)
+            .tuples()
+        ),
+        987,
+    )
+    assert tags.rows(incident["id"]) == [("complaint",), ("deadly_force",)]

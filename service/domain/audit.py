@@ -9,7 +9,7 @@ reports, exports, the audit log itself and the dashboard's pages.
 
 from service.domain import auditlog, hashchain
 from service.domain.time import isoformat_z
-from service.storage.db import bulk_insert, db_rows
+from service.storage.db import db_rows, insert_row
 from service.storage.models import AuditEntry
 
 EXPORT_FIELDS = (
@@ -43,12 +43,13 @@ def record(**fields):
     """Record one entry with its Merkle leaf hash: one INSERT, inside a write's transaction
     or alone (it commits by itself). Nothing is locked and no other entry is read: the
     sequencer gives it its place in the tree. The statement is written once
-    (`storage.db.bulk_insert`), not composed by the ORM for every request (about half of an
+    (`storage.db.insert_row`), not composed by the ORM for every request (about half of an
     audited read's own cost). Returns the entry (without its id)."""
     entry = AuditEntry(**fields)
     entry.prev_hash = auditlog.MERKLE
     entry.hash = auditlog.leaf_of(entry_fields(entry))
-    bulk_insert(AuditEntry, _RECORDED, db_rows(_RECORDED, [entry.__data__]))
+    (values,) = db_rows(_RECORDED, [entry.__data__])
+    insert_row(AuditEntry, _RECORDED, values)
     return entry
 
 

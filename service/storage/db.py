@@ -211,21 +211,57 @@ class Prepared:
             if len(found) != 1:
                 raise ValueError(f"the query does not take {value!r} once as a parameter: {sql}")
             places.append(found[0])
-        composed = self._composed[type(db)] = (query, sql, params, places)
+        composed = self._composed[type(db)] = (query, sql, params, places, _maker(query))
         return composed
 
     def rows(self, *values):
         db = database.obj
-        query, sql, params, places = self._composed.get(type(db)) or self._compose(db)
+        query, sql, params, places, make = self._composed.get(type(db)) or self._compose(db)
         params = list(params)
         for place, value in zip(places, values, strict=True):
             params[place] = value
         cursor = db.execute_sql(sql, params)
+        if make is not None:
+            return make(cursor.fetchall())
         return query._get_cursor_wrapper(cursor)
 
     def first(self, *values):
         found = list(self.rows(*values))  # read to the end: no statement left open
         return found[0] if found else None
+
+
+def _maker(query):
+    """For a query of its model's own fields giving records or tuples: a function making
+    its rows from the driver's as peewee's cursor wrapper would (each run of a Prepared
+    read otherwise sets up that wrapper anew, resolving every column); else None."""
+    fields = _own_fields(query)
+    if fields is None:
+        return None
+    reading = _reading(fields)
+    if query._row_type == peewee.ROW.TUPLE:
+        return lambda fetched: _read(fetched, reading)
+    if query._row_type not in (None, peewee.ROW.MODEL):
+        return None
+    model, names = query.model, [f.name for f in fields]
+
+    def records(fetched):
+        made = []
+        for row in _read(fetched, reading):
+            record = model(__no_default__=1, **dict(zip(names, row, strict=True)))
+            record._dirty.clear()
+            made.append(record)
+        return made
+
+    return records
+
+
+def insert_row(model, fields, values):
+    """Insert one row (database values, in the order of `fields`) into `model`'s table with
+    a statement written directly, not composed by the ORM; no id is read back."""
+    db = database.obj
+    columns = ", ".join(f'"{f.column_name}"' for f in fields)
+    marks = ", ".join([db.param] * len(fields))
+    db.execute_sql(f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})', values)
 
 
 def bulk_insert(model, fields, rows, db=None):
@@ -302,20 +338,9 @@ def read_as_is(field):
     return _ADAPTED_AS_IS.get(kind.adapt)
 
 
-# {(database kind, model, field names): (the select list's SQL, [(name, python_value, as is)])}
-_PLAIN_SELECTIONS = {}
-
-
-def plain_rows(query):
-    """The rows of `query` as dicts {attribute: value} holding what its records would hold
-    (a foreign key under its `_id` name), without making records, or None when `query` is
-    not a select of its model's own fields from its table alone (no joins, no expressions).
-
-    A page of a list spends most of its time making records and composing the select list
-    (peewee renders each column anew for every query): here the list is composed once per
-    model and fields, each value goes through its field's `python_value` only when the
-    driver did not already give it as the field would (`read_as_is`), and a row becomes a
-    dict in one step."""
+def _own_fields(query):
+    """The fields `query` selects when they are its model's own, read from its table alone
+    (no joins, no expressions), else None."""
     model = getattr(query, "model", None)
     returning = getattr(query, "_returning", None)
     if (
@@ -326,29 +351,57 @@ def plain_rows(query):
         or not all(isinstance(f, peewee.Field) and f.model is model for f in returning)
     ):
         return None
-    db = database.obj
-    key = (type(db), model, tuple(f.name for f in returning))
-    selection = _PLAIN_SELECTIONS.get(key)
-    if selection is None:
-        sql, _ = db.get_sql_context().sql(peewee.CommaNodeList(returning)).query()
-        converters = [
-            (getattr(f, "object_id_name", f.name), f.python_value, read_as_is(f)) for f in returning
-        ]
-        selection = _PLAIN_SELECTIONS[key] = (SQL(sql), converters)
-    columns, converters = selection
-    sql, params = query.select(columns).sql()
-    fetched = db.execute_sql(sql, params).fetchall()
+    return returning
+
+
+def _reading(fields):
+    """[(python_value, the type it gives back unchanged)] for each of `fields`."""
+    return [(f.python_value, read_as_is(f)) for f in fields]
+
+
+def _read(fetched, reading):
+    """The driver's rows `fetched` as tuples of what the fields' records hold: each value
+    through its field's `python_value` only when the driver did not already give it as the
+    field would (`read_as_is`)."""
     if not fetched:
         return []
     columns = list(zip(*fetched, strict=True))
-    for i, (_, python_value, same) in enumerate(converters):
+    for i, (python_value, same) in enumerate(reading):
         values = columns[i]
         if same is None:  # (a field whose reading is unknown sees every value, null included)
             columns[i] = [python_value(v) for v in values]
         elif any(v is not None and type(v) is not same for v in values):
             columns[i] = [v if v is None or type(v) is same else python_value(v) for v in values]
-    names = [name for name, _, _ in converters]
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+    return list(zip(*columns, strict=True))
+
+
+# {(database kind, model, field names): (the select list's SQL, attribute names, reading)}
+_PLAIN_SELECTIONS = {}
+
+
+def plain_rows(query):
+    """The rows of `query` as dicts {attribute: value} holding what its records would hold
+    (a foreign key under its `_id` name), without making records, or None when `query` is
+    not a select of its model's own fields from its table alone (no joins, no expressions).
+
+    A page of a list spends most of its time making records and composing the select list
+    (peewee renders each column anew for every query): here the list is composed once per
+    model and fields, each value is read as `_read` reads it, and a row becomes a dict in
+    one step."""
+    fields = _own_fields(query)
+    if fields is None:
+        return None
+    db = database.obj
+    key = (type(db), query.model, tuple(f.name for f in fields))
+    selection = _PLAIN_SELECTIONS.get(key)
+    if selection is None:
+        sql, _ = db.get_sql_context().sql(peewee.CommaNodeList(fields)).query()
+        names = [getattr(f, "object_id_name", f.name) for f in fields]
+        selection = _PLAIN_SELECTIONS[key] = (SQL(sql), names, _reading(fields))
+    columns, names, reading = selection
+    sql, params = query.select(columns).sql()
+    fetched = db.execute_sql(sql, params).fetchall()
+    return [dict(zip(names, row, strict=True)) for row in _read(fetched, reading)]
 
 
 def one_of(column, values):
