@@ -191,3 +191,21 @@ def test_list_pages_dump_as_the_records_do(api, make):
         for item in page:
             assert item == api.get(f"/sources/{item['id']}").get_json()
     assert len(pages[0]) == len(pages[2]) == 4
+
+
+def test_the_audit_log_lists_what_its_records_dump(api, make):
+    """The audit log's pages are read as plain rows too: each item is its entry's record as
+    the schema dumps it, on pages by number and by cursor."""
+    from schemas.audit import AuditEntrySchema
+    from service.storage.models import AuditEntry
+
+    make.source(make.incident()["id"], "bodycam")
+    api.get("/sources")  # an audited read
+    schema = AuditEntrySchema()
+    for path in ("/audit", "/audit?page_size=2&page=2", "/audit?after=1000000&page_size=3"):
+        page = api.get(path, role="oversight").get_json()
+        assert page, path
+        records = {
+            e.id: e for e in AuditEntry.select().where(AuditEntry.id.in_([i["id"] for i in page]))
+        }
+        assert page == [schema.dump(records[item["id"]]) for item in page]

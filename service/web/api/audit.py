@@ -26,7 +26,9 @@ class AuditLog(MethodView):
     @blp.lists(AuditEntrySchema, AuditArgs)
     def get(self, args):
         """Who did what, when, with what outcome; newest first"""
-        return Listing(audit.entries(args), seek=audit.entries_after, after=args.get("after"))
+        return Listing(
+            audit.entries(args), seek=audit.entries_after, after=args.get("after"), plain=True
+        )
 
 
 @blp.route("/verify")
