@@ -483,6 +483,14 @@ class RecordKind:
         )
         self.targets_in_schema = {r.target for r in self.references if r.target in load_fields}
         self.csv = CsvCells(self.create_schema, reference_columns) if fmt == "csv" else None
+        self.transaction_ended()
+
+    def transaction_ended(self):
+        """Forget what held only while the transaction lasted (import_batch calls this when a
+        batch was its own transaction, or failed)."""
+        # {target: {(column, key): id}}: references to records this transaction holds locked
+        # (they cannot change before it ends), not looked up again.
+        self.resolved = {}
 
     # -- the CSV header
 
@@ -552,7 +560,11 @@ class RecordKind:
         """Rows whose references all exist, their ids filled in; the others rejected."""
         for ref in self.references:
             wanted = {row.refs[ref.target] for row in rows if ref.target in row.refs}
-            found = ref.lookup(wanted) if wanted else {}
+            resolved = self.resolved.get(ref.target, {})
+            found = {key: resolved[key] for key in wanted if key in resolved}
+            wanted -= found.keys()
+            if wanted:
+                found.update(ref.lookup(wanted))
             for row in rows:
                 taken = row.refs.get(ref.target)
                 if taken is None:
@@ -866,10 +878,18 @@ class SourceImport(RecordKind):
         Reference("derived_from", Source, "source"),
     )
 
+    def transaction_ended(self):
+        super().transaction_ended()
+        self.known = KnownIncidents()
+
     def process(self, rows, job):
         for run in self._independent_runs(rows):
             run = self.resolve_references(run, job)
-            facts = BatchSourceFacts(run)
+            facts = BatchSourceFacts(run, self.known)
+            # The incidents are locked now: their references need no lookup until the end.
+            resolved = self.resolved.setdefault("incident_id", {})
+            for row in run:
+                resolved[row.refs["incident_id"]] = row.ids["incident_id"]
             new = []
             for row in run:
                 existing = facts.existing.get(row.values["external_id"])
@@ -950,20 +970,47 @@ class SourceImport(RecordKind):
         return "created"
 
 
+class KnownIncidents:
+    """What a source import learnt of the incidents it holds locked in the transaction under
+    way (holds.incidents_on_hold locks them; an incident's update, a hold placed on it or
+    released wait for the lock): whether a hold covers each, and what the retention rules
+    look at. Nobody changes either before the transaction ends, so a batch asks only about
+    the incidents new to it (sources of an incident come interleaved across batches: 300,000
+    sources of 3,000 incidents, each batch naming some 1,000 of them). Forgotten when the
+    transaction ends (`RecordKind.transaction_ended`)."""
+
+    def __init__(self):
+        self.locked = set()
+        self.held = set()
+        self.facts = {}  # {incident id: retention.IncidentFacts}
+
+    def on_hold(self, incident_ids):
+        """Those of `incident_ids` a hold covers whole (the new ones asked, and locked)."""
+        new = incident_ids - self.locked
+        if new:
+            self.held |= holds.incidents_on_hold(new)
+            self.locked |= new
+        return self.held & incident_ids
+
+
 class BatchSourceFacts(inventory.SourceFacts):
     """The source rules' questions answered from lookups made once for a run of rows
-    (falling back to a query for anything not looked up)."""
+    (falling back to a query for anything not looked up); `known`: what the transaction
+    already learnt of the incidents (KnownIncidents)."""
 
-    def __init__(self, rows):
+    def __init__(self, rows, known=None):
+        known = known or KnownIncidents()
         self.rows = rows
         self.involved = None  # (incident_id, officer_id) pairs, looked up when first asked
         self.incidents = {row.ids["incident_id"] for row in rows}
         self.officers = {row.ids["officer_id"] for row in rows if "officer_id" in row.ids}
         self.masters = {row.ids["derived_from_id"] for row in rows if "derived_from_id" in row.ids}
-        self.held = holds.incidents_on_hold(self.incidents) if self.incidents else set()
+        self.held = known.on_hold(self.incidents) if self.incidents else set()
         # What the retention rules require of each incident's footage (SourceFacts.retention
         # reads this cache).
-        self._retention = retention.requirements_for(self.incidents) if self.incidents else {}
+        self._retention = (
+            retention.requirements_for(self.incidents, known.facts) if self.incidents else {}
+        )
         external_ids = [row.values["external_id"] for row in rows]
         self.existing = {}
         if external_ids:
@@ -1235,11 +1282,18 @@ def import_batch(importer, job, number, batch, audit_fields=None):
     the counters recomputed once for it (or once for the whole import, when it defers them
     further out); with `audit_fields` (partial mode: the batch is
     committed) its audit entry is written in the same transaction."""
-    with database.atomic(), counters.deferred():
-        before = job.written
-        importer.process(batch, job)
-        if audit_fields:
-            _audit_batch(audit_fields, importer.name, number, batch, job.written - before)
+    own_transaction = not database.in_transaction()
+    try:
+        with database.atomic(), counters.deferred():
+            before = job.written
+            importer.process(batch, job)
+            if audit_fields:
+                _audit_batch(audit_fields, importer.name, number, batch, job.written - before)
+    except BaseException:
+        importer.transaction_ended()  # (its savepoint rolled back: its locks may be gone)
+        raise
+    if own_transaction:
+        importer.transaction_ended()
     job.end_batch()
 
 
