@@ -3,12 +3,13 @@ locked (one transaction), and forgets it when a batch commits on its own (partia
 sources of one incident spread over many batches get the same legal hold and retention as
 the API would give them, and a partial import sees what changed between its batches."""
 
+import gc
 import io
 from datetime import date
 
 import pytest
 
-from service.bulk.importer import run_import
+from service.bulk.importer import IMPORT_GC_THRESHOLDS, run_import
 from service.storage.models import Incident, LegalHold, RetentionRule, Source
 
 INCIDENTS = (
@@ -97,3 +98,17 @@ def test_a_partial_import_sees_an_incident_changed_between_its_batches(incidents
         lambda incident: Incident.update(state="IL").where(Incident.id == incident).execute()
     )
     assert [kept for _, kept in stored.values()] == [True, True, False, False]
+
+
+def test_the_collector_is_set_for_an_import_and_given_back(incidents):
+    before = gc.get_threshold()
+    during = []
+    job = _import(
+        "sources",
+        _sources(4),
+        batch_size=2,
+        on_progress=lambda job: during.append((gc.get_threshold(), gc.get_freeze_count() > 0)),
+    )
+    assert job.counts["created"] == 4
+    assert during == [(IMPORT_GC_THRESHOLDS, True)] * 2
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
