@@ -955,7 +955,7 @@ class SourceImport(RecordKind):
         try:
             with database.atomic():
                 insert_records(Source, (source for _, source in new), Source.external_id)
-                search.index_sources(source for _, source in new)
+                search.index_sources((source for _, source in new), new=True)
                 counters.changed(source.incident_id for _, source in new)
         except IntegrityError:
             # Someone else wrote a conflicting row meanwhile: find out which rows.
