@@ -253,10 +253,7 @@ class Reference:
         self.required = required
         self.target = f"{prefix}_id"
         self.external_column = f"{prefix}_external_id"
-
-    @property
-    def columns(self):
-        return (self.external_column, self.target)
+        self.columns = (self.external_column, self.target)
 
     def alternatives(self):
         """The ways of giving this reference, for messages and the CSV header check."""
@@ -264,15 +261,14 @@ class Reference:
 
     def take(self, values, required=None):
         """Remove the reference's columns from `values`; (column, key) or None."""
-        given = {}
-        for column in self.columns:
-            value = values.pop(column, None)
-            if _given(value):
-                given[column] = value
+        given = [
+            (column, value)
+            for column in self.columns
+            if (value := values.pop(column, None)) is not None and value != ""
+        ]
         if len(given) > 1:
-            raise RowRejected(
-                [(self.external_column, f"give one of {', '.join(sorted(given))}, not both")]
-            )
+            columns = ", ".join(sorted(column for column, _ in given))
+            raise RowRejected([(self.external_column, f"give one of {columns}, not both")])
         if not given:
             if self.required if required is None else required:
                 raise RowRejected(
@@ -284,7 +280,7 @@ class Reference:
                     ]
                 )
             return None
-        ((column, value),) = given.items()
+        ((column, value),) = given
         return column, self._key(column, value)
 
     def _key(self, column, value):
@@ -329,10 +325,7 @@ class OfficerReference(Reference):
 
     def __init__(self, required=False):
         super().__init__("officer", Officer, "officer", required)
-
-    @property
-    def columns(self):
-        return (self.external_column, self.target, *self.pair)
+        self.columns = (*self.columns, *self.pair)
 
     def alternatives(self):
         return [self.external_column, " + ".join(self.pair), self.target]
@@ -388,32 +381,40 @@ class CsvCells:
     """
 
     def __init__(self, schema, extra_columns):
-        self.columns = {}  # column -> (path, convert)
+        # column -> (name, name within it or None, convert or None: text, see `values`)
+        self.columns = {}
         for name, field in schema.load_fields.items():
             key = field.data_key or name
             if isinstance(field, fields.Nested):
                 for sub_name, sub in field.schema.load_fields.items():
                     sub_key = sub.data_key or sub_name
-                    self.columns[f"{key}_{sub_key}"] = ((key, sub_key), _converter(sub))
+                    self.columns[f"{key}_{sub_key}"] = (key, sub_key, _converter(sub))
             else:
-                self.columns[key] = ((key,), _converter(field))
+                self.columns[key] = (key, None, _converter(field))
         for column in extra_columns:
-            self.columns[column] = ((column,), _text_or_none)
+            self.columns[column] = (column, None, _text_or_none)
 
     def values(self, cells):
         values = {}
+        columns = self.columns
         for column, cell in cells.items():
-            spec = self.columns.get(column)
+            spec = columns.get(column)
             if spec is None:
                 continue  # a read-only column (the header check refused unknown ones)
-            path, convert = spec
-            value = convert(cell.strip())
-            if value is MISSING:
-                continue
-            if len(path) == 1:
-                values[path[0]] = value
+            key, sub_key, convert = spec
+            cell = cell.strip()
+            if convert is None:  # text (most cells, spared two calls): as _converter's
+                if not cell:
+                    continue
+                value = None if cell == NULL_CELL else cell
             else:
-                values.setdefault(path[0], {})[path[1]] = value
+                value = convert(cell)
+                if value is MISSING:
+                    continue
+            if sub_key is None:
+                values[key] = value
+            else:
+                values.setdefault(key, {})[sub_key] = value
         return values
 
 
@@ -427,7 +428,12 @@ NULL_CELL = "\\N"
 
 
 def _converter(field):
+    """A cell's value for `field`: `NULL_CELL` null, an empty cell MISSING, any other its
+    conversion; None for a field whose conversion is the text itself (CsvCells.values does
+    the same without calling anything)."""
     convert = _cell_converter(field)
+    if convert is None:
+        return None
 
     def cell_value(cell):
         if cell == NULL_CELL:
@@ -452,7 +458,7 @@ def _cell_converter(field):
                 return cell  # the schema names the problem
 
         return whole_number
-    return lambda cell: cell if cell else empty
+    return None
 
 
 # ---------------------------------------------------------------- kinds
