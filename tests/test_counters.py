@@ -272,3 +272,19 @@ def test_activation_is_kept_with_the_counters_and_follows_the_incidents_start(ap
     assert result.exit_code == 1 and "activation of involvement" in result.output, result.output
     assert runner.invoke(main, ["check-counters", "--repair"]).exit_code in (0, 1)
     assert figures() == (0.0, -1800.0) and counters.check()["drifted"] == 0
+
+
+def test_new_incidents_start_at_zero_and_a_started_row_is_left_alone(api, make):
+    from service.storage import counters as stored
+
+    incidents = [make.incident()["id"] for _ in range(3)]
+    IncidentCounters.delete().where(IncidentCounters.incident != incidents[0]).execute()
+    IncidentCounters.update(sources=7).where(IncidentCounters.incident == incidents[0]).execute()
+    stored.start(incidents)
+    rows = {row.incident_id: row for row in IncidentCounters.select()}
+    assert set(rows) == set(incidents)
+    assert rows[incidents[0]].sources == 7
+    for incident in incidents[1:]:
+        row = rows[incident]
+        assert row.first_bodycam_at is None
+        assert all(getattr(row, name) == 0 for name in stored.FIELDS if name != "first_bodycam_at")

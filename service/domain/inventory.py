@@ -271,7 +271,7 @@ def incidents_created(created):
     """What follows the saving of new incidents, whoever saved them (the API one at a time,
     the importer a batch at once): their tags, their words in the search index, their
     coverage counters. `created`: (saved incident, its values) pairs."""
-    search.index_incidents([incident for incident, _ in created])
+    search.index_incidents([incident for incident, _ in created], new=True)
     retention.tag_new_incidents(created)
     counters.incidents_created([incident.id for incident, _ in created])
 

@@ -175,9 +175,19 @@ def requirement_for(incident_id):
     return requirements_for([incident_id]).get(incident_id, Requirement())
 
 
-def requirements_for(incident_ids):
-    """{incident id: Requirement} for the incidents that exist, four queries for them all."""
-    facts = incident_facts(incident_ids)
+def requirements_for(incident_ids, known=None):
+    """{incident id: Requirement} for the incidents that exist, four queries for them all.
+
+    `known` ({incident id: IncidentFacts}, kept by the caller): the facts of incidents in it
+    are taken from it, and those read now are added to it (a bulk import, which holds its
+    incidents locked, reads each one's facts once, not once per batch). The rules are read
+    every time."""
+    if known is None:
+        facts = incident_facts(incident_ids)
+    else:
+        ids = list(incident_ids)
+        known.update(incident_facts([i for i in ids if i not in known]))
+        facts = {i: known[i] for i in ids if i in known}
     rules = active_rules() if facts else []
     return {incident_id: requirement(f, rules) for incident_id, f in facts.items()}
 

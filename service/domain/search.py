@@ -43,11 +43,13 @@ def index_incident(incident):
     index_incidents([incident])
 
 
-def index_incidents(incidents):
-    """Index incidents' words, many in one statement (after a batch was saved)."""
+def index_incidents(incidents, new=False):
+    """Index incidents' words, many in one statement (after a batch was saved; `new`: just
+    inserted, see fulltext.write)."""
     fulltext.write(
         IncidentSearch,
         [(i.id, fulltext.incident_document(i.title, i.description)) for i in incidents],
+        new,
     )
 
 
@@ -56,11 +58,13 @@ def index_source(source):
     index_sources([source])
 
 
-def index_sources(sources):
-    """Index sources' words, many in one statement (after a batch was saved)."""
+def index_sources(sources, new=False):
+    """Index sources' words, many in one statement (after a batch was saved; `new`: just
+    inserted, see fulltext.write)."""
     fulltext.write(
         SourceSearch,
         [(s.id, fulltext.source_document(s.notes, s.recorded_by)) for s in sources],
+        new,
     )
 
 

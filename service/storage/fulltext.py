@@ -48,14 +48,17 @@ DOCUMENTS = {
 }
 
 
-def write(index, entries):
+def write(index, entries, new=False):
     """Replace the index rows of `entries` [(id, document text)], inside the caller's
     transaction (the write that changed the records), 500 at a time in one statement: the
     rows as arrays on PostgreSQL (one round trip), one prepared statement on SQLite
-    (composing a many-row INSERT through the ORM would cost more than the insert)."""
+    (composing a many-row INSERT through the ORM would cost more than the insert). `new`:
+    records just inserted, which have no index rows to replace (records are never deleted,
+    so their ids are new)."""
     table = index._meta.table_name
     for chunk in chunked(entries, 500):
-        index.delete().where(one_of(index.rowid, [rowid for rowid, _ in chunk])).execute()
+        if not new:
+            index.delete().where(one_of(index.rowid, [rowid for rowid, _ in chunk])).execute()
         if is_postgresql():
             rows, params = unnest(("bigint", "text"), chunk)
             database.execute_sql(
