@@ -262,9 +262,7 @@ class Reference:
     def take(self, values, required=None):
         """Remove the reference's columns from `values`; (column, key) or None."""
         given = [
-            (column, value)
-            for column in self.columns
-            if (value := values.pop(column, None)) is not None and value != ""
+            (column, value) for column in self.columns if _given(value := values.pop(column, None))
         ]
         if len(given) > 1:
             columns = ", ".join(sorted(column for column, _ in given))
@@ -429,10 +427,23 @@ NULL_CELL = "\\N"
 
 def _converter(field):
     """A cell's value for `field`: `NULL_CELL` null, an empty cell MISSING, any other its
-    conversion; None for a field whose conversion is the text itself (CsvCells.values does
-    the same without calling anything)."""
-    convert = _cell_converter(field)
-    if convert is None:
+    conversion (a list's items split on `;`, a strict whole number read); None for a field
+    whose conversion is the text itself (CsvCells.values does the same without calling
+    anything)."""
+    if isinstance(field, fields.List):
+
+        def convert(cell):
+            return [i.strip() for i in cell.split(";") if i.strip()]
+
+    elif isinstance(field, fields.Integer) and field.strict:
+
+        def convert(cell):
+            try:
+                return int(cell)
+            except ValueError:
+                return cell  # the schema names the problem
+
+    else:
         return None
 
     def cell_value(cell):
@@ -441,24 +452,6 @@ def _converter(field):
         return MISSING if not cell else convert(cell)
 
     return cell_value
-
-
-def _cell_converter(field):
-    empty = MISSING
-    if isinstance(field, fields.List):
-        return lambda cell: [i.strip() for i in cell.split(";") if i.strip()] if cell else empty
-    if isinstance(field, fields.Integer) and field.strict:
-
-        def whole_number(cell):
-            if not cell:
-                return empty
-            try:
-                return int(cell)
-            except ValueError:
-                return cell  # the schema names the problem
-
-        return whole_number
-    return None
 
 
 # ---------------------------------------------------------------- kinds

@@ -216,10 +216,8 @@ def recompute_incidents(incident_ids):
     ids = list(dict.fromkeys(incident_ids))
     if not ids:
         return
-    rules = active_rules()
     alike = {}
-    for incident_id, facts in incident_facts(ids).items():
-        req = requirement(facts, rules)
+    for incident_id, req in requirements_for(ids).items():
         alike.setdefault((req.indefinite, req.until), []).append(incident_id)
     for (indefinite, until), members in alike.items():
         of_incidents = one_of(Source.incident, members)
