@@ -28,7 +28,7 @@ from service.domain.vocabulary import (
 def _create_app():
     from service.web import create_app
 
-    return create_app()
+    return create_app(routes=False)  # (`serve` builds its own, with them)
 
 
 class EvidenceGroup(FlaskGroup):
