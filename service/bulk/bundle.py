@@ -14,9 +14,8 @@ from service.bulk.importer import (
     KINDS,
     MAX_ERRORS,
     ImportJob,
-    _batches,
     _Discard,
-    import_batch,
+    import_rows,
 )
 from service.bulk.readers import RowProblem, read_rows
 from service.domain.errors import UnsupportedMediaType
@@ -107,11 +106,10 @@ def run_bundle(
         with database.atomic() if all_or_nothing else nullcontext():
             for kind in IMPORT_KINDS:
                 importer, job = KINDS[kind](fmt, actor, role), bundle.jobs[kind]
-                batches = _batches(iter(by_kind[kind]), importer, job, batch_size)
-                for number, batch in enumerate(batches, 1):
-                    fields = None if all_or_nothing else audit_fields
-                    import_batch(importer, job, number, batch, fields)
-                job.end_batch()
+                fields = None if all_or_nothing else audit_fields
+                import_rows(
+                    importer, job, by_kind[kind], batch_size, fields, committing=not all_or_nothing
+                )
             if dry_run or (bundle.counts["rejected"] and not partial):
                 raise _Discard()
     except _Discard:

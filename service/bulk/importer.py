@@ -1256,13 +1256,15 @@ def run_import(
             if all_or_nothing:
                 whole.enter_context(database.atomic())
                 whole.enter_context(counters.deferred())
-            for number, batch in enumerate(_batches(rows, importer, job, batch_size), 1):
-                import_batch(importer, job, number, batch, None if all_or_nothing else audit_fields)
-                if not all_or_nothing:
-                    job.committed = job.written
-                if on_progress:
-                    on_progress(job)
-            job.end_batch()
+            import_rows(
+                importer,
+                job,
+                rows,
+                batch_size,
+                None if all_or_nothing else audit_fields,
+                committing=not all_or_nothing,
+                on_progress=on_progress,
+            )
             if dry_run or (job.counts["rejected"] and not partial):
                 raise _Discard()
     except _Discard:
@@ -1308,6 +1310,20 @@ def fewer_collections():
             if _collections["imports"] == 0:
                 gc.set_threshold(*_collections["thresholds"])
                 gc.unfreeze()
+
+
+def import_rows(
+    importer, job, rows, batch_size, audit_fields=None, committing=False, on_progress=None
+):
+    """Import `rows` ((row number, data) pairs) batch by batch (import_batch), then report
+    the last batch's errors; `committing`: each batch commits its own (partial mode)."""
+    for number, batch in enumerate(_batches(rows, importer, job, batch_size), 1):
+        import_batch(importer, job, number, batch, audit_fields)
+        if committing:
+            job.committed = job.written
+        if on_progress:
+            on_progress(job)
+    job.end_batch()
 
 
 def import_batch(importer, job, number, batch, audit_fields=None):
