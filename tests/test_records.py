@@ -8,6 +8,7 @@ from datetime import date, datetime
 import peewee
 from peewee import Model
 
+from service.domain import inventory
 from service.storage.db import Prepared, plain_rows, read_as_is, stored_as_is
 from service.storage.models import (
     ALL_MODELS,
@@ -204,3 +205,27 @@ def test_prepared_reads_make_the_records_peewee_makes(app, make):
         987,
     )
     assert tags.rows(incident["id"]) == [("complaint",), ("deadly_force",)]
+
+
+def test_an_incident_read_with_its_lists_is_the_record_and_its_lists(app, api, make):
+    """inventory.read_incident (an incident's page: the record, its agencies and its tags in
+    one statement) gives what get_incident and its two lists give, in their order, empty
+    lists included; a missing id is a 404 as before."""
+    for code in ("NYPD", "A-2", "A1", "A_1", "CBP"):
+        make.agency(code)
+    whole = make.incident(
+        agencies=["NYPD", "A-2", "A1", "A_1", "CBP"],
+        tags=["great_bodily_harm", "complaint", "firearm_discharge"],
+        location={"city": "Minneapolis", "latitude": 44.9778, "longitude": -93.265},
+    )
+    bare = make.incident()
+    for created in (whole, bare):
+        read = inventory.read_incident(created["id"])
+        own = inventory.get_incident(created["id"])
+        assert read.__data__ == own.__data__ and read._dirty == set()
+        assert (read.agencies, read.tags) == (own.agencies, own.tags)
+        assert api.get(f"/incidents/{created['id']}").json == created
+    assert bare["agencies"] == [] and bare["tags"] == []
+    missing = api.get(f"/incidents/{bare['id'] + 1000}")
+    assert missing.status_code == 404
+    assert missing.json["message"] == f"incident {bare['id'] + 1000} not found"

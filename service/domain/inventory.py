@@ -18,7 +18,15 @@ from service.domain.holds import (
 from service.domain.records import get_by_id, get_one
 from service.domain.time import utcnow
 from service.storage.db import attach, for_update, grouped
-from service.storage.models import Agency, Incident, IncidentAgency, Involvement, Officer, Source
+from service.storage.models import (
+    Agency,
+    Incident,
+    IncidentAgency,
+    Involvement,
+    Officer,
+    Source,
+    incident_with_lists,
+)
 
 # ---------------------------------------------------------------- helpers
 
@@ -185,6 +193,14 @@ def with_agencies(incidents):
 
 def get_incident(incident_id, lock=False):
     return _get(Incident, incident_id, "incident", lock)
+
+
+def read_incident(incident_id):
+    """The incident as the API shows it: knowing its agencies and tags, read together."""
+    incident = incident_with_lists(incident_id) if type(incident_id) is int else None
+    if incident is None:
+        return get_incident(incident_id)  # (NotFound, or an id of another type)
+    return incident
 
 
 def incident_conditions(filters):

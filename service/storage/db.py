@@ -211,7 +211,7 @@ class Prepared:
             if len(found) != 1:
                 raise ValueError(f"the query does not take {value!r} once as a parameter: {sql}")
             places.append(found[0])
-        composed = self._composed[type(db)] = (query, sql, params, places, _maker(query))
+        composed = self._composed[type(db)] = (query, sql, params, places, row_maker(query))
         return composed
 
     def rows(self, *values):
@@ -230,7 +230,7 @@ class Prepared:
         return found[0] if found else None
 
 
-def _maker(query):
+def row_maker(query):
     """For a query of its model's own fields giving records or tuples: a function making
     its rows from the driver's as peewee's cursor wrapper would (each run of a Prepared
     read otherwise sets up that wrapper anew, resolving every column); else None."""

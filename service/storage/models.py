@@ -7,6 +7,7 @@ Custody events, reviews and audit entries are append-only.
 """
 
 import inspect
+import json
 from datetime import datetime
 
 import peewee
@@ -27,7 +28,14 @@ from peewee import (
     TextField,
 )
 
-from service.storage.db import READ_AS_IS, Prepared, database, utcnow
+from service.storage.db import (
+    READ_AS_IS,
+    Prepared,
+    database,
+    is_postgresql,
+    row_maker,
+    utcnow,
+)
 
 
 class NameListField(TextField):
@@ -232,6 +240,58 @@ _TAGS = Prepared(
     ),
     7_654_321,
 )
+
+
+def incident_with_lists(incident_id):
+    """Incident `incident_id` knowing its agencies' codes and its tags, or None: one
+    statement, where reading the record and then each list takes three (an incident's page
+    in the API shows all of it). The lists come in the order of Incident.agencies and
+    Incident.tags."""
+    composed = _WHOLE_INCIDENT.get(type(database.obj))
+    if composed is None:
+        composed = _WHOLE_INCIDENT[type(database.obj)] = (
+            _whole_incident_sql(),
+            row_maker(Incident.select()),
+        )
+    sql, make = composed
+    fetched = database.execute_sql(sql, (incident_id,)).fetchall()
+    if not fetched:
+        return None
+    *columns, codes, tags = fetched[0]
+    (incident,) = make([columns])
+    if is_postgresql():  # arrays, in the order asked
+        incident._agency_codes, incident._tags = codes, tags
+    else:  # JSON arrays, in no promised order: SQLite's ORDER BY compares text as sorted()
+        incident._agency_codes, incident._tags = sorted(json.loads(codes)), sorted(json.loads(tags))
+    return incident
+
+
+# {type of database: (incident_with_lists's SQL, the maker of its records)}
+_WHOLE_INCIDENT = {}
+
+
+def _whole_incident_sql():
+    def table(model):
+        return f'"{model._meta.table_name}"'
+
+    columns = ", ".join(f'"i"."{f.column_name}"' for f in Incident._meta.sorted_fields)
+    codes = (
+        f'SELECT "a"."code" FROM {table(Agency)} AS "a" JOIN {table(IncidentAgency)} AS "l" '
+        'ON "l"."agency_id" = "a"."id" WHERE "l"."incident_id" = "i"."id" ORDER BY "a"."code"'
+    )
+    tags = (
+        f'SELECT "t"."tag" FROM {table(IncidentTag)} AS "t" '
+        'WHERE "t"."incident_id" = "i"."id" ORDER BY "t"."tag"'
+    )
+    if is_postgresql():
+        lists = f"ARRAY({codes}), ARRAY({tags})"
+    else:
+        lists = (
+            f'(SELECT json_group_array("code") FROM ({codes})), '
+            f'(SELECT json_group_array("tag") FROM ({tags}))'
+        )
+    where = f'"i"."id" = {database.param}'
+    return f'SELECT {columns}, {lists} FROM {table(Incident)} AS "i" WHERE {where}'
 
 
 class Involvement(BaseModel):

@@ -37,7 +37,7 @@ class IncidentById(MethodView):
     @blp.reads(IncidentSchema)
     def get(self, incident_id):
         """Read an incident"""
-        return inventory.get_incident(incident_id)
+        return inventory.read_incident(incident_id)
 
     @blp.updates(IncidentSchema)
     def patch(self, changes, incident_id):
