@@ -72,7 +72,7 @@ def test_server_errors_carry_no_trace(app, api, make, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals: SELECT * FROM api_token")
 
-    monkeypatch.setattr(inventory, "get_incident", broken)
+    monkeypatch.setattr(inventory, "read_incident", broken)
     r = api.get(f"/incidents/{incident['id']}")
     assert r.status_code == 500
     text = r.get_data(as_text=True)

@@ -69,7 +69,17 @@ def _declared(target):
 
 
 def current():
-    """What the view answering this request declared, method over class over blueprint."""
+    """What the view answering this request declared, method over class over blueprint
+    (worked out once per app, endpoint and method: the declarations are made with the views)."""
+    known = current_app.extensions.setdefault("declared_access", {})
+    key = (request.endpoint, request.method)
+    found = known.get(key)
+    if found is None:
+        found = known[key] = _current()
+    return found
+
+
+def _current():
     view = current_app.view_functions.get(request.endpoint)
     blueprint = current_app.blueprints.get(request.blueprint) if request.blueprint else None
     found = _declared(blueprint)

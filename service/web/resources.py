@@ -12,7 +12,7 @@ import json
 import math
 import sys
 
-from flask import current_app, jsonify, request
+from flask import current_app, request
 from flask_smorest import Blueprint as SmorestBlueprint
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
@@ -24,11 +24,16 @@ from service.web.paging import DEFAULT_PAGE_SIZE, QueryPage
 
 def etag_of(schema, record):
     """The ETag of `record` as `schema` shows it."""
-    return _etag_of_shown(_instance(schema).dump(record))
+    return _etag_of_body(_body_of(_instance(schema).dump(record)))
 
 
-def _etag_of_shown(shown):
-    body = json.dumps(shown, sort_keys=True, default=str)
+def _body_of(shown):
+    """A record's JSON as answered (the schema's field order, so the same record always
+    gives the same text)."""
+    return current_app.json.dumps(shown)
+
+
+def _etag_of_body(body):
     return '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
 
 
@@ -84,13 +89,14 @@ def _answered_with_etag(schema, status, location=None):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             record = view(*args, **kwargs)
-            # Dumped once, for the ETag and the body both (the response decorator passes a
-            # ready response through, with this status and these headers).
-            shown = _instance(schema).dump(record)
-            headers = {"ETag": _etag_of_shown(shown)}
+            # Dumped and encoded once, for the ETag and the body both (the response
+            # decorator passes a ready response through, with this status and these headers).
+            body = _body_of(_instance(schema).dump(record))
+            headers = {"ETag": _etag_of_body(body)}
             if status == 201:
                 headers["Location"] = (location or location_of)(record)
-            return jsonify(shown), status, headers
+            answer = current_app.response_class(body + "\n", mimetype="application/json")
+            return answer, status, headers
 
         return wrapper
 
