@@ -4,13 +4,14 @@
 error store, a getter closure, the `partial`/`unknown` bookkeeping, validators wrapped anew in
 an `And` on each call. An import of 300,000 sources runs that 5 million times.
 
-`compile_load(schema)` walks the schema's load fields once, into a flat list of steps that
-call each field's own conversion and validators (the very code `Schema.load` runs). A step
-only ever *accepts*: at the first thing it is not sure of (a missing required value, a null,
-a value of another type than the plain one, a validator's objection, an unknown key) the row
-is handed to `schema.load` itself, which accepts it or raises the `ValidationError` the API
-would answer. So what is accepted, what is refused and every message are the schema's by
-construction; the gain is on valid rows, nearly all of a real import.
+`compile_load(schema)` walks the schema's load fields once and writes one function that
+decides them in turn, calling each field's own conversion and validators (the very code
+`Schema.load` runs); the function is compiled once. It only ever *accepts*: at the first
+thing it is not sure of (a missing required value, a null, a value of another type than the
+plain one, a validator's objection, an unknown key) the row is handed to `schema.load`
+itself, which accepts it or raises the `ValidationError` the API would answer. So what is
+accepted, what is refused and every message are the schema's by construction; the gain is on
+valid rows, nearly all of a real import.
 tests/test_compiled_schemas.py compares both on the fuzz corpus of the API's request bodies
 and on generated rows of every import kind.
 
@@ -61,10 +62,7 @@ def _run(steps, known, data):
         raise _Unsure()
     if known is not None and not known.issuperset(data):
         raise _Unsure()  # the schema names the unknown field
-    out = {}
-    for step in steps:
-        step(data, out)
-    return out
+    return steps(data)
 
 
 def _compilable(schema):
@@ -84,44 +82,63 @@ def _data_keys(schema):
 
 
 def _steps(schema, partial):
+    """The schema's load fields decided one after the other by one function, `steps(data)`:
+    the loaded values, or _Unsure. Its text is written here, field by field (`_step`), and
+    compiled once: a function per field would cost a call per field and row. The text holds
+    nothing of the schema's but numbered names; its keys, defaults, conversions and checks
+    are bound to those names. None for a schema that is not compiled."""
     if not _compilable(schema):
         return None
-    steps = []
-    for name, field in schema.load_fields.items():
+    lines = []
+    names = {"MISSING": MISSING, "_Unsure": _Unsure}
+    for n, (name, field) in enumerate(schema.load_fields.items()):
         key = field.data_key if field.data_key is not None else name
         attribute = field.attribute or name
         if "." in attribute:
             return None  # marshmallow nests dotted attributes; not worth compiling
-        steps.append(_step(field, key, attribute, partial, *_converter(field, key, partial)))
-    return steps
+        convert, check = _converter(field, key, partial)
+        lines += _step(n, names, field, key, attribute, partial, convert, check)
+    text = "def steps(data):\n    get = data.get\n    out = {}\n"
+    text += "".join(f"    {line}\n" for line in lines) + "    return out\n"
+    exec(compile(text, f"<compiled load of {type(schema).__name__}>", "exec"), names)
+    return names["steps"]
 
 
-def _step(field, key, attribute, partial, convert, check):
-    required = field.required
+def _step(n, names, field, key, attribute, partial, convert, check):
+    """The lines deciding field number `n` (its values bound in `names`): absent, the
+    default or nothing (or unsure when required); null, accepted only where allowed (a
+    field's own pre-load functions see a null before it is judged); a value, converted then
+    checked. A plain field's conversion is written out: a value of exactly its type."""
+    names.update({f"key{n}": key, f"attribute{n}": attribute})
     default = field.load_default
-    allow_none = field.allow_none
-    # A field's own pre-load functions see a null before it is judged: let them.
-    null_is_a_value = bool(field.pre_load)
-
-    def step(data, out):
-        value = data.get(key, MISSING)
-        if value is MISSING:
-            if partial is True:
-                return
-            if required:
-                raise _Unsure()
-            if default is not MISSING:
-                out[attribute] = default() if callable(default) else default
-            return
-        if value is None and not null_is_a_value:
-            if not allow_none:
-                raise _Unsure()
-            out[attribute] = None
-            return
-        value = convert(value, data)
-        out[attribute] = value if check is None else check(value)
-
-    return step
+    if partial is True or (not field.required and default is MISSING):
+        absent = "pass"
+    elif field.required:
+        absent = "raise _Unsure()"
+    else:
+        names[f"default{n}"] = default
+        called = "()" if callable(default) else ""
+        absent = f"out[attribute{n}] = default{n}{called}"
+    lines = [f"value = get(key{n}, MISSING)", "if value is MISSING:", f"    {absent}"]
+    if not field.pre_load:
+        lines += [
+            "elif value is None:",
+            f"    out[attribute{n}] = None" if field.allow_none else "    raise _Unsure()",
+        ]
+    lines.append("else:")
+    plain = getattr(convert, "plain_type", None)
+    if plain is not None:
+        names[f"plain{n}"] = plain
+        lines += [f"    if type(value) is not plain{n}:", "        raise _Unsure()"]
+    else:
+        names[f"convert{n}"] = convert
+        lines.append(f"    value = convert{n}(value, data)")
+    if check is None:
+        lines.append(f"    out[attribute{n}] = value")
+    else:
+        names[f"check{n}"] = check
+        lines.append(f"    out[attribute{n}] = check{n}(value)")
+    return lines
 
 
 def _checked(validators):
@@ -214,6 +231,7 @@ def _plain(cls):
             raise _Unsure()
         return value
 
+    convert.plain_type = cls  # (_step writes this check out)
     return convert
 
 
