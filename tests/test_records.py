@@ -6,12 +6,13 @@ are those peewee would store unchanged."""
 from datetime import date, datetime
 
 import peewee
-from peewee import Model
+from peewee import Model, fn
 
 from service.domain import inventory
-from service.storage.db import Prepared, plain_rows, read_as_is, stored_as_is
+from service.storage.db import Prepared, plain_rows, read_as_is, row_maker, stored_as_is
 from service.storage.models import (
     ALL_MODELS,
+    Agency,
     DateTimeField,
     Incident,
     IncidentTag,
@@ -229,3 +230,51 @@ def test_an_incident_read_with_its_lists_is_the_record_and_its_lists(app, api, m
     missing = api.get(f"/incidents/{bare['id'] + 1000}")
     assert missing.status_code == 404
     assert missing.json["message"] == f"incident {bare['id'] + 1000} not found"
+
+
+def test_prepared_reads_of_joined_fields_make_peewees_rows(app, make):
+    """A Prepared read selecting fields of joined models (some aliased) as dicts or tuples
+    makes its rows itself: the same values, names and types as peewee's cursor wrapper; a
+    selection with anything but fields is left to peewee."""
+    make.agency("CBP")
+    first, second = make.officer("CBP"), make.officer("CBP")
+    incident = make.incident(agencies=["CBP"])
+    make.involve(incident["id"], first["id"], camera_expected=False)
+    make.involve(incident["id"], second["id"], not_recorded_reason="camera failed")
+    columns = (
+        Involvement.officer.alias("officer_id"),
+        Officer.name,
+        Agency.code.alias("agency"),
+        Involvement.camera_expected,
+        Involvement.not_recorded_reason,
+        Incident.started_at,
+    )
+
+    def joined(value):
+        return (
+            Involvement.select(*columns)
+            .join(Officer)
+            .join(Agency)
+            .switch(Involvement)
+            .join(Incident)
+            .where(Involvement.incident == value)
+            .order_by(Involvement.officer)
+        )
+
+    for shape in ("dicts", "tuples"):
+        read = Prepared(lambda value, shape=shape: getattr(joined(value), shape)(), 987)
+        assert row_maker(getattr(joined(1), shape)()) is not None
+        ours, peewees = read.rows(incident["id"]), list(getattr(joined(incident["id"]), shape)())
+        assert len(ours) == 2 and ours == peewees
+        assert [type(v) for row in ours for v in _values(row)] == [
+            type(v) for row in peewees for v in _values(row)
+        ]
+    (row, _) = Prepared(lambda value: joined(value).dicts(), 987).rows(incident["id"])
+    assert row["officer_id"] == first["id"] and row["agency"] == "CBP"
+    assert row["camera_expected"] is False and isinstance(row["started_at"], datetime)
+    counted = Involvement.select(Involvement.officer, fn.COUNT(Involvement.id)).tuples()
+    assert row_maker(counted) is None
+
+
+def _values(row):
+    return list(row.values()) if isinstance(row, dict) else list(row)

@@ -231,18 +231,26 @@ class Prepared:
 
 
 def row_maker(query):
-    """For a query of its model's own fields giving records or tuples: a function making
-    its rows from the driver's as peewee's cursor wrapper would (each run of a Prepared
-    read otherwise sets up that wrapper anew, resolving every column); else None."""
+    """For a query giving records of its model's own fields, or tuples or dicts of fields
+    (joined ones too): a function making its rows from the driver's as peewee's cursor
+    wrapper would (each run of a Prepared read otherwise sets up that wrapper anew,
+    resolving every column); else None."""
+    row_type = query._row_type
+    if row_type in (peewee.ROW.TUPLE, peewee.ROW.DICT):
+        selected = _selected_fields(query)
+        if selected is None:
+            return None
+        reading = _reading([field for _, field in selected])
+        if row_type == peewee.ROW.TUPLE:
+            return lambda fetched: _read(fetched, reading)
+        names = [name for name, _ in selected]
+        return lambda fetched: [
+            dict(zip(names, row, strict=True)) for row in _read(fetched, reading)
+        ]
     fields = _own_fields(query)
-    if fields is None:
+    if fields is None or row_type not in (None, peewee.ROW.MODEL):
         return None
-    reading = _reading(fields)
-    if query._row_type == peewee.ROW.TUPLE:
-        return lambda fetched: _read(fetched, reading)
-    if query._row_type not in (None, peewee.ROW.MODEL):
-        return None
-    model, names = query.model, [f.name for f in fields]
+    model, names, reading = query.model, [f.name for f in fields], _reading(fields)
 
     def records(fetched):
         made = []
@@ -253,6 +261,20 @@ def row_maker(query):
         return made
 
     return records
+
+
+def _selected_fields(query):
+    """[(name, field)] for a query selecting fields only (of its model or of joined ones),
+    each named as peewee names it in a dict row (its alias, else its name); None when it
+    selects anything else, or two columns of one name."""
+    selected = []
+    for node in getattr(query, "_returning", None) or ():
+        field = node.unwrap() if isinstance(node, peewee.ColumnBase) else None
+        if not isinstance(field, peewee.Field) or not node._coerce:
+            return None
+        selected.append((node._alias if node.is_alias() else field.name, field))
+    names = {name for name, _ in selected}
+    return selected if selected and len(names) == len(selected) else None
 
 
 def insert_row(model, fields, values):
