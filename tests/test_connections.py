@@ -3,7 +3,9 @@
 database error."""
 
 import threading
+import time
 
+import psycopg
 import pytest
 from peewee import OperationalError
 
@@ -130,3 +132,47 @@ def test_a_prepared_read_is_composed_once_and_takes_its_values_anywhere(app, mak
     twice = Prepared(lambda v: Source.select().where((Source.id == v) | (Source.incident == v)), 7)
     with pytest.raises(ValueError, match="once"):
         twice.first(1)
+
+
+def test_a_pooled_connection_is_checked_only_after_sitting_idle(
+    api, make, postgres_url, monkeypatch
+):
+    """PostgreSQL's pool asks the server whether a connection is still there (a `SELECT 1`)
+    only when it was given back more than ALIVE_WITHOUT_CHECK_SECONDS ago. One that died
+    within that time is found by the request's first statement: that request answers 503,
+    the connection is thrown away, and the next request works."""
+    if not postgres_url:
+        pytest.skip("a connection pool exists on PostgreSQL only: runs with --database=postgresql")
+    pool = database.obj
+    checked = []
+    check = pool._adapter.is_connection_closed
+    monkeypatch.setattr(
+        pool._adapter, "is_connection_closed", lambda conn: checked.append(conn) or check(conn)
+    )
+    path = f"/incidents/{make.incident()['id']}"
+
+    monkeypatch.setattr(storage, "ALIVE_WITHOUT_CHECK_SECONDS", 60)
+    assert api.get(path).status_code == 200
+    checked.clear()
+    assert api.get(path).status_code == 200
+    assert checked == []  # given back a moment ago: handed out as it is
+
+    monkeypatch.setattr(storage, "ALIVE_WITHOUT_CHECK_SECONDS", 0)
+    assert api.get(path).status_code == 200
+    assert len(checked) == 1  # idle for longer than the window: checked first
+
+    monkeypatch.setattr(storage, "ALIVE_WITHOUT_CHECK_SECONDS", 60)
+    (idle,) = [conn for _, _, conn in pool._connections]
+    pid = idle.info.backend_pid
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        deadline = time.monotonic() + 10
+        while (
+            time.monotonic() < deadline
+            and admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
+        ):
+            time.sleep(0.05)
+    lost = api.get(path)
+    assert lost.status_code == 503 and lost.headers["Retry-After"]
+    assert all(conn is not idle for _, _, conn in pool._connections)
+    assert api.get(path).status_code == 200
