@@ -7,6 +7,7 @@ at the end; tables are emptied between tests.
 
 import os
 import shutil
+import threading
 import time
 
 import pytest
@@ -140,6 +141,16 @@ def live_server(live_database, tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_audit_sequencer_left_running():
+    """A test that starts an audit sequencer thread in this process (an app not in testing
+    mode, with AUDIT_SEAL_SECONDS) stops it: one left running seals in whatever database the
+    next tests connect to, and once held a write lock on another test's SQLite file."""
+    yield
+    left = [t for t in threading.enumerate() if t.name == "audit-sequencer" and t.is_alive()]
+    assert not left, "the test left an audit sequencer thread running"
 
 
 @pytest.fixture

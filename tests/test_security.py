@@ -84,7 +84,15 @@ def test_cors_is_off_unless_configured(client, tokens, database_url):
     headers = {"Origin": "https://evil.example", "Authorization": f"Bearer {tokens['admin']}"}
     r = client.get("/api/v1/incidents", headers=headers)
     assert "Access-Control-Allow-Origin" not in r.headers
-    app = create_app({"DATABASE_URL": database_url, "CORS_ORIGINS": ["https://ok.example"]})
+    # No audit sequencer: this app is not in testing mode, and a sequencer thread started here
+    # would outlive the test, sealing in whatever database the next tests connect to.
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "CORS_ORIGINS": ["https://ok.example"],
+            "AUDIT_SEAL_SECONDS": 0,
+        }
+    )
     other = app.test_client()
     r = other.get("/api/v1/incidents", headers={**headers, "Origin": "https://ok.example"})
     assert r.headers["Access-Control-Allow-Origin"] == "https://ok.example"
