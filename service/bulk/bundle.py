@@ -106,9 +106,13 @@ def run_bundle(
         with database.atomic() if all_or_nothing else nullcontext():
             for kind in IMPORT_KINDS:
                 importer, job = KINDS[kind](fmt, actor, role), bundle.jobs[kind]
-                fields = None if all_or_nothing else audit_fields
                 import_rows(
-                    importer, job, by_kind[kind], batch_size, fields, committing=not all_or_nothing
+                    importer,
+                    job,
+                    by_kind[kind],
+                    batch_size,
+                    committing=not all_or_nothing,
+                    audit_fields=audit_fields,
                 )
             if dry_run or (bundle.counts["rejected"] and not partial):
                 raise _Discard()

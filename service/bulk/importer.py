@@ -1261,8 +1261,8 @@ def run_import(
                 job,
                 rows,
                 batch_size,
-                None if all_or_nothing else audit_fields,
                 committing=not all_or_nothing,
+                audit_fields=audit_fields,
                 on_progress=on_progress,
             )
             if dry_run or (job.counts["rejected"] and not partial):
@@ -1313,12 +1313,15 @@ def fewer_collections():
 
 
 def import_rows(
-    importer, job, rows, batch_size, audit_fields=None, committing=False, on_progress=None
+    importer, job, rows, batch_size, committing=False, audit_fields=None, on_progress=None
 ):
     """Import `rows` ((row number, data) pairs) batch by batch (import_batch), then report
-    the last batch's errors; `committing`: each batch commits its own (partial mode)."""
+    the last batch's errors. `committing` (partial mode): each batch commits its own, with
+    its audit entry when `audit_fields` are given; otherwise the batches are savepoints of
+    the caller's one transaction and write no audit entry of their own."""
+    batch_audit = audit_fields if committing else None
     for number, batch in enumerate(_batches(rows, importer, job, batch_size), 1):
-        import_batch(importer, job, number, batch, audit_fields)
+        import_batch(importer, job, number, batch, batch_audit)
         if committing:
             job.committed = job.written
         if on_progress:
