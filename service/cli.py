@@ -475,6 +475,7 @@ def import_rows(
             on_error=on_error,
             on_progress=progress,
             audit_fields=audit_fields,
+            read_aside=True,
         )
     except DomainError as exc:
         audit_command(words, exc.status, "imports", kind, actor)

@@ -15,6 +15,7 @@ from service.bulk.importer import (
     MAX_ERRORS,
     ImportJob,
     _Discard,
+    batches_of,
     import_rows,
 )
 from service.bulk.readers import RowProblem, read_rows
@@ -109,8 +110,7 @@ def run_bundle(
                 import_rows(
                     importer,
                     job,
-                    by_kind[kind],
-                    batch_size,
+                    batches_of(by_kind[kind], importer, job, batch_size),
                     committing=not all_or_nothing,
                     audit_fields=audit_fields,
                 )

@@ -35,6 +35,7 @@ from schemas.incident import IncidentSchema
 from schemas.involvement import InvolvementSchema
 from schemas.officer import OfficerSchema
 from schemas.source import SourceSchema
+from service.bulk import aside
 from service.bulk.readers import RowProblem, read_rows
 from service.domain import audit, counters, custody, holds, inventory, retention, search
 from service.domain.errors import DomainError, Invalid
@@ -219,7 +220,16 @@ def pair_in(columns, pairs, types):
 class Row:
     """One data row: its number, its values for the schema, its references."""
 
-    __slots__ = ("number", "values", "refs", "ids", "problems", "separator", "changed")
+    __slots__ = (
+        "number",
+        "values",
+        "refs",
+        "ids",
+        "problems",
+        "separator",
+        "changed",
+        "preloaded",
+    )
 
     def __init__(self, number, values, separator):
         self.number = number
@@ -229,6 +239,18 @@ class Row:
         self.ids = {}  # target -> id found
         self.problems = []
         self.changed = None  # (record id, field names) once the row updated a record
+        # The values loaded for a new record by the process that prepared the row, its
+        # references left out (RecordKind.preload), or a LoadFailed; None: not loaded yet.
+        self.preloaded = None
+
+
+class LoadFailed:
+    """A preload the schema refused: its messages, as ValidationError.messages."""
+
+    __slots__ = ("messages",)
+
+    def __init__(self, messages):
+        self.messages = messages
 
 
 def _given(value):
@@ -483,6 +505,10 @@ class RecordKind:
             set(self.create_schema.dump_fields) - set(load_fields) - set(reference_columns)
         )
         self.targets_in_schema = {r.target for r in self.references if r.target in load_fields}
+        self.preloadable = not self.targets_in_schema or not (
+            any(self.create_schema._hooks.values())
+            or any(load_fields[t].required for t in self.targets_in_schema)
+        )
         self.csv = CsvCells(self.create_schema, reference_columns) if fmt == "csv" else None
         self.transaction_ended()
 
@@ -557,6 +583,39 @@ class RecordKind:
             raise RowRejected(row.problems)
         return row
 
+    def preload(self, rows):
+        """Load each row's values for a new record ahead, where the rows are prepared (the
+        process reading the file, beside the one writing): its references are left out,
+        since their ids are known only once looked up (load_new puts them in). A schema
+        with no check across fields (none of the imported kinds has one) loads every field
+        on its own, so the result is the one `create_load(row.values)` gives later. Kinds
+        whose schema requires a reference, or checks across fields, are left to load_new."""
+        targets = self.targets_in_schema
+        if not self.preloadable:
+            return
+        for row in rows:
+            values = row.values
+            if targets:
+                values = {k: v for k, v in values.items() if k not in targets or k not in row.refs}
+            try:
+                row.preloaded = self.create_load(values)
+            except ValidationError as exc:
+                row.preloaded = LoadFailed(exc.messages)
+
+    def load_new(self, row):
+        """`create_load(row.values)` for the row as it stands (its references resolved):
+        from its preload when it has one."""
+        loaded = row.preloaded
+        if loaded is None:
+            return self.create_load(row.values)
+        row.preloaded = None  # (used once: the caller may change what it gets)
+        if isinstance(loaded, LoadFailed):
+            raise ValidationError(loaded.messages)
+        for target in self.targets_in_schema:
+            if target in row.refs:
+                loaded[target] = row.values[target]
+        return loaded
+
     def resolve_references(self, rows, job):
         """Rows whose references all exist, their ids filled in; the others rejected."""
         for ref in self.references:
@@ -594,7 +653,7 @@ class RecordKind:
     def upsert(self, row):
         existing = self.find(row)
         if existing is None:
-            self.create(row, self.create_load(row.values))
+            self.create(row, self.load_new(row))
             return "created"
         values = self.update_load(row.values)
         for key in self.key_fields:
@@ -738,7 +797,7 @@ class BatchedCreates(RecordKind):
                 job.attempt(row, self.upsert, row)
                 continue
             try:
-                loaded.append((row, self.create_load(row.values)))
+                loaded.append((row, self.load_new(row)))
             except ValidationError as exc:
                 job.reject(row.number, problems_of(exc, row.separator))
         facts = self.batch_facts(loaded)
@@ -896,7 +955,7 @@ class SourceImport(RecordKind):
                 existing = facts.existing.get(row.values["external_id"])
                 try:
                     if existing is None:
-                        values = self.create_load(row.values)
+                        values = self.load_new(row)
                         new.append((row, inventory.new_source(values, facts=facts)))
                         continue
                     values = inventory.source_values(self.update_load(row.values))
@@ -1114,7 +1173,7 @@ class CustodyImport(RecordKind):
         loaded = []
         for row in rows:
             try:
-                loaded.append((row, custody.event_values(self.create_load(row.values))))
+                loaded.append((row, custody.event_values(self.load_new(row))))
             except (ValidationError, DomainError) as exc:
                 job.reject(row.number, problems_of(exc, row.separator))
         if not loaded:
@@ -1232,6 +1291,7 @@ def run_import(
     on_error=None,
     on_progress=None,
     audit_fields=None,
+    read_aside=False,
 ):
     """Import the rows of `stream` (binary, format `fmt`) as records of `kind`.
 
@@ -1239,13 +1299,20 @@ def run_import(
     writes an audit entry in its own transaction, so the log always matches the rows
     written, however the import ends.
 
+    `read_aside` (the command line): the rows are read, prepared and loaded by the schema in
+    a second process (service.bulk.aside) while this one checks and writes the batches
+    before, where the platform can fork. The decisions and messages are the same.
+
     Returns the ImportJob (counts and errors). In atomic mode a rejected row means
     nothing was written and the counts of written rows are 0. A body that cannot be
     read raises a DomainError (BadRequest, Invalid for a CSV header).
     """
     importer = KINDS[kind](fmt, actor, role)
     job = ImportJob(kind, dry_run, partial, on_error)
-    rows = read_rows(stream, fmt, importer.check_columns if fmt == "csv" else None)
+    if read_aside and aside.available():
+        batches = _batches_read_aside(stream, fmt, importer, job, batch_size)
+    else:
+        batches = batches_of(_rows(stream, fmt, importer), importer, job, batch_size)
     all_or_nothing = dry_run or not partial
     # All or nothing: one transaction, so the counters are recomputed once, at its end, for
     # every incident the import touched (per batch, they would read an incident's sources
@@ -1259,8 +1326,7 @@ def run_import(
             import_rows(
                 importer,
                 job,
-                rows,
-                batch_size,
+                batches,
                 committing=not all_or_nothing,
                 audit_fields=audit_fields,
                 on_progress=on_progress,
@@ -1312,15 +1378,13 @@ def fewer_collections():
                 gc.unfreeze()
 
 
-def import_rows(
-    importer, job, rows, batch_size, committing=False, audit_fields=None, on_progress=None
-):
-    """Import `rows` ((row number, data) pairs) batch by batch (import_batch), then report
-    the last batch's errors. `committing` (partial mode): each batch commits its own, with
-    its audit entry when `audit_fields` are given; otherwise the batches are savepoints of
-    the caller's one transaction and write no audit entry of their own."""
+def import_rows(importer, job, batches, committing=False, audit_fields=None, on_progress=None):
+    """Import `batches` (lists of prepared rows: batches_of) one by one (import_batch), then
+    report the errors after the last batch. `committing` (partial mode): each batch commits
+    its own, with its audit entry when `audit_fields` are given; otherwise the batches are
+    savepoints of the caller's one transaction and write no audit entry of their own."""
     batch_audit = audit_fields if committing else None
-    for number, batch in enumerate(_batches(rows, importer, job, batch_size), 1):
+    for number, batch in enumerate(batches, 1):
         import_batch(importer, job, number, batch, batch_audit)
         if committing:
             job.committed = job.written
@@ -1364,7 +1428,13 @@ def _audit_batch(fields, kind, number, batch, written):
     )
 
 
-def _batches(rows, importer, job, size):
+def _rows(stream, fmt, importer):
+    return read_rows(stream, fmt, importer.check_columns if fmt == "csv" else None)
+
+
+def batches_of(rows, importer, job, size):
+    """`rows` ((row number, data) pairs) prepared (RecordKind.prepare), in lists of `size`;
+    a row that cannot be prepared is rejected on `job`."""
     batch = []
     for number, data in rows:
         job.counts["received"] += 1
@@ -1377,3 +1447,39 @@ def _batches(rows, importer, job, size):
             batch = []
     if batch:
         yield batch
+
+
+class _Tally:
+    """What batches_of notes on the job, kept by the process reading aside and handed over
+    with each batch: rows received, rows rejected with their problems."""
+
+    def __init__(self):
+        self.counts = {"received": 0}
+        self.rejected = []
+
+    def reject(self, row_number, problems):
+        self.rejected.append((row_number, problems))
+
+    def taken(self):
+        noted = (self.counts["received"], self.rejected)
+        self.counts["received"], self.rejected = 0, []
+        return noted
+
+
+def _batches_read_aside(stream, fmt, importer, job, size):
+    """batches_of(...) computed in a second process, with each row's values preloaded for a
+    new record; what it noted is put on `job` before its batch, as batches_of would have."""
+
+    def make():  # (in the child)
+        tally = _Tally()
+        for batch in batches_of(_rows(stream, fmt, importer), importer, tally, size):
+            importer.preload(batch)
+            yield tally.taken(), batch
+        yield tally.taken(), None  # rows rejected after the last batch
+
+    for (received, rejected), batch in aside.items(make):
+        job.counts["received"] += received
+        for row_number, problems in rejected:
+            job.reject(row_number, problems)
+        if batch is not None:
+            yield batch
