@@ -433,6 +433,7 @@ def import_rows(
     if kind == "case":
         _import_case(file, signature, public_key, accept_unsigned, actor)
         return
+    from service.bulk.aside import AsideFailed
     from service.bulk.importer import run_import
     from service.bulk.readers import format_of_name
     from service.bulk.spreadsheet import SpreadsheetWriter
@@ -480,6 +481,14 @@ def import_rows(
     except DomainError as exc:
         audit_command(words, exc.status, "imports", kind, actor)
         click.echo(f"error: {exc.message}", err=True)
+        sys.exit(2)
+    except AsideFailed as exc:
+        audit_command(words, 500, "imports", kind, actor)
+        click.echo(
+            f"error: {exc} (in atomic mode nothing was written; in partial mode the batches "
+            "committed before stay, and importing the file again completes it)",
+            err=True,
+        )
         sys.exit(2)
     finally:
         if stream is not sys.stdin.buffer:

@@ -103,6 +103,22 @@ def test_an_unreadable_file_exits_2_with_the_reason(runner, files):
     assert missing.exit_code == 2 and "cannot read" in missing.output
 
 
+def test_a_reading_process_that_dies_stops_the_import_with_exit_2(runner, api, files, monkeypatch):
+    """The rows are read in a second process (service.bulk.aside): if it dies, the import
+    says so and, atomic, writes nothing."""
+    from service.bulk import aside, importer
+
+    if not aside.available():
+        pytest.skip("this platform cannot fork")
+    monkeypatch.setattr(aside, "POLL_SECONDS", 0.05)
+    monkeypatch.setattr(importer.IncidentImport, "preload", lambda self, rows: os._exit(9))
+    assert runner.invoke(main, ["import", "agencies", files("a.csv", AGENCIES_CSV)]).exit_code == 0
+    result = runner.invoke(main, ["import", "incidents", files("i.csv", INCIDENTS_CSV)])
+    assert result.exit_code == 2, result.output
+    assert "exit code 9" in result.output and "nothing was written" in result.output
+    assert api.get("/incidents").get_json() == []
+
+
 # ---------------------------------------------------------------- killed midway
 
 ROWS = 300
