@@ -107,9 +107,13 @@ def init_db():
 )
 def serve(host, port, workers, threads):
     """Serve the API with gunicorn (a production WSGI server)."""
-    from service.web.server import run
+    from service.web.server import PortInUse, run
 
-    run(host=host, port=port, workers=workers, threads=threads)
+    try:
+        run(host=host, port=port, workers=workers, threads=threads)
+    except PortInUse as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
 
 
 @main.command()
