@@ -11,12 +11,12 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_compiled_schemas import assert_same, rows_of, typed
 
 from service.bulk import aside
 from service.bulk.importer import KINDS, Row, run_import
 from service.domain.errors import DomainError, Invalid
 from service.storage.models import Incident, IncidentAgency, Source
-from tests.test_compiled_schemas import assert_same, rows_of, typed
 
 pytestmark = pytest.mark.skipif(not aside.available(), reason="this platform cannot fork")
 

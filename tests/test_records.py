@@ -6,10 +6,22 @@ are those peewee would store unchanged."""
 from datetime import date, datetime
 
 import peewee
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from peewee import Model, fn
 
 from service.domain import inventory
-from service.storage.db import Prepared, plain_rows, read_as_is, row_maker, stored_as_is
+from service.storage.db import (
+    Prepared,
+    database,
+    is_postgresql,
+    one_of,
+    pg_array,
+    plain_rows,
+    read_as_is,
+    row_maker,
+    stored_as_is,
+)
 from service.storage.models import (
     ALL_MODELS,
     Agency,
@@ -278,3 +290,50 @@ def test_prepared_reads_of_joined_fields_make_peewees_rows(app, make):
 
 def _values(row):
     return list(row.values()) if isinstance(row, dict) else list(row)
+
+
+# Text as it can be stored (storable_text refuses control characters), with what PostgreSQL's
+# array syntax gives meaning to: quotes, backslashes, braces, commas, spaces, NULL.
+TRICKY_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from('"\\{},; NULLé\u00a0'), st.characters(blacklist_categories=("Cc", "Cs"))
+    ),
+    max_size=30,
+)
+
+
+def test_keys_looked_up_as_one_parameter_are_found_whatever_they_hold(app):
+    """storage.db.one_of binds the keys as one parameter (on PostgreSQL a text array written
+    as its literal, pg_array): every stored key comes back, and no other."""
+
+    @settings(max_examples=60, deadline=None, database=None, derandomize=True)
+    @given(keys=st.lists(TRICKY_TEXT.filter(lambda t: t.strip()), min_size=1, max_size=8))
+    def found(keys):
+        stored = sorted(set(keys))
+        with database.atomic() as transaction:
+            for key in stored:
+                Agency.create(code=key[:32], name="x")
+            wanted = [k[:32] for k in keys] + ["not stored"]
+            got = sorted(a.code for a in Agency.select().where(one_of(Agency.code, wanted)))
+            assert got == sorted({k[:32] for k in stored})
+            transaction.rollback()
+
+    found()
+
+
+def test_a_text_array_parameter_holds_exactly_its_values(app):
+    if not is_postgresql():
+        assert pg_array("text", ["a"]) == '{"a"}'  # (PostgreSQL's syntax: used there only)
+        return
+
+    @settings(max_examples=100, deadline=None, database=None, derandomize=True)
+    @given(values=st.lists(st.one_of(st.none(), TRICKY_TEXT), max_size=10))
+    @example(values=["a\\b", '"', '\\"', "NULL", None, "{,}", " ", "", "é"])
+    def same(values):
+        cursor = database.execute_sql(
+            "SELECT array_agg(v ORDER BY n) FROM unnest(%s::text[]) WITH ORDINALITY AS u(v, n)",
+            [pg_array("text", values)],
+        )
+        assert (cursor.fetchone()[0] or []) == values
+
+    same()

@@ -47,6 +47,7 @@ from service.storage.db import (
     for_update,
     is_postgresql,
     one_of,
+    pg_array,
 )
 from service.storage.models import (
     Agency,
@@ -198,7 +199,7 @@ def pair_in(columns, pairs, types):
                 Tuple(*columns),
                 SQL(
                     f"IN (SELECT * FROM unnest(%s::{types[0]}[], %s::{types[1]}[]))",
-                    [firsts, seconds],
+                    [pg_array(types[0], firsts), pg_array(types[1], seconds)],
                 ),
             )
         )
