@@ -110,7 +110,16 @@ def serve(host, port, workers, threads):
     from service.web.server import PortInUse, run
 
     try:
-        run(host=host, port=port, workers=workers, threads=threads)
+        run(
+            host=host,
+            port=port,
+            workers=workers,
+            threads=threads,
+            on_ready=lambda how: click.echo(
+                f"serving http://{host}:{port} ({workers} workers x {threads} threads; {how})",
+                err=True,
+            ),
+        )
     except PortInUse as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -133,6 +133,9 @@ def test_connections_opened_at_once_are_spread_over_the_workers(live_database, t
         while len(_tcp_sockets(server.port, "0A")) < 3 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert len(_tcp_sockets(server.port, "0A")) == 3
+        assert f"serving http://127.0.0.1:{server.port} (3 workers x 2 threads; a socket per" in (
+            server.log()
+        )
         clients = [Client(server.url) for _ in range(16)]
         for client in clients:  # 16 keep-alive connections, each answered once
             assert client.request("GET", "/health")[0] == 200
