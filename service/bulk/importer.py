@@ -47,7 +47,7 @@ from service.storage.db import (
     for_update,
     is_postgresql,
     one_of,
-    pg_array,
+    unnest,
 )
 from service.storage.models import (
     Agency,
@@ -192,27 +192,17 @@ def _joined(messages):
 def pair_in(columns, pairs, types):
     """`(a, b) IN pairs` for two columns: pairs, not two lists, which SQLite would probe in
     every combination. `types`: the columns' PostgreSQL types (e.g. "integer", "text")."""
-    firsts, seconds = [p[0] for p in pairs], [p[1] for p in pairs]
+    pairs = list(pairs)
     if is_postgresql():
-        return NodeList(
-            (
-                Tuple(*columns),
-                SQL(
-                    f"IN (SELECT * FROM unnest(%s::{types[0]}[], %s::{types[1]}[]))",
-                    [pg_array(types[0], firsts), pg_array(types[1], seconds)],
-                ),
-            )
+        rows, params = unnest(types, pairs)
+        matched = SQL(f"IN (SELECT * FROM {rows})", params)
+    else:
+        matched = SQL(
+            "IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
+            "FROM json_each(?))",
+            [json.dumps(pairs)],
         )
-    return NodeList(
-        (
-            Tuple(*columns),
-            SQL(
-                "IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
-                "FROM json_each(?))",
-                [json.dumps(list(zip(firsts, seconds, strict=True)))],
-            ),
-        )
-    )
+    return NodeList((Tuple(*columns), matched))
 
 
 # ---------------------------------------------------------------- rows and references
@@ -591,9 +581,9 @@ class RecordKind:
         with no check across fields (none of the imported kinds has one) loads every field
         on its own, so the result is the one `create_load(row.values)` gives later. Kinds
         whose schema requires a reference, or checks across fields, are left to load_new."""
-        targets = self.targets_in_schema
         if not self.preloadable:
             return
+        targets = self.targets_in_schema
         for row in rows:
             values = row.values
             if targets:

@@ -72,9 +72,9 @@ def check_free(host, port):
 
 
 def run(host="127.0.0.1", port=8000, workers=2, threads=4, on_ready=None):
-    """Serve until stopped. `on_ready(how)` is told, once the port is known to be free, how
-    the workers listen (gunicorn's own "Listening at" line is empty when each worker has
-    its own socket)."""
+    """Serve until stopped. `on_ready(how)` is told, before gunicorn starts (after the port
+    check, where there is one), how the workers listen: gunicorn's own "Listening at" line
+    is empty when each worker has its own socket."""
     if SPREAD_CONNECTIONS:
         check_free(host, port)
     if on_ready:
