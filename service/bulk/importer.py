@@ -21,7 +21,7 @@ inserted many at a time.
 import gc
 import json
 import threading
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 
 from marshmallow import ValidationError, fields
 from marshmallow.utils import missing as MISSING
@@ -40,6 +40,7 @@ from service.bulk.readers import RowProblem, read_rows
 from service.domain import audit, counters, custody, holds, inventory, retention, search
 from service.domain.errors import DomainError, Invalid
 from service.storage.db import (
+    beside,
     bulk_insert,
     database,
     db_rows,
@@ -103,16 +104,22 @@ class ImportJob:
         for field, message in problems:
             self._batch_errors.append({"row": row_number, "field": field, "message": message})
 
-    def end_batch(self):
-        """Report the batch's errors in row order (rows are checked in several passes)."""
+    def end_batch(self, unsettled_from=None):
+        """Report the batch's errors in row order (rows are checked in several passes);
+        those of rows from `unsettled_from` on wait for the next batch's (rows still being
+        written, of which a row before may yet be rejected)."""
         self._batch_errors.sort(key=lambda error: error["row"])
+        held = []
+        if unsettled_from is not None:
+            held = [e for e in self._batch_errors if e["row"] >= unsettled_from]
+            self._batch_errors = [e for e in self._batch_errors if e["row"] < unsettled_from]
         for error in self._batch_errors:
             self.errors_total += 1
             if len(self.errors) < MAX_ERRORS:
                 self.errors.append(error)
             if self.on_error:
                 self.on_error(error)
-        self._batch_errors = []
+        self._batch_errors = held
 
     def attempt(self, row, apply, *args):
         """Apply one row on its own savepoint; a failure rejects the row and undoes it."""
@@ -641,6 +648,17 @@ class RecordKind:
         for row in self.resolve_references(rows, job):
             job.attempt(row, self.upsert, row)
 
+    def writing_beside(self):
+        """A block within which a kind may leave a batch's writes to finish while the next
+        batch is checked (an import in one transaction); `finish` ends them."""
+        return nullcontext()
+
+    def finish(self, job):
+        """Write what the batches before left to write (after the last batch)."""
+
+    def unsettled_from(self):
+        """The number of the first row whose write is not settled yet (None: none is)."""
+
     def upsert(self, row):
         existing = self.find(row)
         if existing is None:
@@ -922,6 +940,11 @@ class SourceImport(RecordKind):
 
     name = "sources"
     schema_class = SourceSchema
+    # The write of new sources: the second thread (writing_beside), the checked rows
+    # waiting to be written, those being written, and a write's IntegrityError (or None).
+    _writes = None
+    _waiting = _writing = ()
+    _outcome = None
     required_keys = key_fields = ("external_id",)
     references = (
         Reference("incident", Incident, "incident", required=True),
@@ -933,14 +956,40 @@ class SourceImport(RecordKind):
         super().transaction_ended()
         self.known = KnownIncidents()
 
+    @contextmanager
+    def writing_beside(self):
+        """Within the block (an import in one transaction, on PostgreSQL), each run's new
+        sources are written by a second thread on this connection (storage.db.beside) while
+        the next run is checked: the server inserts, indexes and checks one run's rows
+        while Python checks the next. The next run's lookups are made before the write
+        starts (psycopg runs one statement at a time), so a run that depends on a row still
+        waiting to be written (its key, its sha256, its master) has that row written first.
+        `finish` writes the last run."""
+        if not is_postgresql():
+            yield
+            return
+        with beside() as writes:
+            self._writes = writes
+            try:
+                yield
+            finally:
+                self._writes = None
+                self._waiting = self._writing = ()
+
     def process(self, rows, job):
         for run in self._independent_runs(rows):
+            if self._keys_of(self._waiting + self._writing) & self._needs(run):
+                self.finish(job)
             run = self.resolve_references(run, job)
             facts = BatchSourceFacts(run, self.known)
+            facts.look_up_all()  # (nothing asked of the database while the write goes on)
             # The incidents are locked now: their references need no lookup until the end.
             resolved = self.resolved.setdefault("incident_id", {})
             for row in run:
                 resolved[row.refs["incident_id"]] = row.ids["incident_id"]
+            self._start_write()
+            if facts.existing:  # updates below write at once, never beside another write
+                self._written(job)
             new = []
             for row in run:
                 existing = facts.existing.get(row.values["external_id"])
@@ -959,7 +1008,50 @@ class SourceImport(RecordKind):
                     job.attempt(row, self._update, existing, changes, facts, self.role)
                 else:
                     job.count("unchanged")
-            self._insert(new, job)
+            self._written(job)
+            self._waiting = tuple(new)
+            if self._writes is None:
+                self.finish(job)
+
+    def finish(self, job):
+        """Write the new sources still waiting, and wait for the write under way."""
+        self._start_write()
+        self._written(job)
+
+    def unsettled_from(self):
+        rows = [row.number for row, _ in self._waiting + self._writing]
+        return min(rows, default=None)
+
+    def _start_write(self):
+        """The sources waiting, given to be written (on the second thread when there is
+        one, else at once)."""
+        if not self._waiting:
+            return
+        self._writing, self._waiting = self._waiting, ()
+        sources = [source for _, source in self._writing]
+        if self._writes is None:
+            self._outcome = _outcome_of(self._write_new, sources)
+        else:
+            self._outcome = None
+            self._writes.submit(self._write_new, sources)
+
+    def _written(self, job):
+        """Wait for the write under way: its sources counted as created, or, when a row
+        conflicted with one written meanwhile by someone else (IntegrityError), each
+        inserted on its own so that only the conflicting rows are rejected."""
+        if not self._writing:
+            return
+        written, self._writing = self._writing, ()
+        failed = self._outcome
+        if self._writes is not None:
+            failed = _outcome_of(self._writes.wait)
+        if failed is None:
+            counters.changed(source.incident_id for _, source in written)
+            job.count("created", len(written))
+            return
+        for row, source in written:
+            source.id = None  # (given by the write rolled back)
+            job.attempt(row, self._insert_one, source)
 
     @staticmethod
     def _own_keys(row):
@@ -972,6 +1064,23 @@ class SourceImport(RecordKind):
             keys.add(("sha256", sha256.lower()))
         return keys
 
+    def _needs(self, rows):
+        """The keys whose rows `rows` depend on: their own, and their masters'."""
+        needs = set()
+        for row in rows:
+            needs |= self._own_keys(row)
+            copied_from = row.refs.get("derived_from_id")
+            if copied_from:
+                needs.add(("external_id", copied_from[1]))
+        return needs
+
+    def _keys_of(self, checked):
+        """The keys of the rows of `checked` [(row, source)]."""
+        keys = set()
+        for row, _ in checked:
+            keys |= self._own_keys(row)
+        return keys
+
     def _independent_runs(self, rows):
         """Split a batch where a row depends on an earlier row of the same batch (its
         key, its sha256, the master it was copied from), so that every lookup made
@@ -979,8 +1088,7 @@ class SourceImport(RecordKind):
         run, seen = [], set()
         for row in rows:
             keys = self._own_keys(row)
-            copied_from = row.refs.get("derived_from_id")
-            needs = keys | ({("external_id", copied_from[1])} if copied_from else set())
+            needs = self._needs([row])
             if needs & seen:
                 yield run
                 run, seen = [], set()
@@ -996,22 +1104,13 @@ class SourceImport(RecordKind):
         facts.moved(source, *before)
         return "updated"
 
-    def _insert(self, new, job):
-        """Insert the run's new sources in one go (insert_records), their search index
-        entries and counters in the same transaction."""
-        if not new:
-            return
-        try:
-            with database.atomic():
-                insert_records(Source, (source for _, source in new), Source.external_id)
-                search.index_sources((source for _, source in new), new=True)
-                counters.changed(source.incident_id for _, source in new)
-        except IntegrityError:
-            # Someone else wrote a conflicting row meanwhile: find out which rows.
-            for row, source in new:
-                job.attempt(row, self._insert_one, source)
-        else:
-            job.count("created", len(new))
+    @staticmethod
+    def _write_new(sources):
+        """Insert new sources at once, with their search index entries, on a savepoint of
+        the transaction under way (the caller notes the counters)."""
+        with database.atomic():
+            insert_records(Source, sources, Source.external_id)
+            search.index_sources(sources, new=True)
 
     @staticmethod
     def _insert_one(source):
@@ -1019,6 +1118,15 @@ class SourceImport(RecordKind):
         search.index_source(source)
         counters.changed([source.incident_id])
         return "created"
+
+
+def _outcome_of(fn, *args):
+    """None when `fn(*args)` ran through, else the IntegrityError it raised."""
+    try:
+        fn(*args)
+    except IntegrityError as exc:
+        return exc
+    return None
 
 
 class KnownIncidents:
@@ -1101,7 +1209,9 @@ class BatchSourceFacts(inventory.SourceFacts):
     def officer_exists(self, officer_id):
         return officer_id in self.officers or super().officer_exists(officer_id)
 
-    def officer_involved(self, incident_id, officer_id):
+    def look_up_all(self):
+        """Make now the lookups made when first needed (the involvements), so that the
+        rules ask nothing more of the database about the run's rows."""
         if self.involved is None:
             pairs = {
                 (row.ids["incident_id"], row.ids["officer_id"])
@@ -1116,6 +1226,9 @@ class BatchSourceFacts(inventory.SourceFacts):
                     Involvement.incident.in_(incidents) & Involvement.officer.in_(officers)
                 )
                 self.involved |= set(query.tuples())
+
+    def officer_involved(self, incident_id, officer_id):
+        self.look_up_all()
         if (incident_id, officer_id) in self.involved:
             return True
         return super().officer_involved(incident_id, officer_id)
@@ -1314,6 +1427,7 @@ def run_import(
             if all_or_nothing:
                 whole.enter_context(database.atomic())
                 whole.enter_context(counters.deferred())
+                whole.enter_context(importer.writing_beside())
             import_rows(
                 importer,
                 job,
@@ -1381,6 +1495,7 @@ def import_rows(importer, job, batches, committing=False, audit_fields=None, on_
             job.committed = job.written
         if on_progress:
             on_progress(job)
+    importer.finish(job)
     job.end_batch()
 
 
@@ -1401,7 +1516,7 @@ def import_batch(importer, job, number, batch, audit_fields=None):
         raise
     if own_transaction:
         importer.transaction_ended()
-    job.end_batch()
+    job.end_batch(importer.unsettled_from())
 
 
 def _audit_batch(fields, kind, number, batch, written):

@@ -12,6 +12,8 @@ import os
 import threading
 import time
 import weakref
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -321,6 +323,91 @@ def insert_row(model, fields, values):
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     marks = ", ".join([db.param] * len(fields))
     db.execute_sql(f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})', values)
+
+
+class _Beside:
+    """What `beside()` yields: `submit(fn, *args)` runs `fn(*args)` on the second thread."""
+
+    def __init__(self, db):
+        self._db = db
+        self._conn = db.connection()
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="beside")
+        self._last = None
+
+    def submit(self, fn, *args):
+        """Run `fn(*args)` on the second thread once the function before it has ended (its
+        exception, if it raised one, is raised here instead)."""
+        self.wait()
+        self._last = self._executor.submit(self._on_connection, fn, args)
+
+    def wait(self):
+        """Wait for the function under way; raise its exception."""
+        last, self._last = self._last, None
+        if last is not None:
+            last.result()
+
+    def _on_connection(self, fn, args):
+        # (in the second thread) peewee keeps a connection per thread: this one is given the
+        # caller's, with a transaction marked open so that an `atomic()` makes a savepoint
+        # in the caller's transaction, never a BEGIN or COMMIT of its own.
+        state = self._db._state
+        state.set_connection(self._conn)
+        state.transactions.append(_SHARED_TRANSACTION)
+        try:
+            return fn(*args)
+        finally:
+            state.reset()  # (forgets the connection; closes nothing)
+
+    def close(self):
+        self._executor.shutdown(wait=True)
+
+
+class _Inline:
+    """`beside()` where the connection cannot be shared: each function runs at once."""
+
+    @staticmethod
+    def submit(fn, *args):
+        fn(*args)
+
+    @staticmethod
+    def wait():
+        pass
+
+
+_SHARED_TRANSACTION = object()
+
+
+@contextmanager
+def beside():
+    """A second thread running functions on this thread's connection, inside its
+    transaction, one after another, while this thread goes on with work that needs no
+    answer from the database: the server's time on one chunk's writes spent while Python
+    checks the next (an import's batch). Yields an object with `submit(fn, *args)` (waits
+    for the function before, then starts `fn`) and `wait()`.
+
+    On leaving, the last function is waited for; if one raised, its exception is raised
+    here (also when the block itself raised: a statement of the block fails once the
+    transaction is aborted by the other thread's error, which is the cause to report).
+
+    PostgreSQL only: psycopg serialises a connection's statements between threads (a
+    statement of this thread waits for the other's to end), so both may use it, as long as
+    neither begins, commits or rolls back anything while the other works. The functions run
+    with a transaction marked open (an `atomic()` in them is a savepoint). SQLite's
+    connections belong to their thread: there, `submit` runs each function at once."""
+    db = database.obj
+    if not isinstance(db, PostgresqlDatabase):
+        yield _Inline()
+        return
+    work = _Beside(db)
+    try:
+        try:
+            yield work
+        except BaseException:
+            work.wait()  # (raises the other thread's error, if any, in place of this one)
+            raise
+        work.wait()
+    finally:
+        work.close()
 
 
 def bulk_insert(model, fields, rows, db=None):
