@@ -84,6 +84,12 @@ def test_beside_raises_the_functions_error_when_the_block_ends(app, incident):
     assert Source.select().count() == 0
 
 
+def test_beside_needs_a_transaction(app):
+    with pytest.raises(RuntimeError, match="inside the caller's transaction"):
+        with beside():
+            pass
+
+
 # ---------------------------------------------------------------- the import
 
 

@@ -393,8 +393,11 @@ def beside():
     statement of this thread waits for the other's to end), so both may use it, as long as
     neither begins, commits or rolls back anything while the other works. The functions run
     with a transaction marked open (an `atomic()` in them is a savepoint). SQLite's
-    connections belong to their thread: there, `submit` runs each function at once."""
+    connections belong to their thread: there, `submit` runs each function at once. Outside
+    a transaction it refuses (RuntimeError): the functions' savepoints need one."""
     db = database.obj
+    if not db.in_transaction():
+        raise RuntimeError("beside() runs inside the caller's transaction: open one first")
     if not isinstance(db, PostgresqlDatabase):
         yield _Inline()
         return
