@@ -9,7 +9,7 @@ reports, exports, the audit log itself and the dashboard's pages.
 
 from service.domain import auditlog, hashchain
 from service.domain.time import isoformat_z
-from service.storage.db import GroupedInserts, db_rows, insert_row
+from service.storage.db import db_rows, insert_row
 from service.storage.models import AuditEntry
 
 EXPORT_FIELDS = (
@@ -39,27 +39,17 @@ def entry_fields(entry):
 _RECORDED = [f for f in AuditEntry._meta.sorted_fields if f.name not in ("id", "seq")]
 
 
-# The entries recorded alone (reads, refusals), written together by a thread of each
-# process (storage.db.GroupedInserts).
-_ALONE = GroupedInserts(AuditEntry, _RECORDED)
-
-
-def record(alone=False, **fields):
-    """Record one entry with its Merkle leaf hash: one INSERT, inside a write's transaction,
-    or with `alone` outside any (a read, a refusal: committed with the entries of the other
-    requests of this process waiting at that moment, in one transaction; this returns once
-    it is committed, or raises the database's error). Nothing is locked and no other entry
-    is read: the sequencer gives it its place in the tree. The statement is written once,
-    not composed by the ORM for every request (about half of an audited read's own cost).
-    Returns the entry (without its id)."""
+def record(**fields):
+    """Record one entry with its Merkle leaf hash: one INSERT, inside a write's transaction
+    or alone (it commits by itself). Nothing is locked and no other entry is read: the
+    sequencer gives it its place in the tree. The statement is written once
+    (`storage.db.insert_row`), not composed by the ORM for every request (about half of an
+    audited read's own cost). Returns the entry (without its id)."""
     entry = AuditEntry(**fields)
     entry.prev_hash = auditlog.MERKLE
     entry.hash = auditlog.leaf_of(entry_fields(entry))
     (values,) = db_rows(_RECORDED, [entry.__data__])
-    if alone:
-        _ALONE.insert(values)
-    else:
-        insert_row(AuditEntry, _RECORDED, values)
+    insert_row(AuditEntry, _RECORDED, values)
     return entry
 
 

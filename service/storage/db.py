@@ -22,18 +22,15 @@ from peewee import (
     SQL,
     DatabaseError,
     DatabaseProxy,
-    DataError,
-    IntegrityError,
     InterfaceError,
     NodeList,
-    OperationalError,
     PostgresqlDatabase,
     Select,
     SqliteDatabase,
     __exception_wrapper__,
     fn,
 )
-from playhouse.pool import MaxConnectionsExceeded, PooledPostgresqlDatabase
+from playhouse.pool import PooledPostgresqlDatabase
 
 database = DatabaseProxy()
 
@@ -326,126 +323,6 @@ def insert_row(model, fields, values):
     columns = ", ".join(f'"{f.column_name}"' for f in fields)
     marks = ", ".join([db.param] * len(fields))
     db.execute_sql(f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})', values)
-
-
-class GroupedInserts:
-    """Rows of one table, each asked for by its own request, inserted together: a thread of
-    this process takes every row waiting, inserts them in one transaction on its own
-    connection and commits; each caller of `insert` returns once its row is committed, or
-    raises the error that kept it out. The same guarantee as the caller's own INSERT (its
-    answer waits for its row), with one write lock (SQLite) or one WAL flush (PostgreSQL)
-    for all the rows that came while the one before was being written, instead of one each:
-    16 threads in 4 processes otherwise take turns on SQLite's lock, each sleeping between
-    attempts (SQLite's busy handler sleeps 1, 2, 5, 10... ms).
-
-    A row that fails alone (IntegrityError, DataError) is found by writing the group's rows
-    one at a time; any other database error fails the whole group (each caller gets it, as
-    it would have met it). The thread starts with the first row in each process (after a
-    fork too) and never stops; a caller waits at most `wait_seconds`."""
-
-    ROW_ERRORS = (IntegrityError, DataError)
-
-    def __init__(self, model, fields, wait_seconds=60):
-        self.model = model
-        self.fields = fields
-        self.wait_seconds = wait_seconds
-        self._pid = None
-        self._start_lock = threading.Lock()
-
-    def insert(self, values):
-        """Insert one row (database values, in the order of `fields`); returns once it is
-        committed, or raises the database's error."""
-        if self._pid != os.getpid():
-            self._start()
-        waiter = _Waiter()
-        with self._more:
-            self._queue.append((values, waiter))
-            self._more.notify()
-        waiter.wait(self.wait_seconds)
-
-    def _start(self):
-        with self._start_lock:
-            if self._pid == os.getpid():
-                return
-            self._queue = []
-            self._more = threading.Condition(threading.Lock())
-            threading.Thread(target=self._run, name="grouped-inserts", daemon=True).start()
-            self._pid = os.getpid()
-
-    def _run(self):
-        last_db = None
-        while True:
-            with self._more:
-                while not self._queue:
-                    self._more.wait()
-                group, self._queue = self._queue, []
-            db = database.obj
-            if last_db is not None and last_db is not db:
-                _close_quietly(last_db)  # (this thread's connection to a database no longer used)
-            last_db = db
-            try:
-                self._write(group)
-            except BaseException as error:  # never leave a caller waiting
-                for _, waiter in group:
-                    waiter.failed(error)
-
-    def _write(self, group):
-        table = self.model._meta.table_name
-        columns = ", ".join(f'"{f.column_name}"' for f in self.fields)
-        try:
-            open_connection()
-            db = database.obj
-            marks = ", ".join([db.param] * len(self.fields))
-            with db.atomic():
-                execute_many(
-                    f'INSERT INTO "{table}" ({columns}) VALUES ({marks})',
-                    [values for values, _ in group],
-                    db,
-                )
-        except self.ROW_ERRORS as error:
-            release_connection()
-            if len(group) == 1:
-                group[0][1].failed(error)
-                return
-            for item in group:
-                self._write([item])
-            return
-        except (DatabaseError, InterfaceError, MaxConnectionsExceeded) as error:
-            release_connection(failed=True)
-            for _, waiter in group:
-                waiter.failed(error)
-            return
-        release_connection()
-        for _, waiter in group:
-            waiter.done()
-
-
-class _Waiter:
-    """One caller of GroupedInserts.insert, waiting for its row."""
-
-    def __init__(self):
-        self._event = threading.Event()
-        self._error = None
-
-    def done(self):
-        self._event.set()
-
-    def failed(self, error):
-        self._error = error
-        self._event.set()
-
-    def wait(self, seconds):
-        if not self._event.wait(seconds):
-            raise OperationalError(f"the row was not written within {seconds} s")
-        if self._error is not None:
-            raise self._error
-
-
-def _close_quietly(db):
-    try:
-        db.close()
-    except (DatabaseError, InterfaceError):
-        db._state.reset()
 
 
 class _Beside:

@@ -207,15 +207,10 @@ def finish_request(response):
             if tx is not None:
                 tx.rollback()
             if audited:
-                # Outside the request's transaction: written by a thread of this process
-                # with the entries of the other requests waiting at the same moment, in one
-                # transaction (audited reads from every worker take turns on SQLite's write
-                # lock, and wait for PostgreSQL's WAL flush); answered once it is committed.
-                # This request's connection goes back first: with every pooled connection
-                # held by a request waiting for its entry, the writer would find none.
-                fields = _audit_fields(response)
-                release_connection()
-                audit.record(alone=True, **fields)
+                # One INSERT, which commits by itself: no transaction around it, so that on
+                # SQLite the write lock is held for the statement only, not while Python
+                # composes it (audited reads from every worker take turns on that lock).
+                audit.record(**_audit_fields(response))
     except (DatabaseError, MaxConnectionsExceeded) as error:
         log.warning("could not save the request's changes or its audit entry: %s", error)
         if tx is not None:
