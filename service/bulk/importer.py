@@ -40,6 +40,7 @@ from service.bulk.readers import RowProblem, read_rows
 from service.domain import audit, counters, custody, holds, inventory, retention, search
 from service.domain.errors import DomainError, Invalid
 from service.storage.db import (
+    AtOnce,
     beside,
     bulk_insert,
     database,
@@ -778,11 +779,11 @@ class WrittenBeside:
 
     _writes = None  # the second thread (storage.db.beside), while writing_beside
     _waiting = _writing = ()  # the run checked and waiting, the run being written
-    _outcome = None  # the write's IntegrityError, or None (written at once)
+    _writer = None  # what runs the write under way: _writes, or an AtOnce
 
     @contextmanager
     def writing_beside(self):
-        if not is_postgresql():
+        if not is_postgresql():  # (each run written before the next run's lookups, as ever)
             yield
             return
         with beside() as writes:
@@ -820,11 +821,8 @@ class WrittenBeside:
         if not self._waiting:
             return
         self._writing, self._waiting = self._waiting, ()
-        if self._writes is None:
-            self._outcome = _outcome_of(self._write_on_savepoint, self._writing)
-        else:
-            self._outcome = None
-            self._writes.submit(self._write_on_savepoint, self._writing)
+        self._writer = self._writes or AtOnce()
+        self._writer.submit(self._write_on_savepoint, self._writing)
 
     def _write_on_savepoint(self, new):
         with database.atomic():
@@ -835,13 +833,12 @@ class WrittenBeside:
         if not self._writing:
             return
         written, self._writing = self._writing, ()
-        failed = self._outcome
-        if self._writes is not None:
-            failed = _outcome_of(self._writes.wait)
-        if failed is None:
-            self.written_new(written, job)
-        else:
+        try:
+            self._writer.wait()
+        except IntegrityError:
             self.write_each(written, job)
+        else:
+            self.written_new(written, job)
 
 
 class BatchedCreates(RecordKind):
@@ -1036,8 +1033,8 @@ class SourceImport(WrittenBeside, RecordKind):
         self.known = KnownIncidents()
 
     def process(self, rows, job):
-        for run in self._independent_runs(rows):
-            if self.waiting_keys(self._own_keys) & self._needs(run):
+        for run, needs in self._independent_runs(rows):
+            if self.waiting_keys(self._own_keys) & needs:
                 self.finish(job)
             run = self.resolve_references(run, job)
             facts = BatchSourceFacts(run, self.known)
@@ -1097,31 +1094,24 @@ class SourceImport(WrittenBeside, RecordKind):
             keys.add(("sha256", sha256.lower()))
         return keys
 
-    def _needs(self, rows):
-        """The keys whose rows `rows` depend on: their own, and their masters'."""
-        needs = set()
-        for row in rows:
-            needs |= self._own_keys(row)
-            copied_from = row.refs.get("derived_from_id")
-            if copied_from:
-                needs.add(("external_id", copied_from[1]))
-        return needs
-
     def _independent_runs(self, rows):
         """Split a batch where a row depends on an earlier row of the same batch (its
         key, its sha256, the master it was copied from), so that every lookup made
-        for a run sees the rows before it written."""
-        run, seen = [], set()
+        for a run sees the rows before it written. Yields (run, the keys its rows depend
+        on: their own and their masters')."""
+        run, seen, run_needs = [], set(), set()
         for row in rows:
             keys = self._own_keys(row)
-            needs = self._needs([row])
+            copied_from = row.refs.get("derived_from_id")
+            needs = keys | ({("external_id", copied_from[1])} if copied_from else set())
             if needs & seen:
-                yield run
-                run, seen = [], set()
+                yield run, run_needs
+                run, seen, run_needs = [], set(), set()
             run.append(row)
             seen |= keys
+            run_needs |= needs
         if run:
-            yield run
+            yield run, run_needs
 
     @staticmethod
     def _update(source, changes, facts, role):
@@ -1136,15 +1126,6 @@ class SourceImport(WrittenBeside, RecordKind):
         search.index_source(source)
         counters.changed([source.incident_id])
         return "created"
-
-
-def _outcome_of(fn, *args):
-    """None when `fn(*args)` ran through, else the IntegrityError it raised."""
-    try:
-        fn(*args)
-    except IntegrityError as exc:
-        return exc
-    return None
 
 
 class KnownIncidents:

@@ -362,15 +362,27 @@ class _Beside:
         self._executor.shutdown(wait=True)
 
 
-class _Inline:
-    """`beside()` where the connection cannot be shared: each function runs at once."""
+class AtOnce:
+    """`beside()`'s interface with no second thread (where the connection cannot be shared,
+    or a caller writes at once): `submit` runs the function at once; its exception is kept
+    and raised by the next `submit` or by `wait`, as `beside()`'s are."""
 
-    @staticmethod
-    def submit(fn, *args):
-        fn(*args)
+    def __init__(self):
+        self._error = None
 
-    @staticmethod
-    def wait():
+    def submit(self, fn, *args):
+        self.wait()
+        try:
+            fn(*args)
+        except BaseException as exc:
+            self._error = exc
+
+    def wait(self):
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def close(self):
         pass
 
 
@@ -393,15 +405,13 @@ def beside():
     statement of this thread waits for the other's to end), so both may use it, as long as
     neither begins, commits or rolls back anything while the other works. The functions run
     with a transaction marked open (an `atomic()` in them is a savepoint). SQLite's
-    connections belong to their thread: there, `submit` runs each function at once. Outside
-    a transaction it refuses (RuntimeError): the functions' savepoints need one."""
+    connections belong to their thread: there, `submit` runs each function at once
+    (AtOnce). Outside a transaction it refuses (RuntimeError): the functions' savepoints
+    need one."""
     db = database.obj
     if not db.in_transaction():
         raise RuntimeError("beside() runs inside the caller's transaction: open one first")
-    if not isinstance(db, PostgresqlDatabase):
-        yield _Inline()
-        return
-    work = _Beside(db)
+    work = _Beside(db) if isinstance(db, PostgresqlDatabase) else AtOnce()
     try:
         try:
             yield work
