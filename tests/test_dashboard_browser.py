@@ -152,8 +152,12 @@ def test_phone_width_and_keyboard(browser, live_server, make, tokens, tmp_path):
     page, base = watched.page, live_server
     try:
         # Sign in with the keyboard alone: the token field has the focus from the start.
+        # The browser applies autofocus at its next rendering step, which may come after
+        # the load event goto() waits for; so wait for it (failing if it never comes).
         page.goto(f"{base}/dashboard/login")
-        assert page.evaluate("document.activeElement.id") == "token"
+        page.wait_for_function(
+            "() => document.activeElement && document.activeElement.id === 'token'", timeout=5000
+        )
         page.keyboard.type(tokens["investigator"])
         page.keyboard.press("Enter")
         page.wait_for_url(f"{base}/dashboard/")
