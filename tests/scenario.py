@@ -5,6 +5,8 @@ Incident "Nicollet shooting" (CBP, 15:00-15:30Z): officer A's bodycam covers 15:
 15:15-15:20; so nobody recorded 15:10-15:15 and 15:20-15:30. Officer B was expected to wear
 a camera and has none ("battery died"). Two ICE incidents lack bodycam footage: one with a
 bystander clip, one with nothing at all; one of them has a title a spreadsheet would run.
+
+`governance` is a second, separate world for the disclosure and disposal pages.
 """
 
 from datetime import datetime
@@ -80,3 +82,46 @@ def build(make):
         "officer_a": officer_a,
         "officer_b": officer_b,
     }
+
+
+def governance(api, make):
+    """A Minneapolis police death whose public release is overdue (a 14-day rule), a federal
+    one no rule applies to, and the dead man's officer whose only bodycam was disposed of
+    (received and disposed of on 2026-02-10)."""
+    from freezegun import freeze_time
+
+    make.agency("MPD", jurisdiction="municipal")
+    make.agency("CBP", jurisdiction="federal")
+    api.create(
+        "/disclosure-rules",
+        {
+            "name": "MN public release",
+            "state": "MN",
+            "agency_jurisdictions": ["municipal"],
+            "tags": ["deadly_force"],
+            "deadline_days": 14,
+            "citation": "Minn. Stat. § 13.825, subd. 2(d)",
+        },
+        role="admin",
+    )
+    overdue = make.incident(
+        title="Lake Street death",
+        started_at="2026-01-24T15:00:00Z",
+        location={"state": "MN"},
+        agencies=["MPD"],
+        tags=["deadly_force"],
+    )
+    federal = make.incident(
+        title="Federal operation",
+        started_at="2026-01-24T15:00:00Z",
+        location={"state": "MN"},
+        agencies=["CBP"],
+        tags=["deadly_force"],
+    )
+    officer = make.officer("MPD", name="Officer Gone")
+    make.involve(overdue["id"], officer["id"], camera_expected=True)
+    bodycam = make.source(overdue["id"], "bodycam", officer_id=officer["id"])
+    with freeze_time("2026-02-10T12:00:00Z"):
+        make.custody(bodycam["id"], "received")
+        make.dispose(bodycam["id"], reason="uploaded twice")
+    return {"overdue": overdue, "federal": federal, "officer": officer, "bodycam": bodycam}

@@ -396,52 +396,10 @@ def test_backlog_page(oversight, api, data):
     assert oversight.get("/dashboard/backlog?older_than_days=-1").status_code == 422
 
 
-def _governance_world(api, make):
-    """A Minneapolis police death with an overdue release, a federal one no rule applies to,
-    and an officer whose only bodycam was disposed of."""
-    from freezegun import freeze_time
-
-    make.agency("MPD", jurisdiction="municipal")
-    make.agency("CBP", jurisdiction="federal")
-    api.create(
-        "/disclosure-rules",
-        {
-            "name": "MN public release",
-            "state": "MN",
-            "agency_jurisdictions": ["municipal"],
-            "tags": ["deadly_force"],
-            "deadline_days": 14,
-            "citation": "Minn. Stat. § 13.825, subd. 2(d)",
-        },
-        role="admin",
-    )
-    overdue = make.incident(
-        title="Lake Street death",
-        started_at="2026-01-24T15:00:00Z",
-        location={"state": "MN"},
-        agencies=["MPD"],
-        tags=["deadly_force"],
-    )
-    federal = make.incident(
-        title="Federal operation",
-        started_at="2026-01-24T15:00:00Z",
-        location={"state": "MN"},
-        agencies=["CBP"],
-        tags=["deadly_force"],
-    )
-    officer = make.officer("MPD", name="Officer Gone")
-    make.involve(overdue["id"], officer["id"], camera_expected=True)
-    bodycam = make.source(overdue["id"], "bodycam", officer_id=officer["id"])
-    with freeze_time("2026-02-10T12:00:00Z"):
-        make.custody(bodycam["id"], "received")
-        make.dispose(bodycam["id"], reason="uploaded twice")
-    return {"overdue": overdue, "federal": federal, "bodycam": bodycam}
-
-
 def test_disclosure_page_and_a_disposed_source(api, make, client, tokens):
     from freezegun import freeze_time
 
-    world = _governance_world(api, make)
+    world = scenario.governance(api, make)
     with freeze_time("2026-02-10T12:00:00Z"):
         assert sign_in(client, tokens["oversight"]).status_code == 303
         r = client.get("/dashboard/disclosure")

@@ -193,39 +193,8 @@ def test_disclosure_deadlines_and_destroyed_footage(desktop, live_server, api, m
     """The Disclosure deadlines page (overdue first, the federal incident no rule binds) and a
     disposed bodycam on the incident page: greyed, with who approved it, and the officer's
     footage said to have existed and been destroyed."""
-    make.agency("MPD", jurisdiction="municipal")
-    make.agency("CBP", jurisdiction="federal")
-    api.create(
-        "/disclosure-rules",
-        {
-            "name": "MN public release",
-            "state": "MN",
-            "agency_jurisdictions": ["municipal"],
-            "tags": ["deadly_force"],
-            "deadline_days": 14,
-            "citation": "Minn. Stat. § 13.825, subd. 2(d)",
-        },
-        role="admin",
-    )
-    died = make.incident(
-        title="Lake Street death",
-        started_at="2026-01-24T15:00:00Z",
-        location={"state": "MN"},
-        agencies=["MPD"],
-        tags=["deadly_force"],
-    )
-    make.incident(
-        title="Federal operation",
-        started_at="2026-01-20T15:00:00Z",
-        location={"state": "MN"},
-        agencies=["CBP"],
-        tags=["deadly_force"],
-    )
-    officer = make.officer("MPD", name="Officer Gone")
-    make.involve(died["id"], officer["id"], camera_expected=True)
-    bodycam = make.source(died["id"], "bodycam", officer_id=officer["id"])
-    make.custody(bodycam["id"], "received")
-    make.dispose(bodycam["id"], reason="uploaded twice")
+    world = scenario.governance(api, make)
+    died, officer, bodycam = world["overdue"], world["officer"], world["bodycam"]
 
     page, base = desktop.page, live_server
     sign_in(page, base, tokens["oversight"])
