@@ -7,7 +7,7 @@ import json
 import pytest
 
 from service.storage.db import database, is_postgresql
-from service.storage.models import Agency, Incident, Source
+from service.storage.models import Agency, Incident, IncidentAgency, Source
 
 SHA = "ab" * 32
 
@@ -156,3 +156,62 @@ def test_migration_9_widens_columns_an_older_version_made(app):
     assert "store_numbers_in_double_precision" in upgrade()
     column = next(c for c in database.get_columns("source") if c.name == "clock_offset_seconds")
     assert column.data_type == ("double precision" if is_postgresql() else "REAL")
+
+
+@pytest.mark.parametrize("offset", [0.1 + 0.2, 6.2e-128, -3155760000.0 + 0.125, 30])
+def test_imported_values_read_back_exactly_as_posted_ones(api, make, offset):
+    # An import writes its rows another way (on PostgreSQL a COPY in binary form): each value
+    # must read back as the same value posted through the API.
+    incident = make.incident()
+    fields = {
+        "kind": "bodycam",
+        "device_id": "AXON-Ünï 7",
+        "recording_started_at": "2026-01-24T08:58:00.123456-06:00",
+        "recording_ended_at": "2026-01-24T15:20:00.5Z",
+        "clock_offset_seconds": offset,
+        "duration_seconds": 999999999.875,
+        "size_bytes": 2**53 + 1,
+        "notes": 'tab\there, "quoted", back\\slash, \u00e9t\u00e9 \u2014 \U0001f4f7',
+        "retain_until": "2031-02-28",
+    }
+    posted = api.create(f"/incidents/{incident['id']}/sources", {**fields, "sha256": "a" * 64})
+    row = {**fields, "external_id": "imported-1", "incident_id": incident["id"], "sha256": "b" * 64}
+    r = api.post(
+        "/imports/sources",
+        data=json.dumps(row) + "\n",
+        content_type="application/x-ndjson",
+        role="importer",
+    )
+    assert r.status_code == 200 and r.get_json()["created"] == 1, r.get_json()["errors"]
+    imported = api.get("/sources?external_id=imported-1").get_json()[0]
+    differing = {"id", "external_id", "sha256", "created_at", "updated_at", "version", "etag"}
+    assert {k: v for k, v in imported.items() if k not in differing} == {
+        k: v for k, v in posted.items() if k not in differing
+    }
+    assert imported["size_bytes"] == 2**53 + 1
+    assert imported["clock_offset_seconds"] == offset
+
+
+def test_a_bulk_insert_asks_the_column_types_again_after_a_migration(app, make):
+    # COPY in binary form sends each value in its column's type as the catalog gave it; once a
+    # migration changes a type (here integer -> bigint, 4 bytes -> 8), a COPY using the old
+    # type would be refused. upgrade() makes the next COPY ask again.
+    from service.storage.db import bulk_insert, forget_column_types
+    from service.storage.migrations import upgrade
+
+    incident = make.incident()
+    agencies = [Agency.get(code=make.agency(code=code)["code"]).id for code in ("TYA", "TYB")]
+    columns = [IncidentAgency.incident, IncidentAgency.agency]
+    bulk_insert(IncidentAgency, columns, [[incident["id"], agencies[0]]])
+    widened = 'ALTER TABLE "incident_agency" ALTER COLUMN "agency_id" TYPE {}'
+    if is_postgresql():  # (SQLite has no column types to change: the rest runs the same)
+        database.execute_sql(widened.format("bigint"))
+    try:
+        upgrade()
+        bulk_insert(IncidentAgency, columns, [[incident["id"], agencies[1]]])
+    finally:
+        if is_postgresql():
+            database.execute_sql(widened.format("integer"))
+        forget_column_types()
+    stored = {link.agency_id for link in IncidentAgency.select()}
+    assert stored == set(agencies)

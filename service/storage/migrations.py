@@ -20,7 +20,7 @@ from peewee import SQL, CharField, DateTimeField, IntegerField
 from playhouse.migrate import SchemaMigrator, make_index_name, migrate
 
 from service.storage import counters, fulltext, merkle
-from service.storage.db import database, is_postgresql, utcnow
+from service.storage.db import database, forget_column_types, is_postgresql, utcnow
 from service.storage.models import (
     ALL_MODELS,
     SEARCH_INDEXES,
@@ -350,6 +350,14 @@ def pending(migrations=None):
 def upgrade(migrations=None):
     """Create missing tables and apply pending migrations; returns the names applied."""
     migrations = MIGRATIONS if migrations is None else migrations
+    forget_column_types()  # (bulk inserts read the columns' types again after this)
+    try:
+        return _upgrade(migrations)
+    finally:
+        forget_column_types()
+
+
+def _upgrade(migrations):
     fresh = not _existing_tables()
     with database.atomic():
         _take_turns()
