@@ -500,9 +500,17 @@ def targets(rows):
         if "audit_ratio" in r
     ]
     return [
-        f"- target {what} >= {least}: {value:.2f}, {'met' if value >= least else 'missed'}"
+        f"- target {what} >= {least}: {_shown(value, least)}, "
+        f"{'met' if value >= least else 'missed'}"
         for what, value, least in checks
     ]
+
+
+def _shown(value, least):
+    """`value` to two decimals, or three where two would round a miss up onto its target
+    (0.796 against 0.8 reads "0.80, missed" otherwise)."""
+    shown = f"{value:.2f}"
+    return f"{value:.3f}" if value < least and float(shown) >= least else shown
 
 
 def report(results, options, driver_name):
