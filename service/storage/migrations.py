@@ -350,11 +350,10 @@ def pending(migrations=None):
 def upgrade(migrations=None):
     """Create missing tables and apply pending migrations; returns the names applied."""
     migrations = MIGRATIONS if migrations is None else migrations
-    forget_column_types()  # (bulk inserts read the columns' types again after this)
     try:
         return _upgrade(migrations)
     finally:
-        forget_column_types()
+        forget_column_types()  # (the next COPY reads the columns' types again)
 
 
 def _upgrade(migrations):
