@@ -761,31 +761,6 @@ def for_update(query):
     return query.for_update() if is_postgresql() else query
 
 
-@contextmanager
-def read_snapshot():
-    """The statements run inside it read one snapshot of the database, so that a page and
-    its total, or an incident and its sources, come from the same moment even while others
-    write: on SQLite one read transaction (BEGIN DEFERRED: no lock until the first
-    statement, and no write lock unless one writes); on PostgreSQL one REPEATABLE READ
-    transaction. Inside a transaction already open it changes nothing.
-
-    On SQLite it also costs less than each statement in a transaction of its own: a
-    transaction that starts after another connection has committed begins by dropping the
-    connection's whole page cache, which the statements then read back; with audited reads
-    committing their entries from every worker, a read paid that once per statement
-    (docs/performance.md)."""
-    db = database.obj
-    if db.in_transaction():
-        yield
-        return
-    if isinstance(db, SqliteDatabase):
-        begun = db.transaction(lock_type="DEFERRED")
-    else:
-        begun = db.transaction(isolation_level="REPEATABLE READ")
-    with begun:
-        yield
-
-
 class RequestTransaction:
     """One transaction around a whole write request, committed only on success.
 

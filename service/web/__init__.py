@@ -6,7 +6,7 @@ import os
 
 import flask_swagger_ui
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import g, send_from_directory
+from flask import Flask, g, send_from_directory
 from flask_smorest import Api, Blueprint
 from peewee import IntegrityError, InterfaceError, InternalError, OperationalError
 from playhouse.pool import MaxConnectionsExceeded
@@ -50,7 +50,7 @@ def create_app(config=None, *, routes=True):
     templates (the HTML report) only. Building the API's views, hooks and OpenAPI document
     would add about a second to every command's start-up (an import's included) for
     nothing it uses."""
-    app = hooks.App(__name__)
+    app = Flask(__name__)
     app.config.update(settings.from_environment())
     app.config.update(
         API_TITLE="Evidence inventory",

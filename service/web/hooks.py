@@ -5,7 +5,7 @@ security headers.
 import logging
 import secrets
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import current_app, g, jsonify, request
 from peewee import DatabaseError
 from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.http import HTTP_STATUS_CODES
@@ -16,7 +16,6 @@ from service.domain.vocabulary import MAX_ID
 from service.storage.db import (
     RequestTransaction,
     open_connection,
-    read_snapshot,
     release_connection,
 )
 from service.web import access, bodies, clients
@@ -104,19 +103,6 @@ def _bad_path_ids():
         if isinstance(value, int) and not 1 <= value <= MAX_ID:
             return name
     return None
-
-
-class App(Flask):
-    """Flask, running the view of every read (GET, HEAD, OPTIONS) in one snapshot of the
-    database (`storage.db.read_snapshot`). Only the view: the token check and the
-    dashboard's sign-in check before it may note a token's last use (a write), and the
-    audit entry after it is written on its own (`finish_request`)."""
-
-    def dispatch_request(self):
-        if request.method not in access.READ_METHODS:
-            return super().dispatch_request()
-        with read_snapshot():
-            return super().dispatch_request()
 
 
 def open_request():
